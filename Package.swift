@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "sqlite-s3-backup",
+    products: [
+        .executable(name: "backup", targets: ["backup"]),
+        .executable(name: "restore", targets: ["restore"]),
+        .executable(name: "clean-backup", targets: ["clean-backup"]),
+        .library(name: "BackupKit", targets: ["BackupKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, each behind a tiny module map.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The one library: configuration, snapshot, codec, crypto, storage, catalog, commands.
+        .target(
+            name: "BackupKit",
+            dependencies: [
+                "CSQLite", "COpenSSL", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Three thin executables.
+        .executableTarget(name: "backup", dependencies: ["BackupKit"]),
+        .executableTarget(name: "restore", dependencies: ["BackupKit"]),
+        .executableTarget(name: "clean-backup", dependencies: ["BackupKit"]),
+
+        .testTarget(
+            name: "BackupKitTests",
+            dependencies: ["BackupKit", "backup", "restore", "clean-backup"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

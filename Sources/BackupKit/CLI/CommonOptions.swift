@@ -1,0 +1,56 @@
+import ArgumentParser
+
+/// The settings every executable takes: where the database, the backups, the catalog and
+/// the key are, and how much to say. Flags win over the environment and `.env`.
+public struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("env-file"), help: ArgumentHelp("Read settings from this file instead of ./.env.", valueName: "path"))
+    var envFile: String?
+
+    @Option(name: .customLong("db"), help: ArgumentHelp("The SQLite database (BACKUP_DB_PATH).", valueName: "path"))
+    var database: String?
+
+    @Option(help: ArgumentHelp("'local' or 's3' (BACKUP_STORAGE).", valueName: "kind"))
+    var storage: String?
+
+    @Option(name: .customLong("local-dir"), help: ArgumentHelp("The local backup folder (BACKUP_LOCAL_DIR, default ./backups).", valueName: "path"))
+    var localDir: String?
+
+    @Option(help: ArgumentHelp("Key prefix of backup objects (BACKUP_PREFIX, default backups/).", valueName: "prefix"))
+    var prefix: String?
+
+    @Option(help: ArgumentHelp("The SQLite file holding the backup_files table (BACKUP_CATALOG_PATH, default <local dir>/catalog.sqlite).", valueName: "path"))
+    var catalog: String?
+
+    @Option(name: .customLong("encryption-key-file"), help: ArgumentHelp("File holding the 32-byte key (BACKUP_ENCRYPTION_KEY_FILE).", valueName: "path"))
+    var encryptionKeyFile: String?
+
+    @Flag(help: "Print the result as JSON on stdout.")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "Print nothing but errors (for cron).")
+    var quiet = false
+
+    @Flag(name: [.short, .long], help: "Print each step.")
+    var verbose = false
+
+    public init() {}
+
+    public func validate() throws {
+        if quiet && verbose { throw ValidationError("--quiet and --verbose contradict each other: pass one of them") }
+    }
+
+    func overrides() -> SettingOverrides {
+        var o = SettingOverrides()
+        o.databasePath = database
+        o.storage = storage
+        o.localDirectory = localDir
+        o.prefix = prefix
+        o.catalogPath = catalog
+        o.keyFile = encryptionKeyFile
+        return o
+    }
+
+    func console(tool: String) -> Console {
+        Console(tool: tool, verbosity: quiet ? .quiet : verbose ? .verbose : .normal, json: json)
+    }
+}

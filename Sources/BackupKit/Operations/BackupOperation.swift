@@ -1,0 +1,80 @@
+import Foundation
+
+/// What a backup run produced (the `--json` shape of `backup`).
+public struct BackupResult: Codable, Sendable {
+    public let key: String
+    public let location: String
+    public let storage: StorageKind
+    public let database: String
+    public let sourceSize: Int64
+    public let storedSize: Int64
+    public let checksum: String
+    public let sha256: String
+    public let createdAt: Int64
+    public let durationSeconds: Double
+}
+
+/// snapshot → gzip → AES-256-GCM → storage → catalog row, one run per database at a time.
+public struct BackupOperation {
+    public let settings: Settings
+    public let console: Console
+
+    public init(settings: Settings, console: Console) {
+        self.settings = settings
+        self.console = console
+    }
+
+    public func run() throws -> BackupResult {
+        let started = ContinuousClock.now
+        let database = try settings.requireDatabase()
+        let key = try settings.encryptionKey()
+        if let keyFile = settings.keyFilePath, EncryptionKey.isLooselyProtected(file: keyFile) {
+            console.warning("the key file \(keyFile) can be read by other users: run 'chmod 600 \(keyFile)'")
+        }
+        guard Files.exists(database) else { throw BackupError.databaseMissing(path: database) }
+        let storage = try settings.makeStorage()
+        let catalog = try BackupCatalog(path: settings.catalogPath)
+
+        let lock = try BackupLock(databasePath: database, lockDirectory: settings.localDirectory + "/.locks")
+        defer { withExtendedLifetime(lock) {} }
+        let removed = (try? storage.removeAbandonedUploads(prefix: settings.prefix)) ?? 0
+        if removed > 0 { console.detail("removed \(removed) leftover temp file(s) of interrupted runs") }
+
+        let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
+        defer { work.remove() }
+        let snapshotPath = work.file("snapshot.db")
+        console.detail("taking a snapshot of \(database)")
+        let snapshotSize = try SnapshotTaker(databasePath: database).snapshot(to: snapshotPath)
+        console.detail("snapshot: \(Formatting.bytes(snapshotSize)), quick_check ok")
+
+        let databaseName = (database as NSString).lastPathComponent
+        let createdAt = Formatting.nowMillis()
+        let objectKey = BackupKey.make(prefix: settings.prefix, databaseName: databaseName,
+                                       date: Date(timeIntervalSince1970: Double(createdAt) / 1000))
+        let upload = try storage.beginUpload(key: objectKey)
+        let encoded: EncodedObject
+        do {
+            encoded = try BackupEncoder(key: key, level: settings.compressionLevel)
+                .encode(file: snapshotPath) { try upload.write($0) }
+            try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName))
+        } catch {
+            upload.abort()
+            throw error
+        }
+        work.remove()
+
+        let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: BackupKey.fileName(of: objectKey),
+                                  fileSize: encoded.storedSize, compression: "gzip", storage: storage.kind.rawValue,
+                                  checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
+                                  encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString())
+        do {
+            try catalog.insert(record)
+        } catch {
+            throw BackupError.catalogWriteFailed(key: objectKey, reason: "\(error)")
+        }
+        return BackupResult(key: objectKey, location: storage.location(of: objectKey), storage: storage.kind,
+                            database: database, sourceSize: encoded.sourceSize, storedSize: encoded.storedSize,
+                            checksum: encoded.md5Hex, sha256: encoded.sha256Hex, createdAt: createdAt,
+                            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
+    }
+}

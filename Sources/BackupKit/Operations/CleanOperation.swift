@@ -1,0 +1,110 @@
+import Foundation
+
+/// What a clean run did (the `--json` shape of `clean-backup`).
+public struct CleanResult: Codable, Sendable {
+    public struct Failure: Codable, Sendable {
+        public let key: String
+        public let error: String
+    }
+
+    public struct Kept: Codable, Sendable {
+        public let key: String
+        public let reasons: [String]
+    }
+
+    public let dryRun: Bool
+    public let policy: String
+    public let deleted: [String]
+    public let kept: [Kept]
+    public let failed: [Failure]
+    public let reindexed: [String]
+    public let abandonedUploadsRemoved: Int
+}
+
+/// Applies the retention policy per database: deletes each object no rule keeps (and its
+/// sidecar), then soft-deletes its catalog row. One failure does not stop the rest.
+public struct CleanOperation {
+    public let settings: Settings
+    public let policy: RetentionPolicy
+    public let console: Console
+
+    public init(settings: Settings, policy: RetentionPolicy, console: Console) {
+        self.settings = settings
+        self.policy = policy
+        self.console = console
+    }
+
+    public func run(dryRun: Bool, now: Date = Date()) throws -> CleanResult {
+        let storage = try settings.makeStorage()
+        let catalog = dryRun
+            ? Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
+            : try BackupCatalog(path: settings.catalogPath)
+        let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
+                                           databaseName: settings.databaseName, reindex: !dryRun, console: console)
+        if !inventory.reindexed.isEmpty {
+            console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
+        }
+        let abandoned = dryRun ? 0 : ((try? storage.removeAbandonedUploads(prefix: settings.prefix)) ?? 0)
+
+        // Retention applies to each database's backups on their own.
+        let groups = Dictionary(grouping: inventory.entries) { $0.databaseName ?? "" }
+        var decisions: [RetentionPolicy.Decision] = []
+        for name in groups.keys.sorted() {
+            let candidates = groups[name]!.map { RetentionPolicy.Candidate(key: $0.key, createdAt: $0.createdAt) }
+            decisions += policy.evaluate(candidates, now: now)
+        }
+
+        var deleted: [String] = []
+        var failed: [CleanResult.Failure] = []
+        var kept: [CleanResult.Kept] = []
+        for decision in decisions {
+            let key = decision.candidate.key
+            if decision.keep {
+                kept.append(.init(key: key, reasons: decision.reasons))
+                console.detail("keep   \(key) (\(decision.reasons.joined(separator: ", ")))")
+                continue
+            }
+            if dryRun {
+                deleted.append(key)
+                console.info("would delete \(key)")
+                continue
+            }
+            do {
+                try storage.delete(key: key)
+                try catalog?.markDeleted(key: key, at: Formatting.nowMillis())
+                deleted.append(key)
+                console.detail("deleted \(key)")
+            } catch {
+                failed.append(.init(key: key, error: "\(error)"))
+                console.warning("could not delete \(key): \(error)")
+            }
+        }
+        // Rows whose object is already gone are not backups any more: mark them deleted too.
+        for key in inventory.missingObjects {
+            if dryRun {
+                console.info("would mark \(key) deleted (its object is already gone)")
+                deleted.append(key)
+                continue
+            }
+            do {
+                try catalog?.markDeleted(key: key, at: Formatting.nowMillis())
+                deleted.append(key)
+                console.detail("marked \(key) deleted: its object was already gone")
+            } catch {
+                failed.append(.init(key: key, error: "\(error)"))
+            }
+        }
+        return CleanResult(dryRun: dryRun, policy: Self.describe(policy.effective), deleted: deleted, kept: kept,
+                           failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned)
+    }
+
+    static func describe(_ policy: RetentionPolicy) -> String {
+        var parts: [String] = []
+        if let d = policy.days { parts.append("\(d) days") }
+        if let c = policy.count { parts.append("last \(c)") }
+        if let d = policy.daily { parts.append("\(d) daily") }
+        if let w = policy.weekly { parts.append("\(w) weekly") }
+        if let m = policy.monthly { parts.append("\(m) monthly") }
+        return parts.joined(separator: ", ")
+    }
+}

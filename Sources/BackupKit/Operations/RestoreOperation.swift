@@ -1,0 +1,143 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `restore` should do.
+public struct RestoreRequest: Sendable {
+    public enum Destination: Sendable, Equatable {
+        /// Write a new file (`--out`, or `<local dir>/restored-<stamp>.db`).
+        case file(String?, overwrite: Bool)
+        /// Replace a possibly live database through the backup API (`--target`).
+        case liveDatabase(String, confirmed: Bool)
+        /// Check everything, write nothing (`--verify-only`).
+        case verifyOnly
+    }
+
+    public var key: String?
+    public var destination: Destination
+
+    public init(key: String?, destination: Destination) {
+        self.key = key
+        self.destination = destination
+    }
+}
+
+/// What a restore did (the `--json` shape of `restore`).
+public struct RestoreResult: Codable, Sendable {
+    public let key: String
+    public let output: String?
+    public let target: String?
+    public let safetySnapshot: String?
+    public let verifyOnly: Bool
+    public let storedSize: Int64
+    public let restoredSize: Int64
+    public let checksum: String
+    public let integrityCheck: String
+    public let durationSeconds: Double
+}
+
+/// download → verify → decrypt → decompress → `PRAGMA integrity_check` → place. Nothing
+/// reaches the output path or the target until every check passed.
+public struct RestoreOperation {
+    public let settings: Settings
+    public let console: Console
+    /// Asks the user a yes/no question; nil when no terminal can answer.
+    public var confirm: (String) -> Bool?
+
+    public init(settings: Settings, console: Console, confirm: @escaping (String) -> Bool? = RestoreOperation.askOnTerminal) {
+        self.settings = settings
+        self.console = console
+        self.confirm = confirm
+    }
+
+    public func run(_ request: RestoreRequest) throws -> RestoreResult {
+        let started = ContinuousClock.now
+        let storage = try settings.makeStorage()
+        let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
+        let plan = try RestorePlan.resolve(key: request.key, storage: storage, settings: settings, catalog: catalog, console: console)
+        let key = try settings.encryptionKey()
+
+        // Fail on the destination before downloading anything.
+        var finalPath: String?
+        switch request.destination {
+        case .file(let out, let overwrite):
+            let path = Files.absolute(out ?? settings.localDirectory + "/restored-\(BackupKey.stamp(Date())).db")
+            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
+            if out == nil { try Files.makePrivateDirectory(settings.localDirectory) }
+            finalPath = path
+        case .liveDatabase(let target, let confirmed):
+            if !confirmed {
+                guard let answer = confirm("Replace the contents of \(target) with backup \(plan.key)? A safety snapshot is taken first. [y/N] ") else {
+                    throw BackupError.confirmationUnavailable
+                }
+                guard answer else { throw BackupError.declined }
+            }
+        case .verifyOnly:
+            break
+        }
+
+        // Decode into a private temp file: beside the output (same file system, so the
+        // final rename is atomic) or in the work folder.
+        let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
+        defer { work.remove() }
+        let tempPath = finalPath.map(Files.temporarySibling) ?? work.file("restored.db")
+        Cleanup.shared.register(tempPath)
+        defer {
+            Self.removeDatabaseFiles(tempPath)
+            Cleanup.shared.forget(tempPath)
+        }
+        let file = try FileDescriptor.createPrivate(tempPath)
+        console.detail("downloading \(storage.location(of: plan.key)) (\(Formatting.bytes(plan.storedSize)))")
+        let decoder = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag) { try file.write($0) }
+        try storage.download(key: plan.key) { try decoder.consume($0) }
+        let decoded = decoder.finish()
+        try plan.verify(decoded)
+        try file.sync()
+        try file.close()
+        console.detail("checksum and authentication tag verified; running PRAGMA integrity_check")
+        try Self.checkIntegrity(tempPath)
+
+        var output: String?
+        var target: String?
+        var safety: String?
+        switch request.destination {
+        case .file:
+            try Files.atomicRename(tempPath, to: finalPath!)
+            output = finalPath
+        case .liveDatabase(let path, _):
+            let replaced = try LiveDatabaseReplacer(target: Files.absolute(path), safetyFolder: settings.localDirectory + "/safety")
+                .replace(with: tempPath)
+            target = replaced.target
+            safety = replaced.safetySnapshot
+        case .verifyOnly:
+            break
+        }
+        return RestoreResult(key: plan.key, output: output, target: target, safetySnapshot: safety,
+                             verifyOnly: request.destination == .verifyOnly, storedSize: decoded.storedSize,
+                             restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok",
+                             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
+    }
+
+    /// Runs `PRAGMA integrity_check` on a restored file.
+    static func checkIntegrity(_ path: String) throws {
+        guard (Files.size(path) ?? 0) > 0 else { return }
+        let connection = try SQLiteConnection(path: path, mode: .readWrite)
+        if let problems = try connection.integrityProblems(quick: false) {
+            throw BackupError.integrityCheckFailed(what: "the restored database", detail: problems)
+        }
+    }
+
+    /// Removes a database file and the journal files SQLite may have made beside it.
+    static func removeDatabaseFiles(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+    }
+
+    /// Asks on the terminal; nil when stdin is not one.
+    public static func askOnTerminal(_ question: String) -> Bool? {
+        guard isatty(STDIN_FILENO) == 1 else { return nil }
+        FileHandle.standardError.write(Data(question.utf8))
+        guard let answer = readLine() else { return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+}

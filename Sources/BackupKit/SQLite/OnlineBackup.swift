@@ -1,0 +1,41 @@
+import CSQLite
+import Foundation
+
+/// SQLite's online backup API: copies every page of `source` into `destination` as one
+/// consistent read transaction. Done in a single `sqlite3_backup_step(-1)`, so a writer in
+/// another process cannot force a restart (an incremental copy restarts whenever another
+/// connection writes and may never finish under a steady writer). In WAL mode writers
+/// keep committing meanwhile; in rollback-journal mode they wait for the copy.
+public enum OnlineBackup {
+    /// Copies `source` into `destination`, retrying while a lock is held, for at most `busyTimeout`.
+    public static func copy(from source: SQLiteConnection, to destination: SQLiteConnection,
+                            busyTimeout: Duration = .seconds(30)) throws {
+        guard let backup = sqlite3_backup_init(destination.handle, "main", source.handle, "main") else {
+            try destination.check(sqlite3_errcode(destination.handle), context: "starting the online backup")
+            throw BackupError.unexpected("SQLite could not start the online backup")
+        }
+        let deadline = ContinuousClock.now + busyTimeout
+        var pause = Duration.milliseconds(5)
+        var rc: Int32
+        while true {
+            rc = sqlite3_backup_step(backup, -1)
+            let primary = rc & 0xFF
+            if primary == SQLITE_DONE { break }
+            if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18)
+                pause = min(pause * 2, .milliseconds(200))
+                continue
+            }
+            break
+        }
+        let finishRC = sqlite3_backup_finish(backup)
+        if rc & 0xFF == SQLITE_BUSY || rc & 0xFF == SQLITE_LOCKED {
+            throw BackupError.databaseBusy(path: source.path)
+        }
+        if rc & 0xFF != SQLITE_DONE {
+            let failing = rc & 0xFF == SQLITE_NOTADB || rc & 0xFF == SQLITE_CORRUPT ? source : destination
+            try failing.check(rc, context: "copying \(source.path) to \(destination.path)")
+        }
+        try destination.check(finishRC, context: "finishing the online backup")
+    }
+}

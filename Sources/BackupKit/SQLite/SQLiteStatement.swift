@@ -1,0 +1,55 @@
+import CSQLite
+
+/// A prepared statement owned by Swift; finalized on release.
+public final class SQLiteStatement {
+    private let statement: OpaquePointer
+    private let connection: SQLiteConnection
+
+    init(_ statement: OpaquePointer, connection: SQLiteConnection) {
+        self.statement = statement
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(statement) }
+
+    /// Binds values to `?` parameters in order.
+    public func bind(_ values: [SQLiteValue]) throws {
+        for (offset, value) in values.enumerated() {
+            let index = Int32(offset + 1)
+            let rc: Int32
+            switch value {
+            case .null: rc = sqlite3_bind_null(statement, index)
+            case .integer(let i): rc = sqlite3_bind_int64(statement, index, i)
+            case .real(let d): rc = sqlite3_bind_double(statement, index, d)
+            case .text(let s): rc = sqlite3_bind_text(statement, index, s, -1, CSQLite_transient())
+            case .blob(let b): rc = sqlite3_bind_blob(statement, index, b, Int32(b.count), CSQLite_transient())
+            }
+            try connection.check(rc, context: "binding a value")
+        }
+    }
+
+    /// Steps once: true when a row is ready.
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(statement)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        try connection.check(rc, context: "running a statement")
+        return false
+    }
+
+    /// The current row's values.
+    public func row() -> [SQLiteValue] {
+        (0..<sqlite3_column_count(statement)).map { column in
+            switch sqlite3_column_type(statement, column) {
+            case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
+            case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
+            case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, column)))
+            case SQLITE_BLOB:
+                let count = Int(sqlite3_column_bytes(statement, column))
+                guard count > 0, let base = sqlite3_column_blob(statement, column) else { return .blob([]) }
+                return .blob(Array(UnsafeRawBufferPointer(start: base, count: count)))
+            default: return .null
+            }
+        }
+    }
+}

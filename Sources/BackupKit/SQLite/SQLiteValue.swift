@@ -1,0 +1,26 @@
+/// A value bound to or read from a SQLite statement.
+public enum SQLiteValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    public var text: String? {
+        switch self {
+        case .text(let s): return s
+        case .integer(let i): return String(i)
+        case .real(let d): return String(d)
+        default: return nil
+        }
+    }
+
+    public var integer: Int64? {
+        switch self {
+        case .integer(let i): return i
+        case .real(let d): return Int64(d)
+        case .text(let s): return Int64(s)
+        default: return nil
+        }
+    }
+}

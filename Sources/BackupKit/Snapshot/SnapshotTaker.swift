@@ -1,0 +1,39 @@
+import Foundation
+
+/// Takes a consistent copy of a live database with SQLite's online backup API and checks
+/// it with `PRAGMA quick_check`, so a corrupt database never replaces good backups.
+public struct SnapshotTaker {
+    public let databasePath: String
+    public var busyTimeout: Duration = .seconds(30)
+
+    public init(databasePath: String) {
+        self.databasePath = databasePath
+    }
+
+    /// Writes the snapshot to `destination` (created 0600) and returns its size in bytes.
+    public func snapshot(to destination: String) throws -> Int64 {
+        guard Files.exists(databasePath) else { throw BackupError.databaseMissing(path: databasePath) }
+        guard !Files.isDirectory(databasePath) else { throw BackupError.notADatabase(path: databasePath) }
+        try Self.requireSQLiteHeader(databasePath)
+
+        // Create the file 0600 first so SQLite never makes it with a wider mode.
+        try FileDescriptor.createPrivate(destination).close()
+        let source = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout)
+        let copy = try SQLiteConnection(path: destination, mode: .readWrite)
+        try copy.execute("PRAGMA synchronous=OFF")
+        try OnlineBackup.copy(from: source, to: copy, busyTimeout: busyTimeout)
+        if let problems = try copy.integrityProblems(quick: true) {
+            throw BackupError.integrityCheckFailed(what: "the snapshot of \(databasePath)", detail: problems)
+        }
+        return Files.size(destination) ?? 0
+    }
+
+    /// A SQLite file starts with "SQLite format 3\0"; an empty file is an empty database.
+    static func requireSQLiteHeader(_ path: String) throws {
+        let fd = try FileDescriptor.openForReading(path)
+        var header = [UInt8](repeating: 0, count: 16)
+        let n = try header.withUnsafeMutableBytes { try fd.read(into: $0) }
+        if n == 0 { return }
+        guard n == 16, header == Array("SQLite format 3\0".utf8) else { throw BackupError.notADatabase(path: path) }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private scratch folder (0700) for one run's snapshot and temp files, removed when the
+/// run ends, fails or is signalled. Folders left by killed runs are removed by the next run.
+public final class WorkDirectory {
+    public let path: String
+    private let parent: String
+
+    /// Creates `<parent>/<pid>-<random>` after removing leftovers of dead runs in `parent`.
+    public init(parent: String) throws {
+        self.parent = parent
+        try Files.makePrivateDirectory(parent)
+        WorkDirectory.removeLeftovers(in: parent)
+        let name = "run.tmp-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        path = parent + "/" + name
+        guard mkdir(path, 0o700) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+        Cleanup.shared.register(path)
+    }
+
+    deinit { remove() }
+
+    /// A path inside the folder.
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Removes the folder and everything in it.
+    public func remove() {
+        Files.remove(path)
+        Cleanup.shared.forget(path)
+    }
+
+    /// Removes folders of runs whose process is gone.
+    static func removeLeftovers(in parent: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in names where name.hasPrefix("run.tmp-") && Files.isStaleTemporary(name) {
+            Files.remove(parent + "/" + name)
+        }
+    }
+}

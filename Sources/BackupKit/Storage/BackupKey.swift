@@ -1,0 +1,56 @@
+import Foundation
+
+/// Object keys: `<prefix><database file>-<UTC stamp>-<uuid>.db.gz.enc`, the stamp sortable
+/// and free of `:` (`20261123T061500Z`). Laju's keys (`app.db-2025-01-10T23:33-<uuid>.db.gz.enc`)
+/// follow the same shape with another stamp, so both are recognised.
+public enum BackupKey {
+    public static let suffix = ".db.gz.enc"
+
+    /// A new key for a backup of `databaseName` made at `date`.
+    public static func make(prefix: String, databaseName: String, date: Date) -> String {
+        "\(prefix)\(databaseName)-\(stamp(date))-\(UUID().uuidString.lowercased())\(suffix)"
+    }
+
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
+    public static func stamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date)
+    }
+
+    /// The last path component of a key.
+    public static func fileName(of key: String) -> String {
+        String(key.split(separator: "/").last ?? Substring(key))
+    }
+
+    /// Whether `key` has the shape of a backup object (ours or Laju's).
+    public static func isBackup(_ key: String) -> Bool {
+        key.hasSuffix(".gz.enc")
+    }
+
+    /// The database file name a key was made for: the part of the file name before
+    /// `-<stamp>-<uuid>.db.gz.enc`, nil when the key does not have that shape.
+    public static func databaseName(of key: String) -> String? {
+        let name = fileName(of: key)
+        guard name.hasSuffix(suffix) else { return nil }
+        let stem = name.dropLast(suffix.count)
+        // A UUID is 36 characters, preceded by '-'.
+        guard stem.count > 37 else { return nil }
+        let withoutUUID = stem.dropLast(37)
+        guard stem[withoutUUID.endIndex] == "-", UUID(uuidString: String(stem.suffix(36))) != nil else { return nil }
+        // The stamp is what follows the last '-' that precedes four digits (a year):
+        // ours has no '-' inside, Laju's has some, and a database name may hold digits too.
+        var dash = withoutUUID.lastIndex(of: "-")
+        while let found = dash {
+            let next = withoutUUID.index(after: found)
+            if withoutUUID[next...].prefix(4).count == 4, withoutUUID[next...].prefix(4).allSatisfy(\.isNumber) {
+                let name = withoutUUID[..<found]
+                return name.isEmpty ? nil : String(name)
+            }
+            dash = withoutUUID[..<found].lastIndex(of: "-")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,145 @@
+/// Every failure the suite reports to a user. Each case carries what the message needs,
+/// `description` is one line naming the problem and the fix, and `exitStatus` maps it to
+/// exactly one documented exit code. Messages never contain key material or secrets.
+public enum BackupError: Error, CustomStringConvertible, Equatable {
+    // Usage (64)
+    /// A flag or argument has an invalid value.
+    case invalidArgument(String)
+    /// `restore --target` without `--yes` while no terminal can confirm.
+    case confirmationUnavailable
+    /// The user answered no to a confirmation.
+    case declined
+    /// A `--key` that would escape the storage folder (`..`, absolute path, NUL).
+    case unsafeKey(String)
+
+    // Configuration (78)
+    /// No encryption key configured.
+    case missingEncryptionKey
+    /// The configured key is not 32 bytes in any accepted form.
+    case malformedEncryptionKey(source: String)
+    /// The key file could not be read.
+    case unreadableKeyFile(path: String, reason: String)
+    /// Any other configuration problem: names the setting and the fix.
+    case configuration(String)
+
+    // Input missing (66)
+    /// The database to back up does not exist.
+    case databaseMissing(path: String)
+    /// No object with that key in storage.
+    case backupNotFound(key: String)
+    /// There is no live backup to restore.
+    case noBackups(scope: String)
+
+    // Data errors (65)
+    /// The file is not a SQLite database.
+    case notADatabase(path: String)
+    /// SQLite reported corruption (`quick_check` or `integrity_check` not ok).
+    case integrityCheckFailed(what: String, detail: String)
+    /// The stored bytes do not match the recorded MD5 checksum.
+    case checksumMismatch(key: String)
+    /// The GCM tag did not verify although the stored bytes are intact: wrong key, or iv/tag metadata wrong.
+    case wrongKey(key: String)
+    /// The GCM tag did not verify and no checksum could tell why.
+    case authenticationFailed(key: String)
+    /// The object's metadata lacks what decryption needs, or has a malformed value.
+    case badMetadata(key: String, detail: String)
+    /// The decrypted bytes are not a valid gzip stream.
+    case corruptBackup(key: String, detail: String)
+
+    // Storage (69)
+    /// The storage backend could not be reached or refused the operation.
+    case storageUnavailable(String)
+
+    // Cannot create output (73)
+    /// A file or folder could not be written.
+    case cannotWrite(path: String, reason: String)
+    /// The output exists already.
+    case outputExists(path: String)
+    /// The object is stored but the catalog row could not be written.
+    case catalogWriteFailed(key: String, reason: String)
+
+    // Try again later (75)
+    /// Another run holds the lock for this database.
+    case locked(database: String)
+    /// SQLite stayed busy longer than the busy timeout.
+    case databaseBusy(path: String)
+
+    // Unexpected (1)
+    /// A failure nobody planned for, with what the system said.
+    case unexpected(String)
+    /// SQLite failed in a way that is not one of the above.
+    case sqlite(code: Int32, message: String, context: String)
+
+    /// The exit code this error ends the process with.
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .invalidArgument, .confirmationUnavailable, .declined, .unsafeKey: return .usage
+        case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
+        case .databaseMissing, .backupNotFound, .noBackups: return .noInput
+        case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
+             .badMetadata, .corruptBackup:
+            return .dataError
+        case .storageUnavailable: return .unavailable
+        case .cannotWrite, .outputExists, .catalogWriteFailed: return .cannotCreate
+        case .locked, .databaseBusy: return .tryAgain
+        case .unexpected, .sqlite: return .failure
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let text):
+            return text
+        case .confirmationUnavailable:
+            return "restore --target replaces a live database and needs confirmation, but no terminal is attached: pass --yes to confirm"
+        case .declined:
+            return "restore cancelled: the target was not touched"
+        case .unsafeKey(let key):
+            return "refusing key '\(key)': keys must be relative paths without '..' segments; use a key from 'restore --list'"
+        case .missingEncryptionKey:
+            return "no encryption key configured: set BACKUP_ENCRYPTION_KEY_FILE to a file holding a 32-byte key (create one with 'backup --generate-key > .backup.key; chmod 600 .backup.key') or set BACKUP_ENCRYPTION_KEY"
+        case .malformedEncryptionKey(let source):
+            return "\(source) is not a 32-byte key: write it as base64 (44 characters), hex (64 characters) or exactly 32 UTF-8 bytes; 'backup --generate-key' prints a valid one"
+        case .unreadableKeyFile(let path, let reason):
+            return "cannot read the key file \(path): \(reason); check BACKUP_ENCRYPTION_KEY_FILE and the file's permissions"
+        case .configuration(let text):
+            return text
+        case .databaseMissing(let path):
+            return "database not found: \(path); check --db or BACKUP_DB_PATH"
+        case .backupNotFound(let key):
+            return "no backup with key '\(key)' in storage; list the available keys with 'restore --list'"
+        case .noBackups(let scope):
+            return "no backups found \(scope); run 'backup' first or check BACKUP_PREFIX and the storage settings"
+        case .notADatabase(let path):
+            return "\(path) is not a SQLite database; check --db or BACKUP_DB_PATH"
+        case .integrityCheckFailed(let what, let detail):
+            return "\(what) failed SQLite's integrity check (\(detail)); nothing was written: repair the database or restore an older backup"
+        case .checksumMismatch(let key):
+            return "backup '\(key)' is corrupt or was tampered with: its MD5 checksum does not match; nothing was written, restore an older backup"
+        case .wrongKey(let key):
+            return "backup '\(key)' does not decrypt with the configured key (the stored bytes are intact): use the key it was made with; nothing was written"
+        case .authenticationFailed(let key):
+            return "backup '\(key)' failed authentication: wrong key, or the object was tampered with; nothing was written"
+        case .badMetadata(let key, let detail):
+            return "backup '\(key)' has unusable metadata (\(detail)); nothing was written: its iv/tag must come from the catalog or the object's metadata"
+        case .corruptBackup(let key, let detail):
+            return "backup '\(key)' is corrupt (\(detail)); nothing was written, restore an older backup"
+        case .storageUnavailable(let text):
+            return text
+        case .cannotWrite(let path, let reason):
+            return "cannot write \(path): \(reason); check the folder exists, is writable and has free space"
+        case .outputExists(let path):
+            return "\(path) exists already: choose another --out or remove it first"
+        case .catalogWriteFailed(let key, let reason):
+            return "backup stored as '\(key)' but the catalog row could not be written (\(reason)); the object is safe and is re-indexed by the next 'restore --list' or 'clean-backup'"
+        case .locked(let database):
+            return "another backup of \(database) is running; try again when it has finished"
+        case .databaseBusy(let path):
+            return "\(path) stayed locked by another connection; try again later"
+        case .unexpected(let text):
+            return text
+        case .sqlite(let code, let message, let context):
+            return "SQLite error \(code) \(context): \(message)"
+        }
+    }
+}

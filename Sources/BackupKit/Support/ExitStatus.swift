@@ -1,0 +1,25 @@
+/// The process exit codes of all three executables (sysexits.h values), documented in the README.
+public enum ExitStatus: Int32, Sendable, CaseIterable {
+    /// Everything worked.
+    case ok = 0
+    /// An unexpected failure (a bug or an unforeseen system error).
+    case failure = 1
+    /// Bad usage: unknown flag, invalid value, a question that could not be asked.
+    case usage = 64
+    /// Bad data: wrong key, tampered or corrupt backup, failed integrity check, not a SQLite database.
+    case dataError = 65
+    /// Input missing: the database or the backup key does not exist.
+    case noInput = 66
+    /// Storage unavailable.
+    case unavailable = 69
+    /// The output (restored file, object, catalog row) could not be created.
+    case cannotCreate = 73
+    /// Locked: another run holds the lock, or the database stayed busy; try again later.
+    case tryAgain = 75
+    /// Configuration error: missing or malformed key, incomplete storage settings.
+    case configuration = 78
+    /// Stopped by SIGINT.
+    case interrupted = 130
+    /// Stopped by SIGTERM.
+    case terminated = 143
+}

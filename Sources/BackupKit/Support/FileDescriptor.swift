@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The text of a POSIX `errno` value.
+func errnoText(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}
+
+/// An open POSIX file descriptor that closes itself. Reads and writes retry on EINTR
+/// and loop until every byte is moved.
+final class FileDescriptor {
+    let raw: Int32
+    let path: String
+    private var closed = false
+
+    private init(raw: Int32, path: String) {
+        self.raw = raw
+        self.path = path
+    }
+
+    deinit { if !closed { _ = Glibc.close(raw) } }
+
+    /// Opens an existing file for reading.
+    static func openForReading(_ path: String) throws -> FileDescriptor {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw BackupError.databaseMissing(path: path) }
+            throw BackupError.unexpected("cannot open \(path): \(errnoText(code))")
+        }
+        return FileDescriptor(raw: fd, path: path)
+    }
+
+    /// Creates a new file with mode 0600; fails if it exists.
+    static func createPrivate(_ path: String) throws -> FileDescriptor {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+        return FileDescriptor(raw: fd, path: path)
+    }
+
+    /// Writes all bytes or throws `cannotWrite` (e.g. ENOSPC, EFBIG under `ulimit -f`).
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(raw, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw BackupError.cannotWrite(path: path, reason: errnoText())
+            }
+            offset += n
+        }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 means end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(raw, buffer.baseAddress!, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw BackupError.unexpected("cannot read \(path): \(errnoText())")
+        }
+    }
+
+    /// Flushes the file's data to disk.
+    func sync() throws {
+        guard fsync(raw) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+    }
+
+    func close() throws {
+        guard !closed else { return }
+        closed = true
+        guard Glibc.close(raw) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File-system helpers that keep the suite's promises: private modes, atomic renames,
+/// synced folders.
+enum Files {
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The size of a file in bytes, nil when it does not exist.
+    static func size(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_size)
+    }
+
+    /// Modification time in milliseconds since the epoch.
+    static func modifiedMillis(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+    }
+
+    /// Creates `path` and missing parents with mode 0700. An existing folder keeps its mode.
+    static func makePrivateDirectory(_ path: String) throws {
+        if isDirectory(path) { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != path && !isDirectory(parent) {
+            try makePrivateDirectory(parent)
+        }
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw BackupError.cannotWrite(path: path, reason: errnoText())
+        }
+    }
+
+    /// Renames atomically and syncs the folder so the rename survives a crash.
+    static func atomicRename(_ from: String, to: String) throws {
+        guard rename(from, to) == 0 else { throw BackupError.cannotWrite(path: to, reason: errnoText()) }
+        syncDirectory(of: to)
+    }
+
+    /// Best effort: fsync the folder holding `path`.
+    static func syncDirectory(of path: String) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let fd = open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            _ = close(fd)
+        }
+    }
+
+    /// Writes `data` to `path` through a private temp file and an atomic rename.
+    static func writeAtomically(_ data: [UInt8], to path: String) throws {
+        let temp = temporarySibling(of: path)
+        do {
+            let fd = try FileDescriptor.createPrivate(temp)
+            try fd.write(data)
+            try fd.sync()
+            try fd.close()
+            try atomicRename(temp, to: path)
+        } catch {
+            unlink(temp)
+            throw error
+        }
+    }
+
+    /// A hidden name beside `path` that marks its owner's pid, so a later run can tell a
+    /// leftover of a dead run from the work of a live one.
+    static func temporarySibling(of path: String) -> String {
+        let dir = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let token = UUID().uuidString.prefix(8).lowercased()
+        let temp = ".\(name).tmp-\(getpid())-\(token)"
+        return dir.isEmpty ? temp : dir + "/" + temp
+    }
+
+    /// Whether a temp name written by `temporarySibling` belongs to a process that is gone.
+    static func isStaleTemporary(_ name: String) -> Bool {
+        guard let range = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let rest = name[range.upperBound...]
+        guard let pid = Int32(rest.split(separator: "-").first ?? "") else { return false }
+        return !processIsAlive(pid)
+    }
+
+    static func processIsAlive(_ pid: Int32) -> Bool {
+        if pid == getpid() { return true }
+        return kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Removes a file or a folder tree; missing is fine.
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// An absolute, standardized version of `path` against the working directory.
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (full as NSString).standardizingPath
+    }
+}

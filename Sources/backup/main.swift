@@ -1,0 +1,3 @@
+import BackupKit
+
+BackupCommand.main()

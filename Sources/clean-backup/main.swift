@@ -1,0 +1,3 @@
+import BackupKit
+
+CleanBackupCommand.main()
