@@ -18,7 +18,8 @@ struct BackupListing: Codable {
 
     static func load(settings: Settings, console: Console) throws -> BackupListing {
         let storage = try settings.makeStorage()
-        let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
+        // Listing rebuilds a lost catalog: objects without a row are re-indexed from their metadata.
+        let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: true, console: console)
         let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
                                            databaseName: settings.databaseName, reindex: true, console: console)
         if !inventory.reindexed.isEmpty {

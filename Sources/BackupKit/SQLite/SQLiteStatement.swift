@@ -37,6 +37,12 @@ public final class SQLiteStatement {
         return false
     }
 
+    /// Makes the statement ready to run again with new bindings.
+    public func reset() throws {
+        sqlite3_reset(statement)
+        try connection.check(sqlite3_clear_bindings(statement), context: "resetting a statement")
+    }
+
     /// The current row's values.
     public func row() -> [SQLiteValue] {
         (0..<sqlite3_column_count(statement)).map { column in

@@ -1,0 +1,76 @@
+# sqlite-s3-backup: build, test and run the three executables.
+# Quick start on a fresh Debian machine:  make backup DB=path/to/app.db   and   make test
+
+SHELL := /bin/bash
+SWIFT ?= swift
+DB ?=
+APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
+# Python modules the tests use as independent peers (Laju-format writer/reader).
+TEST_PY_MODULES := cryptography
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps test-deps build release test backup restore clean-backup demo clean
+
+## deps: install the Debian -dev packages that are missing (only those).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >&2; \
+	fi
+
+## test-deps: python3 and the modules the tests' independent peers need.
+test-deps: deps
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
+	@for m in $(TEST_PY_MODULES); do \
+	  python3 -c "import $$m" 2>/dev/null || python3 -m pip install -q $$m 2>/dev/null || python3 -m pip install -q --break-system-packages $$m; \
+	done
+
+## build: debug build of the library, executables and tests.
+build: deps
+	$(SWIFT) build --build-tests
+
+## release: optimised executables in .build/release (what bin/ runs).
+release: deps
+	$(SWIFT) build -c release
+
+## test: unit tests and end-to-end tests of the built executables.
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --disable-xctest
+
+## backup: back up DB (or BACKUP_DB_PATH) to the configured storage. On first use with no
+## key configured it creates .backup.key (mode 0600): keep that file safe, off this machine too.
+backup: deps release
+	@if [ -z "$$BACKUP_ENCRYPTION_KEY$$BACKUP_ENCRYPTION_KEY_FILE" ] && ! grep -qs '^ *\(export \)\?BACKUP_ENCRYPTION_KEY' .env; then \
+	  if [ ! -f .backup.key ]; then \
+	    (umask 077; bin/backup --generate-key > .backup.key.tmp) && mv .backup.key.tmp .backup.key; \
+	    echo "created .backup.key (mode 0600): keep a copy somewhere safe; without it no backup can be restored" >&2; \
+	  fi; \
+	  export BACKUP_ENCRYPTION_KEY_FILE=.backup.key; \
+	fi; \
+	bin/backup $(if $(DB),--db "$(DB)") $(ARGS)
+
+## restore: restore the newest backup (or KEY=...) into ./backups/restored-<stamp>.db.
+restore: deps release
+	@if [ -z "$$BACKUP_ENCRYPTION_KEY$$BACKUP_ENCRYPTION_KEY_FILE" ] && [ -f .backup.key ]; then export BACKUP_ENCRYPTION_KEY_FILE=.backup.key; fi; \
+	bin/restore $(if $(DB),--db "$(DB)") $(if $(KEY),--key "$(KEY)") $(ARGS)
+
+## clean-backup: apply the retention policy.
+clean-backup: deps release
+	bin/clean-backup $(if $(DB),--db "$(DB)") $(ARGS)
+
+## demo: make a small database, back it up, list, verify, restore and clean, in ./demo.
+demo: deps release
+	@rm -rf demo && mkdir -p demo && cd demo && set -e; \
+	python3 -c "import sqlite3; c=sqlite3.connect('app.db'); c.execute('pragma journal_mode=wal'); c.execute('create table notes(id integer primary key, body text)'); c.executemany('insert into notes(body) values(?)', [('note %d' % i,) for i in range(10000)]); c.commit()"; \
+	(umask 077; ../bin/backup --generate-key > demo.key); export BACKUP_ENCRYPTION_KEY_FILE=demo.key; \
+	../bin/backup --db app.db; ../bin/backup --db app.db; \
+	../bin/restore --db app.db --list; \
+	../bin/restore --db app.db --verify-only; \
+	../bin/restore --db app.db --out restored.db; \
+	python3 -c "import sqlite3; print('restored rows:', sqlite3.connect('restored.db').execute('select count(*) from notes').fetchone()[0])"; \
+	../bin/clean-backup --db app.db --keep-last 1
+
+clean:
+	rm -rf .build demo

@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// Bad input gets a one-line error, a documented exit code, and nothing written.
+struct FailureTests {
+    func flipByte(in path: String, at offset: Int) throws {
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[offset] ^= 0x01
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The restore wrote nothing: no output, no temp file beside it, nothing left in .work.
+    func expectNothingWritten(_ box: Sandbox, output: String, before: [String]) {
+        #expect(!FileManager.default.fileExists(atPath: box.file(output)))
+        #expect(box.dir.allFiles() == before)
+    }
+
+    @Test("a wrong key exits 65, names the problem, and writes nothing")
+    func wrongKey() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 100)
+        let key = try box.backup()
+        let before = box.dir.allFiles()
+        let otherKey = try EncryptionKey.generateBase64()
+        let run = try box.run("restore", "--key", key, "--out", "r.db", env: ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": otherKey])
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("does not decrypt with the configured key"))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(!run.output.contains(otherKey) && !run.output.contains(box.keyText))
+        expectNothingWritten(box, output: "r.db", before: before)
+    }
+
+    @Test("one flipped byte in the stored object exits 65 and writes nothing", arguments: [0, 5000, -1])
+    func flippedByte(_ position: Int) throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 2000)
+        let key = try box.backup()
+        let object = box.file("backups/" + key)
+        let size = Int(Files.size(object)!)
+        try flipByte(in: object, at: position < 0 ? size - 1 : min(position, size - 1))
+        let before = box.dir.allFiles()
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("checksum does not match"))
+        expectNothingWritten(box, output: "r.db", before: before)
+    }
+
+    @Test("a flipped byte with a matching checksum (catalog and sidecar rewritten) still fails authentication")
+    func tamperedObjectWithForgedChecksum() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 2000)
+        let key = try box.backup()
+        let object = box.file("backups/" + key)
+        try flipByte(in: object, at: 100)
+        // The attacker also rewrites both checksums; only the GCM tag is left to catch it.
+        let md5 = Digest.hash(.md5, Array(try Data(contentsOf: URL(fileURLWithPath: object)))).hexString
+        let sha = Digest.hash(.sha256, Array(try Data(contentsOf: URL(fileURLWithPath: object)))).hexString
+        var meta = ObjectMetadata.fromSidecarJSON(try Data(contentsOf: URL(fileURLWithPath: object + ".meta.json")))!
+        meta[ObjectMetadata.Field.checksum] = md5
+        meta[ObjectMetadata.Field.sha256] = sha
+        try Data(try meta.sidecarJSON()).write(to: URL(fileURLWithPath: object + ".meta.json"))
+        try SQLiteConnection(path: box.file("backups/catalog.sqlite"), mode: .readWrite)
+            .run("UPDATE backup_files SET checksum = ? WHERE key = ?", [.text(md5), .text(key)])
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 65)
+        #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
+    }
+
+    @Test("a truncated object exits 65 and writes nothing")
+    func truncatedObject() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 2000)
+        let key = try box.backup()
+        let object = box.file("backups/" + key)
+        #expect(truncate(object, off_t(Files.size(object)! / 2)) == 0)
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 65)
+        #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
+    }
+
+    @Test("missing iv or tag metadata exits 65 with a message naming it")
+    func missingMetadata() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 100)
+        let key = try box.backup()
+        try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
+        let sidecar = box.file("backups/" + key + ".meta.json")
+        var meta = ObjectMetadata.fromSidecarJSON(try Data(contentsOf: URL(fileURLWithPath: sidecar)))!
+        meta.values["tag"] = nil
+        try Data(try meta.sidecarJSON()).write(to: URL(fileURLWithPath: sidecar))
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 65)
+        #expect(run.stderr.contains("no tag"))
+    }
+
+    @Test("backup of a missing database exits 66; of a file that is not SQLite exits 65; nothing is stored")
+    func badDatabases() throws {
+        let box = try Sandbox()
+        let missing = try box.run("backup", "--db", "nope.db")
+        #expect(missing.status == 66)
+        #expect(missing.stderr.contains("nope.db"))
+        try String(repeating: "not a database\n", count: 100).write(toFile: box.file("text.db"), atomically: true, encoding: .utf8)
+        let notSQLite = try box.run("backup", "--db", "text.db")
+        #expect(notSQLite.status == 65)
+        #expect(notSQLite.stderr.contains("not a SQLite database"))
+        #expect(box.storedObjects().isEmpty)
+    }
+
+    @Test("a corrupt database fails quick_check: exit 65, nothing uploaded, no catalog row")
+    func corruptDatabaseIsNotUploaded() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 20_000, wal: false)
+        let good = try box.backup()
+        // Scribble over a page in the middle of the file, keeping the header intact.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: box.file("app.db")))
+        try handle.seek(toOffset: UInt64(Files.size(box.file("app.db"))! / 2))
+        handle.write(Data(repeating: 0xA5, count: 8192))
+        try handle.close()
+        let run = try box.run("backup", "--db", "app.db")
+        #expect(run.status == 65)
+        #expect(box.storedObjects().map { "backups/" + $0 } == [good])
+        #expect(try box.liveCatalogKeys() == [good])
+    }
+
+    @Test("no key, and a malformed key, exit 78 without echoing the key")
+    func keyProblems() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        let none = try box.run("backup", "--db", "app.db", env: ["BACKUP_ENCRYPTION_KEY_FILE": ""])
+        #expect(none.status == 78)
+        #expect(none.stderr.contains("BACKUP_ENCRYPTION_KEY"))
+        let secret = "tooshort-secret-value"
+        let bad = try box.run("backup", "--db", "app.db", env: ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": secret])
+        #expect(bad.status == 78)
+        #expect(!bad.output.contains(secret))
+        #expect(box.storedObjects().isEmpty)
+    }
+
+    @Test("keys with ../ or an absolute path are refused with 64", arguments: ["../../etc/passwd", "/etc/passwd", "backups/../../x.db.gz.enc"])
+    func unsafeKeys(_ key: String) throws {
+        let box = try Sandbox()
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("refusing key"))
+    }
+
+    @Test("an unknown key exits 66; an output folder that does not exist exits 73")
+    func missingKeyAndBadOutput() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        let key = try box.backup()
+        let unknown = try box.run("restore", "--key", "backups/nothing.db.gz.enc", "--out", "r.db")
+        #expect(unknown.status == 66)
+        let badOut = try box.run("restore", "--key", key, "--out", "no/such/folder/r.db")
+        #expect(badOut.status == 73)
+        try "x".write(toFile: box.file("exists.db"), atomically: true, encoding: .utf8)
+        let exists = try box.run("restore", "--key", key, "--out", "exists.db")
+        #expect(exists.status == 73)
+        #expect(try String(contentsOfFile: box.file("exists.db"), encoding: .utf8) == "x")
+    }
+
+    @Test("a full disk during restore (ulimit -f) exits 73 and leaves no partial file")
+    func diskFullDuringRestore() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 30_000)
+        let key = try box.backup()
+        let before = box.dir.allFiles()
+        var env = box.environment
+        env["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        // 1024-byte blocks: a 2 MiB limit, well under the database's size.
+        let script = "ulimit -f 2048; exec \"$0\" \"$@\""
+        let run = try Tool.runProcess("/bin/bash", ["-c", script, Tool.path("restore"), "--key", key, "--out", "r.db"], in: box.path, environment: env)
+        #expect(run.status == 73, "\(run.output)")
+        expectNothingWritten(box, output: "r.db", before: before)
+    }
+
+    @Test("bad usage exits 64 with a message naming the flag")
+    func badUsage() throws {
+        let box = try Sandbox()
+        let both = try box.run("restore", "--list", "--verify-only")
+        #expect(both.status == 64)
+        let level = try box.run("backup", "--db", "x.db", "--compression-level", "12")
+        #expect(level.status == 64)
+        #expect(level.stderr.contains("--compression-level"))
+    }
+
+    @Test("--help shows examples and exit codes")
+    func help() throws {
+        let box = try Sandbox()
+        for tool in ["backup", "restore", "clean-backup"] {
+            let run = try box.run(tool, "--help")
+            #expect(run.status == 0)
+            #expect(run.stdout.contains("Examples:"))
+            #expect(run.stdout.contains("Exit codes:"))
+        }
+    }
+}

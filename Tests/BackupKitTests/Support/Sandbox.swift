@@ -1,0 +1,63 @@
+import Foundation
+@testable import BackupKit
+
+/// One user's working folder: a database, a key file, `./backups`, and helpers to run the
+/// three executables there with a clean environment.
+final class Sandbox {
+    let dir: TemporaryDirectory
+    var environment: [String: String]
+    let keyText: String
+
+    init(_ label: String = #function) throws {
+        dir = TemporaryDirectory(label)
+        keyText = try EncryptionKey.generateBase64()
+        try (keyText + "\n").write(toFile: dir.file("backup.key"), atomically: true, encoding: .utf8)
+        chmod(dir.file("backup.key"), 0o600)
+        environment = ["BACKUP_ENCRYPTION_KEY_FILE": dir.file("backup.key")]
+    }
+
+    var path: String { dir.path }
+    func file(_ name: String) -> String { dir.file(name) }
+
+    @discardableResult
+    func run(_ tool: String, _ arguments: String..., env extra: [String: String] = [:], stdin: String? = nil) throws -> ToolRun {
+        try run(tool, arguments, env: extra, stdin: stdin)
+    }
+
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String], env extra: [String: String] = [:], stdin: String? = nil) throws -> ToolRun {
+        var env = environment
+        for (k, v) in extra { env[k] = v }
+        return try Tool.run(tool, arguments, in: path, environment: env, stdin: stdin)
+    }
+
+    /// Runs `backup --db NAME` and returns the key it printed.
+    func backup(_ database: String = "app.db", _ more: String...) throws -> String {
+        let result = try run("backup", ["--db", database] + more)
+        guard result.status == 0, let key = result.stdoutLines.last else {
+            throw SandboxFailure(description: "backup failed (\(result.status)): \(result.output)")
+        }
+        return key
+    }
+
+    /// The objects (not sidecars) under ./backups/backups.
+    func storedObjects() -> [String] {
+        dir.allFiles(under: "backups/backups").filter { $0.hasSuffix(".db.gz.enc") }
+    }
+
+    /// The live rows of the catalog.
+    func liveCatalogKeys() throws -> [String] {
+        try BackupCatalog(path: file("backups/catalog.sqlite"), create: false).liveRecords().map(\.key)
+    }
+
+    /// Sets a backup's catalog time, as if it had been made `daysAgo` days ago.
+    func backdate(_ key: String, daysAgo: Double, from now: Date = Date()) throws {
+        let db = try SQLiteConnection(path: file("backups/catalog.sqlite"), mode: .readWrite)
+        let millis = Int64((now.timeIntervalSince1970 - daysAgo * 86_400) * 1000)
+        try db.run("UPDATE backup_files SET uploaded_at = ? WHERE key = ?", [.integer(millis), .text(key)])
+    }
+}
+
+struct SandboxFailure: Error, CustomStringConvertible {
+    let description: String
+}

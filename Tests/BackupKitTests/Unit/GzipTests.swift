@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// The codec: independent gzip members that any gzip reader accepts, read back strictly.
+struct GzipTests {
+    static func sample(_ count: Int) -> [UInt8] {
+        var state: UInt32 = 12345
+        return (0..<count).map { i in
+            state = state &* 1_103_515_245 &+ 12345
+            return i % 3 == 0 ? UInt8(state >> 24) : UInt8(ascii: "a") + UInt8(i % 26)
+        }
+    }
+
+    static func compress(_ data: [UInt8], blockSize: Int) throws -> [UInt8] {
+        let writer = try GzipMemberWriter(level: 6)
+        var out: [UInt8] = []
+        var offset = 0
+        repeat {
+            let end = min(data.count, offset + blockSize)
+            try data[offset..<end].withUnsafeBytes { try writer.compressMember($0) { out += $0 } }
+            offset = end
+        } while offset < data.count
+        return out
+    }
+
+    static func decompress(_ data: [UInt8], pieceSize: Int) throws -> [UInt8] {
+        let reader = try GzipStreamReader()
+        var out: [UInt8] = []
+        var offset = 0
+        while offset < data.count {
+            let end = min(data.count, offset + pieceSize)
+            try data[offset..<end].withUnsafeBytes { try reader.feed($0) { out += $0 } }
+            offset = end
+        }
+        try reader.finish()
+        return out
+    }
+
+    @Test("multi-member streams round-trip whatever the piece sizes", arguments: [(1000, 7), (65_536, 4096), (300_000, 1 << 20)])
+    func multiMemberRoundTrip(blockSize: Int, pieceSize: Int) throws {
+        let data = Self.sample(700_000)
+        let compressed = try Self.compress(data, blockSize: blockSize)
+        #expect(try Self.decompress(compressed, pieceSize: pieceSize) == data)
+    }
+
+    @Test("gzip -d and Python's gzip read the multi-member stream")
+    func independentReadersAcceptTheStream() throws {
+        let dir = TemporaryDirectory()
+        let data = Self.sample(500_000)
+        try Data(try Self.compress(data, blockSize: 100_000)).write(to: URL(fileURLWithPath: dir.file("x.gz")))
+        let gunzip = try Tool.runProcess("/bin/sh", ["-c", "gzip -dc x.gz | md5sum"], in: dir.path)
+        #expect(gunzip.status == 0)
+        #expect(gunzip.stdout.hasPrefix(Digest.hash(.md5, data).hexString))
+        let python = try Tool.runProcess(Tool.pythonPath, ["-c", "import gzip,hashlib; print(hashlib.md5(gzip.open('x.gz').read()).hexdigest())"], in: dir.path)
+        #expect(python.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == Digest.hash(.md5, data).hexString)
+    }
+
+    @Test("a stream cut inside a member is reported as truncated")
+    func truncatedStreamFails() throws {
+        let compressed = try Self.compress(Self.sample(200_000), blockSize: 50_000)
+        #expect(throws: GzipStreamReader.Failure.self) { try Self.decompress(Array(compressed.dropLast(5)), pieceSize: 4096) }
+    }
+
+    @Test("bytes after the last member that are not gzip are refused")
+    func trailingGarbageFails() throws {
+        let compressed = try Self.compress(Self.sample(10_000), blockSize: 50_000)
+        #expect(throws: GzipStreamReader.Failure.self) { try Self.decompress(compressed + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], pieceSize: 4096) }
+    }
+
+    @Test("an empty input is one empty member")
+    func emptyInput() throws {
+        let compressed = try Self.compress([], blockSize: 10)
+        #expect(!compressed.isEmpty)
+        #expect(try Self.decompress(compressed, pieceSize: 10) == [])
+    }
+}
