@@ -19,8 +19,13 @@ public final class BackupCatalog {
             try Files.makePrivateDirectory((path as NSString).deletingLastPathComponent)
             try FileDescriptor.createPrivate(path).close()
         }
-        connection = try SQLiteConnection(path: path, mode: create ? .readWrite : .readOnly)
-        let existing = try connection.query("PRAGMA table_info(backup_files)").compactMap { $0.count > 1 ? $0[1].text : nil }
+        let existing: [String]
+        do {
+            connection = try SQLiteConnection(path: path, mode: create ? .readWrite : .readOnly)
+            existing = try connection.query("PRAGMA table_info(backup_files)").compactMap { $0.count > 1 ? $0[1].text : nil }
+        } catch BackupError.notADatabase, BackupError.integrityCheckFailed {
+            throw BackupError.configuration("the catalog \(path) is not a usable SQLite database: move it away (it is rebuilt from storage by 'restore --list') or point BACKUP_CATALOG_PATH elsewhere")
+        }
         if existing.isEmpty {
             guard create else { throw BackupError.configuration("\(path) has no backup_files table: check BACKUP_CATALOG_PATH") }
             try connection.execute("""

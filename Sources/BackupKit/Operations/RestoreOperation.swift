@@ -81,6 +81,7 @@ public struct RestoreOperation {
         // final rename is atomic) or in the work folder.
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
+        if let finalPath { Files.removeStaleTemporaries(of: finalPath) }
         let tempPath = finalPath.map(Files.temporarySibling) ?? work.file("restored.db")
         Cleanup.shared.register(tempPath)
         defer {

@@ -90,6 +90,18 @@ enum Files {
         return !processIsAlive(pid)
     }
 
+    /// Removes temp siblings of `path` (and their SQLite journals) left by dead processes.
+    static func removeStaleTemporaries(of path: String) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let stem = "." + (path as NSString).lastPathComponent + ".tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir) else { return }
+        for name in names where name.hasPrefix(stem) {
+            let base = name.replacingOccurrences(of: "-wal", with: "").replacingOccurrences(of: "-shm", with: "")
+                .replacingOccurrences(of: "-journal", with: "")
+            if isStaleTemporary(base) { unlink((dir.isEmpty ? "" : dir + "/") + name) }
+        }
+    }
+
     static func processIsAlive(_ pid: Int32) -> Bool {
         if pid == getpid() { return true }
         return kill(pid, 0) == 0 || errno == EPERM
