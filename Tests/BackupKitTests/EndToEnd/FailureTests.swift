@@ -252,7 +252,7 @@ struct InterruptionTests {
         try TestDatabase.make(box.file("app.db"), rows: 100)
         let key = try box.backup()
         let stale = box.file(".r.db.tmp-999999-abcd")
-        FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: stale, contents: Data([1, 2, 3]))
         let run = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(run.status == 0)
         #expect(!FileManager.default.fileExists(atPath: stale))

@@ -53,8 +53,8 @@ struct LocalStorageTests {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
         try FileManager.default.createDirectory(atPath: dir.file("backups"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: dir.file("backups/.a.db.gz.enc.tmp-999999-abcd"), contents: Data([1]))
-        FileManager.default.createFile(atPath: dir.file("backups/.b.db.gz.enc.tmp-\(getpid())-abcd"), contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir.file("backups/.a.db.gz.enc.tmp-999999-abcd"), contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir.file("backups/.b.db.gz.enc.tmp-\(getpid())-abcd"), contents: Data([1]))
         #expect(try storage.removeAbandonedUploads(prefix: "backups/") == 1)
         #expect(dir.allFiles() == ["backups/.b.db.gz.enc.tmp-\(getpid())-abcd"])
     }
