@@ -17,12 +17,13 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // The one library: configuration, snapshot, codec, crypto, storage, catalog, commands.
         .target(
             name: "BackupKit",
             dependencies: [
-                "CSQLite", "COpenSSL", "CZlib",
+                "CSQLite", "COpenSSL", "CZlib", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

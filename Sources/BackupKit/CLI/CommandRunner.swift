@@ -13,7 +13,8 @@ enum CommandRunner {
         do {
             var overrides = options.overrides()
             overrides.compressionLevel = compression
-            let settings = try Settings(overrides: overrides, environment: Environment.load(envFile: options.envFile))
+            var settings = try Settings(overrides: overrides, environment: Environment.load(envFile: options.envFile))
+            settings.onStorageRetry = { [console] message in console.detail(message) }
             let result = try body(settings, console)
             if console.json { console.result(jsonText(result)) } else { human(result, console) }
         } catch let error as BackupError {

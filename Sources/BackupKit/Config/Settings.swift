@@ -40,6 +40,8 @@ public struct Settings: Sendable {
     public var compressionLevel: Int
     public var keyFile: String?
     public let environment: Environment
+    /// Told about each storage retry (the commands print it with `--verbose`).
+    public var onStorageRetry: (@Sendable (String) -> Void)?
 
     /// Names of the variables that configure a bucket, in precedence order.
     static let bucketVariables = ["S3_BUCKET", "WASABI_BUCKET"]
@@ -102,15 +104,21 @@ public struct Settings: Sendable {
         case .local:
             return try LocalFolderStorage(root: localDirectory)
         case .s3:
-            throw BackupError.configuration("BACKUP_STORAGE=s3 is not supported by this version yet: unset BACKUP_STORAGE and the bucket variables to use the local folder")
+            var storage = S3Storage(config: try S3Configuration(environment: environment),
+                                    listPageSize: try environment.integer("BACKUP_S3_LIST_PAGE_SIZE", in: 1...1000) ?? 1000,
+                                    onRetry: onStorageRetry)
+            if let hours = try environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) {
+                storage.abandonedAfter = TimeInterval(hours) * 3600
+            }
+            return storage
         }
     }
 
-    /// A prefix ends with `/` (unless empty), has no leading `/` and no `..` segment.
+    /// The prefix as given (a plain string prefix, as S3 treats it: `backups/` is a folder,
+    /// `nightly-` a name prefix), without leading `/`, and with no `.` or `..` segment.
     static func normalizedPrefix(_ raw: String) throws -> String {
         var prefix = raw
         while prefix.hasPrefix("/") { prefix.removeFirst() }
-        if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
         if prefix.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) {
             throw BackupError.configuration("BACKUP_PREFIX=\(raw) contains '.' or '..' segments: use a plain folder name such as 'backups/'")
         }

@@ -39,7 +39,7 @@ public struct Inventory {
         var entries: [BackupEntry] = []
         var reindexed: [String] = []
         for object in objects {
-            let name = BackupKey.databaseName(of: object.key)
+            let name = BackupKey.databaseName(of: object.key, prefix: prefix)
             if let databaseName, name != databaseName { continue }
             var record = records[object.key]
             var createdAt = record?.uploadedAt ?? object.lastModified
@@ -66,7 +66,7 @@ public struct Inventory {
         let stored = Set(objects.map(\.key))
         let missing = records.values.filter {
             $0.deletedAt == nil && !stored.contains($0.key) && $0.key.hasPrefix(prefix)
-                && (databaseName == nil || BackupKey.databaseName(of: $0.key) == databaseName)
+                && (databaseName == nil || BackupKey.databaseName(of: $0.key, prefix: prefix) == databaseName)
         }.map(\.key).sorted()
         return Inventory(entries: entries, reindexed: reindexed, missingObjects: missing)
     }

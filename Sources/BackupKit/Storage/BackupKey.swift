@@ -30,10 +30,10 @@ public enum BackupKey {
         key.hasSuffix(".gz.enc")
     }
 
-    /// The database file name a key was made for: the part of the file name before
-    /// `-<stamp>-<uuid>.db.gz.enc`, nil when the key does not have that shape.
-    public static func databaseName(of key: String) -> String? {
-        let name = fileName(of: key)
+    /// The database file name a key was made for: the part of the key after `prefix` (and
+    /// after its last `/`) before `-<stamp>-<uuid>.db.gz.enc`; nil when the key does not have that shape.
+    public static func databaseName(of key: String, prefix: String = "") -> String? {
+        let name = fileName(of: key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key)
         guard name.hasSuffix(suffix) else { return nil }
         let stem = name.dropLast(suffix.count)
         // A UUID is 36 characters, preceded by '-'.

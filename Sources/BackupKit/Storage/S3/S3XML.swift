@@ -1,0 +1,79 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A parsed XML element: enough of a tree for S3's small response documents.
+struct XMLElement {
+    let name: String
+    var text: String = ""
+    var children: [XMLElement] = []
+
+    /// The first child named `name`.
+    func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
+
+    /// Every child named `name`.
+    func all(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
+
+    /// The text of the first child named `name`.
+    func value(_ name: String) -> String? { child(name)?.text }
+
+    /// Parses `data`; nil when it is not well-formed XML.
+    static func parse(_ data: [UInt8]) -> XMLElement? {
+        let builder = TreeBuilder()
+        let parser = XMLParser(data: Data(data))
+        parser.delegate = builder
+        guard parser.parse(), let root = builder.root else { return nil }
+        return root
+    }
+
+    private final class TreeBuilder: NSObject, XMLParserDelegate {
+        var stack: [XMLElement] = []
+        var root: XMLElement?
+
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            stack.append(XMLElement(name: name))
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            if !stack.isEmpty { stack[stack.count - 1].text += string }
+        }
+
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            guard let done = stack.popLast() else { return }
+            if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
+        }
+    }
+}
+
+/// An S3 error document: `<Error><Code>…</Code><Message>…</Message></Error>`.
+struct S3ErrorDocument {
+    let code: String
+    let message: String
+
+    init?(_ body: [UInt8]) {
+        guard let root = XMLElement.parse(body), root.name == "Error" else { return nil }
+        code = root.value("Code") ?? ""
+        message = root.value("Message") ?? ""
+    }
+}
+
+/// S3's timestamps: `2026-11-23T06:15:00.000Z` in listings, RFC 1123 in headers.
+enum S3Time {
+    static func millis(iso text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970 * 1000) }
+    }
+
+    static func millis(http text: String) -> Int64? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text).map { Int64($0.timeIntervalSince1970 * 1000) }
+    }
+}
