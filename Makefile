@@ -5,8 +5,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DB ?=
 APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
-# Python modules the tests use as independent peers (Laju-format writer/reader).
-TEST_PY_MODULES := cryptography
+# Python packages the tests use: moto_server (a signature-checking S3 on loopback), boto3
+# (an independent S3 client) and cryptography (an independent implementation of Laju's format).
+TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
+TEST_PY_PACKAGES := 'moto[server]' cryptography
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps build release test backup restore clean-backup demo clean
@@ -22,9 +24,9 @@ deps:
 ## test-deps: python3 and the modules the tests' independent peers need.
 test-deps: deps
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
-	@for m in $(TEST_PY_MODULES); do \
-	  python3 -c "import $$m" 2>/dev/null || python3 -m pip install -q $$m 2>/dev/null || python3 -m pip install -q --break-system-packages $$m; \
-	done
+	@python3 -c "$(TEST_PY_CHECK)" 2>/dev/null || { \
+	  python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-pip >&2; }; \
+	  python3 -m pip install -q $(TEST_PY_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(TEST_PY_PACKAGES); }
 
 ## build: debug build of the library, executables and tests.
 build: deps

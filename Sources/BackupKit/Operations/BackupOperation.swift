@@ -37,8 +37,6 @@ public struct BackupOperation {
 
         let lock = try BackupLock(databasePath: database, lockDirectory: settings.localDirectory + "/.locks")
         defer { withExtendedLifetime(lock) {} }
-        let removed = (try? storage.removeAbandonedUploads(prefix: settings.prefix)) ?? 0
-        if removed > 0 { console.detail("removed \(removed) leftover temp file(s) of interrupted runs") }
 
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
@@ -71,6 +69,13 @@ public struct BackupOperation {
             try catalog.insert(record)
         } catch {
             throw BackupError.catalogWriteFailed(key: objectKey, reason: "\(error)")
+        }
+        // Housekeeping once storage has proved reachable: what interrupted runs left behind.
+        do {
+            let removed = try storage.removeAbandonedUploads(prefix: settings.prefix)
+            if removed > 0 { console.detail("removed \(removed) leftover(s) of interrupted uploads") }
+        } catch {
+            console.detail("could not look for leftovers of interrupted uploads: \(error)")
         }
         return BackupResult(key: objectKey, location: storage.location(of: objectKey), storage: storage.kind,
                             database: database, sourceSize: encoded.sourceSize, storedSize: encoded.storedSize,

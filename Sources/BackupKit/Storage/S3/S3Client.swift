@@ -54,7 +54,7 @@ final class S3Client {
             metadata[String(name.dropFirst("x-amz-meta-".count))] = value
         }
         let size = Int64(response.headers["content-length"] ?? "") ?? 0
-        let modified = response.headers["last-modified"].flatMap(S3Time.millis(http:)) ?? 0
+        let modified = response.headers["last-modified"].flatMap(S3Time.millis(http:)) ?? Formatting.nowMillis()
         return (StoredObject(key: key, size: size, lastModified: modified), metadata)
     }
 
@@ -116,8 +116,9 @@ final class S3Client {
             }
             for item in root.all("Contents") {
                 guard let key = item.value("Key") else { continue }
+                // An unreadable date counts as now: unknown age never makes a backup look old.
                 objects.append(S3ListedObject(key: key, size: Int64(item.value("Size") ?? "") ?? 0,
-                                              lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? 0))
+                                              lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
             }
             token = root.value("IsTruncated") == "true" ? root.value("NextContinuationToken") : nil
         } while token != nil
@@ -186,7 +187,7 @@ final class S3Client {
             for upload in root.all("Upload") {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
                 uploads.append(S3MultipartUpload(key: key, uploadId: id,
-                                                 initiated: upload.value("Initiated").flatMap(S3Time.millis(iso:)) ?? 0))
+                                                 initiated: upload.value("Initiated").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
             }
             if root.value("IsTruncated") == "true", let key = root.value("NextKeyMarker"), let id = root.value("NextUploadIdMarker") {
                 markers = (key, id)
