@@ -30,6 +30,11 @@ struct S3Tests {
         let laju = try Tool.python("laju_format.py", ["decrypt", box.keyText, box.file("object"), box.file("meta.json"), box.file("laju.db")], in: box.path)
         #expect(laju.status == 0, "\(laju.output)")
         #expect(try TestDatabase.rows(box.file("laju.db")) == TestDatabase.rows(box.file("app.db")))
+        // And with Node's own createDecipheriv and createGunzip, as restore.ts uses them.
+        let node = try Tool.runProcess("/usr/bin/env", ["node", Fixtures.path("laju_restore.mjs"), box.file("backup.key"),
+                                                        box.file("object"), box.file("meta.json"), box.file("node.db")], in: box.path)
+        #expect(node.status == 0, "\(node.output)")
+        #expect(try TestDatabase.rows(box.file("node.db")) == TestDatabase.rows(box.file("app.db")))
     }
 
     @Test("with the catalog deleted: restore by key and latest work; --list re-indexes from object metadata")
@@ -56,6 +61,7 @@ struct S3Tests {
         let box = try Sandbox(s3: S3TestServer.checking)
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
+        box.environment["BACKUP_SSE"] = "true"
         // Random blobs barely compress: about 16 MiB stored, four parts.
         let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWriteCreate)
         try db.execute("CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
@@ -70,6 +76,9 @@ struct S3Tests {
         #expect(try box.peerKeys() == [key])
         let uploads = try box.peer("uploads", box.prefix)
         #expect(uploads.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        let head = try JSONSerialization.jsonObject(with: Data(try box.peer("head", key).stdout.utf8)) as! [String: Any]
+        #expect(head["sse"] as? String == "AES256")
+        #expect((head["metadata"] as! [String: String])["tag"] != nil, "the final object carries the tag")
 
         let restore = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(restore.status == 0, "\(restore.output)")
@@ -244,5 +253,48 @@ struct S3KeyEncodingTests {
         #expect(try TestDatabase.count(box.file("r.db")) == 200)
         let list = try box.run("restore", "--list", "--db", "app.db")
         #expect(list.stdout.contains(key))
+    }
+}
+
+/// The storage backend itself against the checking server, for paths the executables only
+/// take with objects too large for a test.
+struct S3StorageTests {
+    func storage() throws -> (S3Storage, String) {
+        let server = try S3TestServer.checking.get()
+        let prefix = "lib\(UUID().uuidString.prefix(8).lowercased())-"
+        let env = Environment(server.environment(prefix: prefix).merging(["BACKUP_S3_MULTIPART_THRESHOLD_MB": "5", "BACKUP_S3_PART_SIZE_MB": "5"]) { $1 })
+        return (S3Storage(config: try S3Configuration(environment: env)), prefix)
+    }
+
+    @Test("objects above CopyObject's limit are copied into place with UploadPartCopy, metadata intact")
+    func multipartCopy() throws {
+        let (storage, prefix) = try storage()
+        let upload = try storage.beginUpload(key: prefix + "big.db.gz.enc") as! S3Upload
+        upload.copyLimit = 6 << 20      // pretend 6 MiB is the 5 GiB limit
+        upload.copyPartSize = 5 << 20
+        let data = (0..<(13 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
+        for start in stride(from: 0, to: data.count, by: 1 << 20) {
+            try data[start..<min(start + (1 << 20), data.count)].withUnsafeBytes { try upload.write($0) }
+        }
+        try upload.complete(metadata: ObjectMetadata(["iv": "aXY=", "checksum": Digest.hash(.md5, data).hexString]))
+        let head = try storage.head(key: prefix + "big.db.gz.enc")
+        #expect(head.object.size == Int64(data.count))
+        #expect(head.metadata["checksum"] == Digest.hash(.md5, data).hexString)
+        var back: [UInt8] = []
+        try storage.download(key: prefix + "big.db.gz.enc") { back += $0 }
+        #expect(back == data)
+        #expect(try storage.list(prefix: prefix).map(\.key) == [prefix + "big.db.gz.enc"])
+    }
+
+    @Test("an aborted multipart upload leaves no object and no unfinished upload")
+    func abortedUpload() throws {
+        let (storage, prefix) = try storage()
+        let upload = try storage.beginUpload(key: prefix + "x.db.gz.enc")
+        let chunk = [UInt8](repeating: 7, count: 1 << 20)
+        for _ in 0..<12 { try chunk.withUnsafeBytes { try upload.write($0) } }
+        upload.abort()
+        #expect(try storage.list(prefix: prefix).isEmpty)
+        let pool = S3ClientPool(config: storage.config, listPageSize: 1000, onRetry: nil)
+        #expect(try pool.with { try $0.listMultipartUploads(prefix: prefix) }.isEmpty)
     }
 }

@@ -9,6 +9,7 @@ Usage:
   s3_peer.py put KEY FILE META_FILE        PutObject with x-amz-meta-* from META_FILE
   s3_peer.py start-multipart KEY           a multipart upload with one part, never completed
   s3_peer.py uploads PREFIX                JSON list of unfinished multipart upload keys
+  s3_peer.py head KEY                      JSON: metadata, size, server-side encryption
 """
 import json
 import os
@@ -42,5 +43,9 @@ elif command == "start-multipart":
 elif command == "uploads":
     response = s3.list_multipart_uploads(Bucket=bucket, Prefix=sys.argv[2])
     print(json.dumps([u["Key"] for u in response.get("Uploads", [])]))
+elif command == "head":
+    response = s3.head_object(Bucket=bucket, Key=sys.argv[2])
+    print(json.dumps({"metadata": response["Metadata"], "size": response["ContentLength"],
+                      "sse": response.get("ServerSideEncryption")}))
 else:
     sys.exit("unknown command " + command)
