@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 DB ?=
-APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev
+APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libdeflate-dev
 # Python packages the tests use: moto_server (a signature-checking S3 on loopback), boto3
 # (an independent S3 client) and cryptography (an independent implementation of Laju's format).
 TEST_PY_CHECK := import moto.server, flask, boto3, cryptography

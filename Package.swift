@@ -18,12 +18,14 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // The one library: configuration, snapshot, codec, crypto, storage, catalog, commands.
         .target(
             name: "BackupKit",
             dependencies: [
-                "CSQLite", "COpenSSL", "CZlib", "CCurl",
+                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -9,6 +9,7 @@ enum CommandRunner {
                                        _ body: (Settings, Console) throws -> Result,
                                        human: (Result, Console) -> Void) throws {
         Cleanup.shared.installSignalHandlers()
+        MemoryTuning.apply()
         let console = options.console(tool: tool)
         do {
             var overrides = options.overrides()

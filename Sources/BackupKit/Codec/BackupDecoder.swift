@@ -1,7 +1,6 @@
-/// The outcome of decoding one stored object, judged by `RestoreVerifier`.
+/// The outcome of decoding one stored object, judged by `RestorePlan.verify`.
 public struct DecodedObject: Sendable {
     public let md5Hex: String
-    public let sha256Hex: String
     public let storedSize: Int64
     public let restoredSize: Int64
     /// Whether the GCM tag verified.
@@ -10,51 +9,107 @@ public struct DecodedObject: Sendable {
     public let decompressionFailure: String?
 }
 
-/// The restore codec pipeline: stored bytes → MD5/SHA-256 → AES-256-GCM → gunzip → sink.
-/// Decoding keeps digesting and decrypting after a decompression failure so the final
-/// verdict can tell a wrong key from a tampered object.
+/// The restore codec pipeline, stages running concurrently with bounded queues between them:
+///
+///     download thread ──stored bytes──▶ MD5 + AES-256-GCM thread ──plain gzip──▶ caller:
+///     (storage)                                                                  gunzip, sink (file)
+///
+/// Decoding keeps hashing and decrypting after a decompression failure, so the verdict can
+/// tell a wrong key from a tampered object. Memory: a few queued chunks, whatever the size.
 public final class BackupDecoder {
-    private let md5 = Digest(.md5)
-    private let sha256 = Digest(.sha256)
-    private let cipher: AESGCM.Decryptor
-    private let gunzip: GzipStreamReader
-    private let sink: (UnsafeRawBufferPointer) throws -> Void
-    private var storedSize: Int64 = 0
-    private var restoredSize: Int64 = 0
-    private var decompressionFailure: String?
+    private let key: EncryptionKey
+    private let iv: [UInt8]
+    private let tag: [UInt8]
+    static let queueDepth = 8
 
-    public init(key: EncryptionKey, iv: [UInt8], tag: [UInt8], sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
-        cipher = try AESGCM.Decryptor(key: key, iv: iv, tag: tag)
-        gunzip = try GzipStreamReader()
-        self.sink = sink
+    public init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) {
+        self.key = key
+        self.iv = iv
+        self.tag = tag
     }
 
-    /// Takes the next run of stored bytes. Throws only when the sink fails (disk full).
-    public func consume(_ stored: UnsafeRawBufferPointer) throws {
-        md5.update(stored)
-        sha256.update(stored)
-        storedSize += Int64(stored.count)
-        try cipher.update(stored) { plain in
-            guard decompressionFailure == nil else { return }
+    /// Runs `download` (which hands stored bytes to its argument, in order) on its own thread
+    /// and decodes what it delivers into `sink`. Throws what `download` or `sink` threw.
+    public func decode(download: @escaping @Sendable (_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
+                       into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DecodedObject {
+        let (key, iv, tag) = (self.key, self.iv, self.tag)
+        _ = try AESGCM.Decryptor(key: key, iv: iv, tag: tag) // fail early on bad parameters
+        let gunzip = try GzipStreamReader()
+        let stored = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
+        let plain = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
+        let verdict = DecryptVerdict()
+
+        let downloader = BackgroundTask(name: "restore-download") {
             do {
-                try gunzip.feed(plain) { bytes in
-                    restoredSize += Int64(bytes.count)
-                    try sink(bytes)
-                }
-            } catch let failure as GzipStreamReader.Failure {
-                decompressionFailure = failure.description
+                try download { bytes in try stored.push(Array(bytes)) }
+                stored.close()
+            } catch {
+                stored.fail(error)
+                plain.fail(error)
             }
         }
-    }
+        let decryptor = BackgroundTask(name: "restore-decrypt") {
+            do {
+                let cipher = try AESGCM.Decryptor(key: key, iv: iv, tag: tag)
+                let md5 = Digest(.md5)
+                var size: Int64 = 0
+                while let chunk = try stored.pop() {
+                    try chunk.withUnsafeBytes { bytes in
+                        md5.update(bytes)
+                        size += Int64(bytes.count)
+                        try cipher.update(bytes) { try plain.push(Array($0)) }
+                    }
+                }
+                verdict.set(md5Hex: md5.finish().hexString, storedSize: size, authenticated: cipher.finish())
+                plain.close()
+            } catch {
+                stored.fail(error)
+                plain.fail(error)
+            }
+        }
 
-    /// Ends the stream and reports what was seen.
-    public func finish() -> DecodedObject {
-        let authenticated = cipher.finish()
+        var restoredSize: Int64 = 0
+        var decompressionFailure: String?
+        do {
+            while let chunk = try plain.pop() {
+                guard decompressionFailure == nil else { continue }
+                do {
+                    try chunk.withUnsafeBytes { bytes in
+                        try gunzip.feed(bytes) { output in
+                            restoredSize += Int64(output.count)
+                            try sink(output)
+                        }
+                    }
+                } catch let failure as GzipStreamReader.Failure {
+                    decompressionFailure = failure.description
+                }
+            }
+        } catch {
+            stored.fail(error)
+            plain.fail(error)
+            try? downloader.join()
+            try? decryptor.join()
+            throw error
+        }
+        try downloader.join()
+        try decryptor.join()
         if decompressionFailure == nil {
             do { try gunzip.finish() } catch { decompressionFailure = "\(error)" }
         }
-        return DecodedObject(md5Hex: md5.finish().hexString, sha256Hex: sha256.finish().hexString,
-                             storedSize: storedSize, restoredSize: restoredSize,
-                             authenticated: authenticated, decompressionFailure: decompressionFailure)
+        return DecodedObject(md5Hex: verdict.md5Hex, storedSize: verdict.storedSize, restoredSize: restoredSize,
+                             authenticated: verdict.authenticated, decompressionFailure: decompressionFailure)
+    }
+}
+
+/// What the decrypt stage learned, handed to the caller.
+private final class DecryptVerdict: @unchecked Sendable {
+    private(set) var md5Hex = ""
+    private(set) var storedSize: Int64 = 0
+    private(set) var authenticated = false
+
+    func set(md5Hex: String, storedSize: Int64, authenticated: Bool) {
+        self.md5Hex = md5Hex
+        self.storedSize = storedSize
+        self.authenticated = authenticated
     }
 }

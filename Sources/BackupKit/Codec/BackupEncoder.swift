@@ -6,16 +6,20 @@ public struct EncodedObject: Sendable {
     public let tag: [UInt8]
     /// MD5 of the stored bytes, lower-case hex (the `checksum` field).
     public let md5Hex: String
-    /// SHA-256 of the stored bytes, lower-case hex.
-    public let sha256Hex: String
     /// Bytes of the snapshot that went in.
     public let sourceSize: Int64
     /// Bytes of the object that came out.
     public let storedSize: Int64
 }
 
-/// The backup codec pipeline: snapshot bytes → gzip members → AES-256-GCM → MD5/SHA-256,
-/// streamed to a sink in blocks, so memory stays at a few blocks whatever the database size.
+/// The backup codec pipeline, stages running concurrently with bounded queues between them:
+///
+///     reader thread ──blocks──▶ N compressor threads ──members, re-ordered──▶ caller:
+///     (snapshot file)            (one gzip member each)                       AES-256-GCM, MD5,
+///                                                                             sink (upload)
+///
+/// Memory is `2N + 2` block buffers and as many member buffers, allocated once, whatever the
+/// size of the database.
 public final class BackupEncoder {
     /// Bytes of snapshot per gzip member.
     public static let defaultBlockSize = 1 << 20
@@ -23,48 +27,103 @@ public final class BackupEncoder {
     private let key: EncryptionKey
     private let level: Int
     private let blockSize: Int
+    private let workers: Int
 
-    public init(key: EncryptionKey, level: Int, blockSize: Int = BackupEncoder.defaultBlockSize) {
+    public init(key: EncryptionKey, level: Int, blockSize: Int = BackupEncoder.defaultBlockSize,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.key = key
         self.level = level
         self.blockSize = blockSize
+        self.workers = max(1, workers)
     }
 
-    /// Encodes the file at `path`, handing each run of stored bytes to `sink` in order.
+    /// Encodes the file at `path`, handing each run of stored bytes to `sink` in order (on the
+    /// calling thread).
     public func encode(file path: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
         let input = try FileDescriptor.openForReading(path)
         let iv = try SecureRandom.bytes(AESGCM.ivLength)
-        let compressor = try GzipMemberWriter(level: level)
         let cipher = try AESGCM.Encryptor(key: key, iv: iv)
         let md5 = Digest(.md5)
-        let sha256 = Digest(.sha256)
-        var block = [UInt8](repeating: 0, count: blockSize)
-        var sourceSize: Int64 = 0
+        // A fixed set of buffers circulates: free block buffers → reader → compressors → back;
+        // free member buffers → compressors → caller → back. Nothing is allocated per block,
+        // so memory stays flat and no page is faulted in twice.
+        let inFlight = workers * 2 + 2
+        let freeBlocks = BoundedQueue<[UInt8]>(capacity: inFlight)
+        let freeMembers = BoundedQueue<[UInt8]>(capacity: inFlight)
+        for _ in 0..<inFlight {
+            try freeBlocks.push([UInt8](repeating: 0, count: blockSize))
+            try freeMembers.push([])
+        }
+        let blocks = BoundedQueue<(index: Int, bytes: [UInt8], count: Int)>(capacity: inFlight)
+        let members = ReorderBuffer(window: inFlight)
+        let queues: [any Failable] = [freeBlocks, freeMembers, blocks, members]
+        @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
+        let level = self.level
+        let readBytes = Counter()
+
+        let reader = BackgroundTask(name: "backup-reader") {
+            do {
+                var index = 0
+                while var block = try freeBlocks.pop() {
+                    let filled = try block.withUnsafeMutableBytes { try Self.fill($0, from: input) }
+                    if filled == 0 && index > 0 { break }
+                    readBytes.add(Int64(filled))
+                    try blocks.push((index, block, filled))
+                    index += 1
+                    if filled < block.count { break }
+                }
+                members.setCount(index)
+                blocks.close()
+            } catch {
+                failAll(error)
+            }
+        }
+        let compressors = (0..<workers).map { n in
+            BackgroundTask(name: "backup-compressor-\(n)") {
+                do {
+                    let writer = try GzipMemberWriter(level: level)
+                    while let block = try blocks.pop() {
+                        guard var member = try freeMembers.pop() else { break }
+                        try block.bytes.withUnsafeBytes { bytes in
+                            try writer.compressMember(UnsafeRawBufferPointer(rebasing: bytes[0..<block.count])) { compressed in
+                                member.removeAll(keepingCapacity: true)
+                                member.append(contentsOf: compressed)
+                            }
+                        }
+                        try freeBlocks.push(block.bytes)
+                        try members.put(block.index, member)
+                    }
+                } catch {
+                    failAll(error)
+                }
+            }
+        }
+
         var storedSize: Int64 = 0
-
-        func emit(_ plain: UnsafeRawBufferPointer) throws {
-            try cipher.update(plain) { sealed in
-                md5.update(sealed)
-                sha256.update(sealed)
-                storedSize += Int64(sealed.count)
-                try sink(sealed)
+        do {
+            var index = 0
+            while let member = try members.take(index) {
+                try member.withUnsafeBytes { plain in
+                    try cipher.update(plain) { sealed in
+                        md5.update(sealed)
+                        storedSize += Int64(sealed.count)
+                        try sink(sealed)
+                    }
+                }
+                try freeMembers.push(member)
+                index += 1
             }
+        } catch {
+            failAll(error)
+            try? reader.join()
+            for task in compressors { try? task.join() }
+            throw error
         }
-
-        var sawAnyBlock = false
-        while true {
-            let filled = try block.withUnsafeMutableBytes { try Self.fill($0, from: input) }
-            if filled == 0 && sawAnyBlock { break }
-            sawAnyBlock = true
-            sourceSize += Int64(filled)
-            try block.withUnsafeBytes { whole in
-                try compressor.compressMember(UnsafeRawBufferPointer(rebasing: whole[0..<filled])) { try emit($0) }
-            }
-            if filled < blockSize { break }
-        }
+        try reader.join()
+        for task in compressors { try task.join() }
         let tag = try cipher.finish()
-        return EncodedObject(iv: iv, tag: tag, md5Hex: md5.finish().hexString, sha256Hex: sha256.finish().hexString,
-                             sourceSize: sourceSize, storedSize: storedSize)
+        return EncodedObject(iv: iv, tag: tag, md5Hex: md5.finish().hexString,
+                             sourceSize: readBytes.value, storedSize: storedSize)
     }
 
     /// Reads until `buffer` is full or the file ends.
@@ -77,4 +136,71 @@ public final class BackupEncoder {
         }
         return filled
     }
+}
+
+/// Something a pipeline stage can stop with an error.
+protocol Failable: AnyObject, Sendable {
+    func fail(_ error: Error)
+}
+
+extension BoundedQueue: Failable {}
+extension ReorderBuffer: Failable {}
+
+/// Results of parallel workers handed out in index order. A worker may run at most `window`
+/// results ahead of the consumer, which bounds memory.
+final class ReorderBuffer: @unchecked Sendable {
+    private var ready: [Int: [UInt8]] = [:]
+    private var next = 0
+    private var count: Int?
+    private var failure: Error?
+    private let window: Int
+    private let condition = NSCondition()
+
+    init(window: Int) {
+        self.window = window
+    }
+
+    func put(_ index: Int, _ value: [UInt8]) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while index >= next + window && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        ready[index] = value
+        condition.broadcast()
+    }
+
+    /// The result for `index` (waiting for it), or nil after the last one.
+    func take(_ index: Int) throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready[index] == nil && failure == nil && (count == nil || index < count!) { condition.wait() }
+        if let failure { throw failure }
+        guard let value = ready.removeValue(forKey: index) else { return nil }
+        next = index + 1
+        condition.broadcast()
+        return value
+    }
+
+    /// How many results there will be.
+    func setCount(_ total: Int) {
+        condition.lock()
+        count = total
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func fail(_ error: Error) {
+        condition.lock()
+        if failure == nil { failure = error }
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// A thread-safe running total.
+final class Counter: @unchecked Sendable {
+    private var total: Int64 = 0
+    private let lock = NSLock()
+    func add(_ n: Int64) { lock.lock(); total += n; lock.unlock() }
+    var value: Int64 { lock.lock(); defer { lock.unlock() }; return total }
 }

@@ -1,37 +1,32 @@
-import CZlib
+import CDeflate
 
-/// Compresses independent blocks into gzip members. Concatenated members form one valid
-/// multi-member gzip stream that `gzip -d`, Node's `createGunzip` and Python's `gzip` read,
-/// and that lets blocks be compressed in parallel.
+/// Compresses independent blocks into gzip members with libdeflate. Concatenated members
+/// form one valid multi-member gzip stream that `gzip -d`, Node's `createGunzip` and
+/// Python's `gzip` read, and independent members are what lets blocks compress in parallel.
+/// One writer per thread.
 public final class GzipMemberWriter {
-    private var stream = z_stream()
+    private let compressor: OpaquePointer
     private var output: [UInt8] = []
-    public let level: Int32
+    public let level: Int
 
     public init(level: Int) throws {
-        self.level = Int32(level)
-        // windowBits 15 + 16 asks zlib for a gzip header and trailer.
-        guard CZlib_deflateInit2(&stream, self.level, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK else {
-            throw BackupError.unexpected("zlib could not start compression at level \(level)")
+        guard let compressor = libdeflate_alloc_compressor(Int32(level)) else {
+            throw BackupError.unexpected("libdeflate could not start compression at level \(level)")
         }
+        self.compressor = compressor
+        self.level = level
     }
 
-    deinit { deflateEnd(&stream) }
+    deinit { libdeflate_free_compressor(compressor) }
 
     /// Compresses `block` into one complete gzip member and hands it to `body`.
     public func compressMember<R>(_ block: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard deflateReset(&stream) == Z_OK else { throw BackupError.unexpected("zlib could not reset") }
-        let bound = Int(deflateBound(&stream, uLong(block.count))) + 64
+        let bound = libdeflate_gzip_compress_bound(compressor, block.count)
         if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
-        let produced: Int = try output.withUnsafeMutableBufferPointer { out in
-            stream.next_in = UnsafeMutablePointer(mutating: block.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(block.count)
-            stream.next_out = out.baseAddress
-            stream.avail_out = uInt(out.count)
-            let rc = deflate(&stream, Z_FINISH)
-            guard rc == Z_STREAM_END else { throw BackupError.unexpected("zlib compression failed (\(rc))") }
-            return out.count - Int(stream.avail_out)
+        let produced = output.withUnsafeMutableBytes { out in
+            libdeflate_gzip_compress(compressor, block.baseAddress, block.count, out.baseAddress, out.count)
         }
+        guard produced > 0 else { throw BackupError.unexpected("libdeflate compression failed") }
         return try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<produced])) }
     }
 }

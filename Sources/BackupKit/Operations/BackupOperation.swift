@@ -9,7 +9,6 @@ public struct BackupResult: Codable, Sendable {
     public let sourceSize: Int64
     public let storedSize: Int64
     public let checksum: String
-    public let sha256: String
     public let createdAt: Int64
     public let durationSeconds: Double
 }
@@ -42,23 +41,31 @@ public struct BackupOperation {
         defer { work.remove() }
         let snapshotPath = work.file("snapshot.db")
         console.detail("taking a snapshot of \(database)")
-        let snapshotSize = try SnapshotTaker(databasePath: database).snapshot(to: snapshotPath)
-        console.detail("snapshot: \(Formatting.bytes(snapshotSize)), quick_check ok")
+        var clock = ContinuousClock.now
+        let taker = SnapshotTaker(databasePath: database)
+        let snapshotSize = try taker.snapshot(to: snapshotPath)
+        console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(Formatting.seconds(ContinuousClock.now - clock))")
 
         let databaseName = (database as NSString).lastPathComponent
         let createdAt = Formatting.nowMillis()
         let objectKey = BackupKey.make(prefix: settings.prefix, databaseName: databaseName,
                                        date: Date(timeIntervalSince1970: Double(createdAt) / 1000))
+        // quick_check runs beside the encoder; the object is completed only if it passed.
+        let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: snapshotPath) }
+        clock = ContinuousClock.now
         let upload = try storage.beginUpload(key: objectKey)
         let encoded: EncodedObject
         do {
             encoded = try BackupEncoder(key: key, level: settings.compressionLevel)
                 .encode(file: snapshotPath) { try upload.write($0) }
+            try check.join()
             try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName))
         } catch {
             upload.abort()
+            try? check.join()
             throw error
         }
+        console.detail("quick_check ok; compressed, encrypted and stored in \(Formatting.seconds(ContinuousClock.now - clock))")
         work.remove()
 
         let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: BackupKey.fileName(of: objectKey),
@@ -79,7 +86,7 @@ public struct BackupOperation {
         }
         return BackupResult(key: objectKey, location: storage.location(of: objectKey), storage: storage.kind,
                             database: database, sourceSize: encoded.sourceSize, storedSize: encoded.storedSize,
-                            checksum: encoded.md5Hex, sha256: encoded.sha256Hex, createdAt: createdAt,
+                            checksum: encoded.md5Hex, createdAt: createdAt,
                             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
     }
 }

@@ -90,14 +90,23 @@ public struct RestoreOperation {
         }
         let file = try FileDescriptor.createPrivate(tempPath)
         console.detail("downloading \(storage.location(of: plan.key)) (\(Formatting.bytes(plan.storedSize)))")
-        let decoder = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag) { try file.write($0) }
-        try storage.download(key: plan.key) { try decoder.consume($0) }
-        let decoded = decoder.finish()
+        let objectKey = plan.key
+        let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag)
+            .decode(download: { deliver in try storage.download(key: objectKey, to: deliver) }, into: { try file.write($0) })
         try plan.verify(decoded)
-        try file.sync()
+        console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); checksum and tag verified")
+        let checkStarted = ContinuousClock.now
+        // The file's fsync runs beside the integrity check; both must pass before it is placed.
+        let sync = BackgroundTask(name: "restore-fsync") { try file.sync() }
+        do {
+            try Self.checkIntegrity(tempPath)
+            try sync.join()
+        } catch {
+            try? sync.join()
+            throw error
+        }
         try file.close()
-        console.detail("checksum and authentication tag verified; running PRAGMA integrity_check")
-        try Self.checkIntegrity(tempPath)
+        console.detail("PRAGMA integrity_check ok in \(Formatting.seconds(ContinuousClock.now - checkStarted))")
 
         var output: String?
         var target: String?
@@ -120,10 +129,10 @@ public struct RestoreOperation {
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
     }
 
-    /// Runs `PRAGMA integrity_check` on a restored file.
+    /// Runs `PRAGMA integrity_check` on a restored file (opened immutable: nothing else uses it).
     static func checkIntegrity(_ path: String) throws {
         guard (Files.size(path) ?? 0) > 0 else { return }
-        let connection = try SQLiteConnection(path: path, mode: .readWrite)
+        let connection = try SQLiteConnection(path: path, mode: .immutable)
         if let problems = try connection.integrityProblems(quick: false) {
             throw BackupError.integrityCheckFailed(what: "the restored database", detail: problems)
         }

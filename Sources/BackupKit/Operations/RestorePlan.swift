@@ -8,8 +8,6 @@ struct RestorePlan {
     let tag: [UInt8]
     /// MD5 hex the stored bytes must have, when known.
     let checksum: String?
-    /// SHA-256 hex the stored bytes must have, when known (our objects carry it).
-    let sha256: String?
 
     /// Resolves `key` (or the newest backup) to a plan. Metadata comes from the catalog row
     /// when there is one, else from the object's own metadata.
@@ -61,7 +59,6 @@ struct RestorePlan {
         self.iv = Array(iv)
         self.tag = Array(tag)
         checksum = metadata[F.checksum]?.lowercased()
-        sha256 = metadata[F.sha256]?.lowercased()
     }
 
     /// Judges a decoded object: the checksum first (are the stored bytes intact?), then the
@@ -74,7 +71,6 @@ struct RestorePlan {
         } else {
             checksumMatched = false
         }
-        if let sha256, sha256 != decoded.sha256Hex { throw BackupError.checksumMismatch(key: key) }
         guard decoded.authenticated else {
             throw checksumMatched ? BackupError.wrongKey(key: key) : BackupError.authenticationFailed(key: key)
         }

@@ -8,12 +8,16 @@ public final class SQLiteConnection {
         case readOnly
         case readWrite
         case readWriteCreate
+        /// Read-only on a file nobody changes (a snapshot, a restore being checked): no locks,
+        /// no -wal or -shm files.
+        case immutable
 
         var flags: Int32 {
             switch self {
             case .readOnly: return SQLITE_OPEN_READONLY
             case .readWrite: return SQLITE_OPEN_READWRITE
             case .readWriteCreate: return SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+            case .immutable: return SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
             }
         }
     }
@@ -24,7 +28,8 @@ public final class SQLiteConnection {
     /// Opens `path`. `busyTimeout` is how long a statement waits for another connection's lock.
     public init(path: String, mode: Mode, busyTimeout: Duration = .seconds(10)) throws {
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, mode.flags | SQLITE_OPEN_NOMUTEX, nil)
+        let name = mode == .immutable ? "file:\(URIEncoding.encode(path, keepSlash: true))?immutable=1" : path
+        let rc = sqlite3_open_v2(name, &db, mode.flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)

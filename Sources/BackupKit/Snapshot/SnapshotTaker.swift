@@ -1,8 +1,8 @@
 import Foundation
 
-/// Takes a consistent copy of a live database with SQLite's online backup API and checks
-/// it with `PRAGMA quick_check`, so a corrupt database never replaces good backups.
-public struct SnapshotTaker {
+/// Takes a consistent copy of a live database with SQLite's online backup API, and checks a
+/// copy with `PRAGMA quick_check`, so a corrupt database never replaces good backups.
+public struct SnapshotTaker: Sendable {
     public let databasePath: String
     public var busyTimeout: Duration = .seconds(30)
 
@@ -22,10 +22,16 @@ public struct SnapshotTaker {
         let copy = try SQLiteConnection(path: destination, mode: .readWrite)
         try copy.execute("PRAGMA synchronous=OFF")
         try OnlineBackup.copy(from: source, to: copy, busyTimeout: busyTimeout)
-        if let problems = try copy.integrityProblems(quick: true) {
+        return Files.size(destination) ?? 0
+    }
+
+    /// Runs `PRAGMA quick_check` on a finished snapshot (safe beside readers of the file).
+    public func check(snapshot path: String) throws {
+        guard (Files.size(path) ?? 0) > 0 else { return }
+        let connection = try SQLiteConnection(path: path, mode: .immutable)
+        if let problems = try connection.integrityProblems(quick: true) {
             throw BackupError.integrityCheckFailed(what: "the snapshot of \(databasePath)", detail: problems)
         }
-        return Files.size(destination) ?? 0
     }
 
     /// A SQLite file starts with "SQLite format 3\0"; an empty file is an empty database.

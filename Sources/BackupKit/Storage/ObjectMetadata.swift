@@ -10,7 +10,6 @@ public struct ObjectMetadata: Sendable, Equatable {
         public static let tag = "tag"
         public static let compression = "comp"
         public static let checksum = "checksum"
-        public static let sha256 = "sha256"
         public static let sourceSize = "source-size"
         public static let createdAt = "created-at"
         public static let database = "db-name"
@@ -35,7 +34,6 @@ public struct ObjectMetadata: Sendable, Equatable {
             Field.tag: Data(encoded.tag).base64EncodedString(),
             Field.compression: "gzip",
             Field.checksum: encoded.md5Hex,
-            Field.sha256: encoded.sha256Hex,
             Field.sourceSize: String(encoded.sourceSize),
             Field.createdAt: String(createdAt),
             Field.database: databaseName,

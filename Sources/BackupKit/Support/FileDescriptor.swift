@@ -13,7 +13,9 @@ func errnoText(_ code: Int32 = errno) -> String {
 
 /// An open POSIX file descriptor that closes itself. Reads and writes retry on EINTR
 /// and loop until every byte is moved.
-final class FileDescriptor {
+/// Used by one thread at a time (it may be handed to another, as the encoder hands its input
+/// to the reader thread).
+final class FileDescriptor: @unchecked Sendable {
     let raw: Int32
     let path: String
     private var closed = false
