@@ -11,7 +11,7 @@ TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
 TEST_PY_PACKAGES := 'moto[server]' cryptography
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps build release test backup restore clean-backup demo clean
+.PHONY: deps test-deps bench-deps build release test bench backup restore clean-backup demo clean
 
 ## deps: install the Debian -dev packages that are missing (only those).
 deps:
@@ -41,6 +41,17 @@ release: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
+
+## bench-deps: the peers `make bench` compares against (shell tools, awscli, boto3).
+bench-deps: test-deps
+	@missing=""; for c in sqlite3 pigz openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >&2; fi
+	@command -v aws >/dev/null || python3 -m pip install -q awscli 2>/dev/null || python3 -m pip install -q --break-system-packages awscli
+
+## bench: release build, generated 256 MiB and 1 GiB databases, one table of backup/restore
+## figures for this suite and its peers (BENCH_SIZES="256" for a quicker run).
+bench: bench-deps release
+	python3 bench/run.py
 
 ## backup: back up DB (or BACKUP_DB_PATH) to the configured storage. On first use with no
 ## key configured it creates .backup.key (mode 0600): keep that file safe, off this machine too.

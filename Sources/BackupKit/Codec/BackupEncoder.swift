@@ -18,7 +18,7 @@ public struct EncodedObject: Sendable {
 ///     (snapshot file)            (one gzip member each)                       AES-256-GCM, MD5,
 ///                                                                             sink (upload)
 ///
-/// Memory is `2N + 2` block buffers and as many member buffers, allocated once, whatever the
+/// Memory is `N + 2` block buffers and as many member buffers, allocated once, whatever the
 /// size of the database.
 public final class BackupEncoder {
     /// Bytes of snapshot per gzip member.
@@ -47,7 +47,7 @@ public final class BackupEncoder {
         // A fixed set of buffers circulates: free block buffers → reader → compressors → back;
         // free member buffers → compressors → caller → back. Nothing is allocated per block,
         // so memory stays flat and no page is faulted in twice.
-        let inFlight = workers * 2 + 2
+        let inFlight = workers + 2
         let freeBlocks = BoundedQueue<[UInt8]>(capacity: inFlight)
         let freeMembers = BoundedQueue<[UInt8]>(capacity: inFlight)
         for _ in 0..<inFlight {

@@ -29,10 +29,13 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
     public var serverSideEncryption: Bool
     /// Retries after the first attempt (`BACKUP_S3_RETRIES`, default 5).
     public var retries: Int
-    /// Bytes per multipart part (`BACKUP_S3_PART_SIZE_MB`, default 8, at least 5).
+    /// Bytes per multipart part (`BACKUP_S3_PART_SIZE_MB`, default 5, at least 5; S3 allows
+    /// 10,000 parts, so 5 MiB parts carry objects up to about 48 GiB: raise it beyond that).
     public var partSize: Int
-    /// Objects larger than this go multipart (`BACKUP_S3_MULTIPART_THRESHOLD_MB`, default 16).
+    /// Objects larger than this go multipart (`BACKUP_S3_MULTIPART_THRESHOLD_MB`, default 5).
     public var multipartThreshold: Int
+    /// Parts uploading at once while later blocks compress (`BACKUP_S3_PARALLEL_PARTS`, default 2).
+    public var parallelParts: Int
     /// Seconds to wait for a connection (`BACKUP_S3_CONNECT_TIMEOUT`, default 10).
     public var connectTimeout: Int
     /// The first retry waits about this long; each later one twice as long, with jitter.
@@ -68,9 +71,10 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         caBundle = first("S3_CA_BUNDLE")
         serverSideEncryption = ["1", "true", "yes"].contains((first("BACKUP_SSE") ?? "").lowercased())
         retries = try env.integer("BACKUP_S3_RETRIES", in: 0...20) ?? 5
-        partSize = (try env.integer("BACKUP_S3_PART_SIZE_MB", in: 5...5120) ?? 8) * Self.mebibyte
-        multipartThreshold = (try env.integer("BACKUP_S3_MULTIPART_THRESHOLD_MB", in: 5...5120) ?? 16) * Self.mebibyte
+        partSize = (try env.integer("BACKUP_S3_PART_SIZE_MB", in: 5...5120) ?? 5) * Self.mebibyte
+        multipartThreshold = (try env.integer("BACKUP_S3_MULTIPART_THRESHOLD_MB", in: 5...5120) ?? 5) * Self.mebibyte
         connectTimeout = try env.integer("BACKUP_S3_CONNECT_TIMEOUT", in: 1...600) ?? 10
+        parallelParts = try env.integer("BACKUP_S3_PARALLEL_PARTS", in: 1...16) ?? 2
     }
 
     /// `host[:port]` as the Host header and the signature carry it.

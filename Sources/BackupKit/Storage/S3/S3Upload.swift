@@ -1,8 +1,9 @@
 import Foundation
 
-/// One upload to S3 (see `S3Storage` for the strategy). Memory holds at most the multipart
-/// threshold plus one part.
-final class S3Upload: ObjectUpload {
+/// One upload to S3 (see `S3Storage` for the strategy). Parts upload on background threads,
+/// at most `parallelParts` at once, while the caller goes on producing bytes; memory holds at
+/// most the multipart threshold plus `parallelParts` parts.
+final class S3Upload: ObjectUpload, @unchecked Sendable {
     /// CopyObject's limit; larger objects are copied in parts.
     static let singleCopyLimit: Int64 = 5 << 30
     /// Bytes per UploadPartCopy part when copying a larger object.
@@ -16,13 +17,20 @@ final class S3Upload: ObjectUpload {
     private var buffer: [UInt8] = []
     private var totalSize: Int64 = 0
     private var multipart: (tempKey: String, uploadId: String)?
-    private var etags: [String] = []
+    private var partCount = 0
     private var tempObjectCompleted = false
     private var finished = false
+    // Parts in flight.
+    private let lock = NSLock()
+    private var etags: [Int: String] = [:]
+    private var partFailure: Error?
+    private let inFlight = DispatchGroup()
+    private let slots: DispatchSemaphore
 
     init(key: String, pool: S3ClientPool) {
         self.key = key
         self.pool = pool
+        slots = DispatchSemaphore(value: pool.config.parallelParts)
     }
 
     deinit { abort() }
@@ -48,12 +56,45 @@ final class S3Upload: ObjectUpload {
         }
     }
 
+    /// Hands the first `count` buffered bytes to a background upload (waiting for a free slot).
     private func uploadPart(count: Int) throws {
         guard let multipart else { return }
+        try throwPartFailure()
+        guard partCount < 10_000 else {
+            throw BackupError.configuration("the object needs more than S3's 10,000 parts: raise BACKUP_S3_PART_SIZE_MB (now \(config.partSize >> 20))")
+        }
         let part = Array(buffer[0..<count])
-        let etag = try pool.with { try $0.uploadPart(key: multipart.tempKey, uploadId: multipart.uploadId, number: etags.count + 1, body: part) }
-        etags.append(etag)
         buffer.removeFirst(count)
+        partCount += 1
+        let number = partCount
+        slots.wait()
+        inFlight.enter()
+        DispatchQueue.global().async { [self] in
+            defer {
+                slots.signal()
+                inFlight.leave()
+            }
+            do {
+                let etag = try pool.with { try $0.uploadPart(key: multipart.tempKey, uploadId: multipart.uploadId, number: number, body: part) }
+                lock.withLock { etags[number] = etag }
+            } catch {
+                lock.withLock { if partFailure == nil { partFailure = error } }
+            }
+        }
+    }
+
+    private func throwPartFailure() throws {
+        if let failure = lock.withLock({ partFailure }) { throw failure }
+    }
+
+    /// Waits for the parts in flight; returns their ETags in order.
+    private func finishedParts() throws -> [String] {
+        inFlight.wait()
+        try throwPartFailure()
+        return try (1...max(partCount, 1)).map { number in
+            guard let etag = lock.withLock({ etags[number] }) else { throw BackupError.unexpected("part \(number) has no ETag") }
+            return etag
+        }
     }
 
     func complete(metadata: ObjectMetadata) throws {
@@ -61,8 +102,9 @@ final class S3Upload: ObjectUpload {
         let headers = baseHeaders + S3Storage.metadataHeaders(metadata)
         do {
             if let multipart {
-                if !buffer.isEmpty || etags.isEmpty { try uploadPart(count: buffer.count) }
-                try pool.with { try $0.completeMultipartUpload(key: multipart.tempKey, uploadId: multipart.uploadId, parts: etags) }
+                if !buffer.isEmpty || partCount == 0 { try uploadPart(count: buffer.count) }
+                let parts = try finishedParts()
+                try pool.with { try $0.completeMultipartUpload(key: multipart.tempKey, uploadId: multipart.uploadId, parts: parts) }
                 tempObjectCompleted = true
                 try copy(from: multipart.tempKey, headers: headers)
                 try pool.with { try $0.deleteObject(key: multipart.tempKey) }
@@ -110,6 +152,7 @@ final class S3Upload: ObjectUpload {
         finished = true
         buffer = []
         guard let multipart else { return }
+        inFlight.wait()
         if tempObjectCompleted {
             try? pool.with { try $0.deleteObject(key: multipart.tempKey) }
         } else {
