@@ -6,6 +6,21 @@ public enum AESGCM {
     public static let ivLength = 12
     public static let tagLength = 16
 
+    /// `EVP_EncryptUpdate` or `EVP_DecryptUpdate`.
+    typealias EVPUpdate = (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int32>?, UnsafePointer<UInt8>?, Int32) -> Int32
+
+    /// Runs one update step of either direction into `buffer` and hands the output to `body`.
+    static func transform<R>(_ context: OpaquePointer, _ update: EVPUpdate, _ input: UnsafeRawBufferPointer,
+                             buffer: inout [UInt8], action: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if buffer.count < input.count + 16 { buffer = [UInt8](repeating: 0, count: input.count + 16) }
+        var written: Int32 = 0
+        let ok = buffer.withUnsafeMutableBufferPointer { out in
+            update(context, out.baseAddress, &written, input.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(input.count))
+        }
+        guard ok == 1 else { throw BackupError.unexpected("AES-256-GCM \(action) failed") }
+        return try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(written)])) }
+    }
+
     /// Encrypts a stream: `update` returns ciphertext of the same length, `finish` the tag.
     public final class Encryptor {
         private let context: OpaquePointer
@@ -24,14 +39,7 @@ public enum AESGCM {
 
         /// Encrypts `plaintext` and hands the ciphertext to `body` (valid only during the call).
         public func update<R>(_ plaintext: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-            if output.count < plaintext.count + 16 { output = [UInt8](repeating: 0, count: plaintext.count + 16) }
-            var written: Int32 = 0
-            let ok = output.withUnsafeMutableBufferPointer { out in
-                EVP_EncryptUpdate(context, out.baseAddress, &written,
-                                  plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(plaintext.count))
-            }
-            guard ok == 1 else { throw BackupError.unexpected("AES-256-GCM encryption failed") }
-            return try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(written)])) }
+            try AESGCM.transform(context, EVP_EncryptUpdate, plaintext, buffer: &output, action: "encryption", body)
         }
 
         /// Ends the stream and returns the 16-byte authentication tag.
@@ -71,14 +79,7 @@ public enum AESGCM {
         deinit { EVP_CIPHER_CTX_free(context) }
 
         public func update<R>(_ ciphertext: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-            if output.count < ciphertext.count + 16 { output = [UInt8](repeating: 0, count: ciphertext.count + 16) }
-            var written: Int32 = 0
-            let ok = output.withUnsafeMutableBufferPointer { out in
-                EVP_DecryptUpdate(context, out.baseAddress, &written,
-                                  ciphertext.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(ciphertext.count))
-            }
-            guard ok == 1 else { throw BackupError.unexpected("AES-256-GCM decryption failed") }
-            return try output.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<Int(written)])) }
+            try AESGCM.transform(context, EVP_DecryptUpdate, ciphertext, buffer: &output, action: "decryption", body)
         }
 
         /// Whether the tag verified over everything passed to `update`.

@@ -13,11 +13,7 @@ public enum BackupKey {
 
     /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
     public static func stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        Formatting.compactUTC(date)
     }
 
     /// The last path component of a key.

@@ -28,6 +28,15 @@ enum Formatting {
         return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 
+    /// `20261123T061500Z`: compact, sortable, UTC, without ':' (object keys, SigV4 dates).
+    static func compactUTC(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date)
+    }
+
     static func nowMillis() -> Int64 {
         Int64(Date().timeIntervalSince1970 * 1000)
     }

@@ -50,11 +50,7 @@ public struct SigV4Signer: Sendable {
 
     /// `20150830T123600Z` for `date`.
     public static func amzDate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        Formatting.compactUTC(date)
     }
 
     /// `request` with the headers signing requires besides the caller's: the session token.
