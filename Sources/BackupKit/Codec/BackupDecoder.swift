@@ -20,7 +20,7 @@ public final class BackupDecoder {
     private let key: EncryptionKey
     private let iv: [UInt8]
     private let tag: [UInt8]
-    static let queueDepth = 8
+    static let queueDepth = 4
 
     public init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) {
         self.key = key
@@ -94,7 +94,14 @@ public final class BackupDecoder {
         try downloader.join()
         try decryptor.join()
         if decompressionFailure == nil {
-            do { try gunzip.finish() } catch { decompressionFailure = "\(error)" }
+            do {
+                try gunzip.finish { output in
+                    restoredSize += Int64(output.count)
+                    try sink(output)
+                }
+            } catch let failure as GzipStreamReader.Failure {
+                decompressionFailure = failure.description
+            }
         }
         return DecodedObject(md5Hex: verdict.md5Hex, storedSize: verdict.storedSize, restoredSize: restoredSize,
                              authenticated: verdict.authenticated, decompressionFailure: decompressionFailure)

@@ -33,7 +33,7 @@ struct GzipTests {
             try data[offset..<end].withUnsafeBytes { try reader.feed($0) { out += $0 } }
             offset = end
         }
-        try reader.finish()
+        try reader.finish { out += $0 }
         return out
     }
 
@@ -66,6 +66,21 @@ struct GzipTests {
     func trailingGarbageFails() throws {
         let compressed = try Self.compress(Self.sample(10_000), blockSize: 50_000)
         #expect(throws: GzipStreamReader.Failure.self) { try Self.decompress(compressed + [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], pieceSize: 4096) }
+    }
+
+    @Test("a single member larger than the whole-member window (Laju's format) streams through zlib")
+    func largeSingleMember() throws {
+        let data = Self.sample(GzipStreamReader.memberOutputLimit + 3_000_000)
+        let compressed = try Self.compress(data, blockSize: data.count)
+        #expect(try Self.decompress(compressed, pieceSize: 65_536) == data)
+    }
+
+    @Test("a stream of small members followed by a large one decodes in order")
+    func mixedMemberSizes() throws {
+        let small = Self.sample(900_000)
+        let large = Self.sample(GzipStreamReader.memberOutputLimit + 1_000_000)
+        let compressed = try Self.compress(small, blockSize: 100_000) + Self.compress(large, blockSize: large.count)
+        #expect(try Self.decompress(compressed, pieceSize: 300_000) == small + large)
     }
 
     @Test("an empty input is one empty member")
