@@ -45,6 +45,7 @@ public struct BackupOperation {
         let taker = SnapshotTaker(databasePath: database)
         let snapshotSize = try taker.snapshot(to: snapshotPath)
         console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(Formatting.seconds(ContinuousClock.now - clock))")
+        Failpoint.reach("after-snapshot")
 
         let databaseName = (database as NSString).lastPathComponent
         let createdAt = Formatting.nowMillis()
@@ -56,9 +57,14 @@ public struct BackupOperation {
         let upload = try storage.beginUpload(key: objectKey)
         let encoded: EncodedObject
         do {
-            encoded = try BackupEncoder(key: key, level: settings.compressionLevel)
-                .encode(file: snapshotPath) { try upload.write($0) }
+            var written = 0
+            encoded = try BackupEncoder(key: key, level: settings.compressionLevel).encode(file: snapshotPath) { bytes in
+                try upload.write(bytes)
+                written += bytes.count
+                if Failpoint.isActive && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.reach("mid-upload") }
+            }
             try check.join()
+            Failpoint.reach("before-complete")
             try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName))
         } catch {
             upload.abort()
@@ -67,6 +73,7 @@ public struct BackupOperation {
         }
         console.detail("quick_check ok; compressed, encrypted and stored in \(Formatting.seconds(ContinuousClock.now - clock))")
         work.remove()
+        Failpoint.reach("after-upload")
 
         let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: BackupKey.fileName(of: objectKey),
                                   fileSize: encoded.storedSize, compression: "gzip", storage: storage.kind.rawValue,

@@ -92,7 +92,10 @@ public struct RestoreOperation {
         console.detail("downloading \(storage.location(of: plan.key)) (\(Formatting.bytes(plan.storedSize)))")
         let objectKey = plan.key
         let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag)
-            .decode(download: { deliver in try storage.download(key: objectKey, to: deliver) }, into: { try file.write($0) })
+            .decode(download: { deliver in try storage.download(key: objectKey, to: deliver) }, into: { bytes in
+                try file.write(bytes)
+                if Failpoint.isActive && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.reach("mid-restore") }
+            })
         try plan.verify(decoded)
         console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); checksum and tag verified")
         let checkStarted = ContinuousClock.now
@@ -108,6 +111,7 @@ public struct RestoreOperation {
         try file.close()
         console.detail("PRAGMA integrity_check ok in \(Formatting.seconds(ContinuousClock.now - checkStarted))")
 
+        Failpoint.reach("before-place")
         var output: String?
         var target: String?
         var safety: String?

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// SIGKILL at each stage of a backup and a restore (frozen there by `BACKUP_FAILPOINT`), then
+/// the promises: no catalog row points at an incomplete object, no partial object is visible,
+/// the next run cleans up and succeeds, and an object stored without its row is re-indexed.
+struct CrashTests {
+    /// A database whose object is about 16 MiB (random blobs barely compress).
+    static func makeDatabase(_ path: String) throws {
+        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+        try db.execute("PRAGMA journal_mode=WAL; CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
+        try db.execute("BEGIN")
+        for i in 1...4000 { try db.run("INSERT INTO blobs VALUES (?, randomblob(4096))", [.integer(Int64(i))]) }
+        try db.execute("COMMIT")
+    }
+
+    /// Starts `tool` frozen at `failpoint`, waits until it gets there, and kills it with SIGKILL.
+    static func killAt(_ failpoint: String, _ box: Sandbox, _ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tool.path(tool))
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: box.path)
+        process.environment = box.environment.merging(["BACKUP_FAILPOINT": failpoint]) { $1 }
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !seen.contains("failpoint \(failpoint) reached") && Date() < deadline && process.isRunning {
+            seen += String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        #expect(seen.contains("failpoint \(failpoint) reached"), "\(tool) never reached \(failpoint): \(seen)")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+    }
+
+    /// Temp files anywhere under ./backups (not lock files).
+    static func leftovers(_ box: Sandbox) -> [String] {
+        box.dir.allFiles(under: "backups").filter { $0.contains(".tmp-") || $0.hasPrefix(".work/") }
+    }
+
+    @Test("SIGKILL during a local backup leaves no row and no visible object; the next run cleans up",
+          arguments: ["after-snapshot", "mid-upload", "before-complete"])
+    func localBackupKilledBeforeStoring(_ failpoint: String) throws {
+        let box = try Sandbox()
+        try Self.makeDatabase(box.file("app.db"))
+        try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
+        #expect(box.storedObjects().isEmpty, "no partial object is visible")
+        #expect(try box.liveCatalogKeys().isEmpty, "no catalog row")
+        #expect(!Self.leftovers(box).isEmpty, "the killed run left its temp files (removed next)")
+
+        let key = try box.backup()
+        #expect(Self.leftovers(box).isEmpty, "the next run removed the leftovers: \(Self.leftovers(box))")
+        #expect(box.storedObjects().map { "backups/" + $0 } == [key])
+        let restore = try box.run("restore", "--key", key, "--verify-only")
+        #expect(restore.status == 0, "\(restore.output)")
+    }
+
+    @Test("SIGKILL between the upload and the catalog insert: the object is complete, re-indexed, restorable")
+    func localBackupKilledAfterUpload() throws {
+        let box = try Sandbox()
+        try Self.makeDatabase(box.file("app.db"))
+        try Self.killAt("after-upload", box, "backup", ["--db", "app.db"])
+        #expect(try box.liveCatalogKeys().isEmpty)
+        let orphan = box.storedObjects()
+        #expect(orphan.count == 1)
+        let list = try box.run("restore", "--list")
+        #expect(list.status == 0 && list.stderr.contains("re-indexed 1"), "\(list.output)")
+        #expect(try box.liveCatalogKeys() == orphan.map { "backups/" + $0 })
+        let restore = try box.run("restore", "--key", "backups/" + orphan[0], "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        _ = try box.backup()
+    }
+
+    @Test("SIGKILL during a multipart S3 backup: nothing visible, no row; clean-backup aborts the upload",
+          arguments: ["mid-upload", "before-complete"])
+    func s3MultipartKilled(_ failpoint: String) throws {
+        let box = try Sandbox(s3: S3TestServer.checking)
+        box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
+        box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
+        try Self.makeDatabase(box.file("app.db"))
+        try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
+        #expect(try box.peerKeys().isEmpty, "no object is visible")
+        #expect(try box.liveCatalogKeys().isEmpty)
+        #expect(try box.peer("uploads", box.prefix).stdout.contains(".tmp-"), "the unfinished multipart upload is there")
+        let clean = try box.run("clean-backup", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try box.peer("uploads", box.prefix).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        let key = try box.backup()
+        #expect(try box.peerKeys() == [key])
+    }
+
+    @Test("SIGKILL between an S3 upload and the catalog insert: re-indexed by restore --list")
+    func s3KilledAfterUpload() throws {
+        let box = try Sandbox(s3: S3TestServer.checking)
+        try TestDatabase.make(box.file("app.db"), rows: 2000)
+        try Self.killAt("after-upload", box, "backup", ["--db", "app.db"])
+        let keys = try box.peerKeys()
+        #expect(keys.count == 1)
+        let list = try box.run("restore", "--list")
+        #expect(list.stderr.contains("re-indexed 1"), "\(list.output)")
+        #expect(try box.liveCatalogKeys() == keys)
+    }
+
+    @Test("SIGKILL during a restore to a file: the output path is never created; the next restore cleans up",
+          arguments: ["mid-restore", "before-place"])
+    func restoreKilled(_ failpoint: String) throws {
+        let box = try Sandbox()
+        try Self.makeDatabase(box.file("app.db"))
+        let key = try box.backup()
+        try Self.killAt(failpoint, box, "restore", ["--key", key, "--out", "r.db"])
+        #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(box.dir.allFiles().filter { $0.hasPrefix(".r.db.tmp-") }.isEmpty, "the killed restore's temp file was removed")
+    }
+
+    @Test("SIGKILL during restore --target: the target database is untouched",
+          arguments: ["mid-restore", "before-place"])
+    func restoreTargetKilled(_ failpoint: String) throws {
+        let box = try Sandbox()
+        try Self.makeDatabase(box.file("app.db"))
+        let key = try box.backup()
+        let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWrite)
+        try db.execute("INSERT INTO blobs SELECT id + 10000, data FROM blobs WHERE id <= 100")
+        func contents() throws -> [[SQLiteValue]] {
+            try SQLiteConnection(path: box.file("app.db"), mode: .readOnly).query("SELECT id, data FROM blobs ORDER BY id")
+        }
+        let before = try contents()
+        try Self.killAt(failpoint, box, "restore", ["--key", key, "--target", "app.db", "--yes"])
+        #expect(try contents() == before)
+        #expect(try SQLiteConnection(path: box.file("app.db"), mode: .readWrite).integrityProblems(quick: false) == nil)
+    }
+}
