@@ -11,7 +11,7 @@ TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
 TEST_PY_PACKAGES := 'moto[server]' cryptography
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps build release test bench backup restore clean-backup demo clean
+.PHONY: deps test-deps bench-deps build release test bench bench-stall backup restore clean-backup demo clean
 
 ## deps: install the Debian -dev packages that are missing (only those).
 deps:
@@ -52,6 +52,10 @@ bench-deps: test-deps
 ## figures for this suite and its peers (BENCH_SIZES="256" for a quicker run).
 bench: bench-deps release
 	python3 bench/run.py
+
+## bench-stall: a writer's longest commit stall while a live 1 GiB database is backed up.
+bench-stall: test-deps release
+	python3 bench/stall.py
 
 ## backup: back up DB (or BACKUP_DB_PATH) to the configured storage. On first use with no
 ## key configured it creates .backup.key (mode 0600): keep that file safe, off this machine too.
