@@ -48,18 +48,22 @@ final class BoundedQueue<Element>: @unchecked Sendable {
 
     /// No more items will come.
     func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
+        condition.changeAndBroadcast { closed = true }
     }
 
     /// Stops every waiting and later call with `error` (the first failure wins).
     func fail(_ error: Error) {
-        condition.lock()
-        if failure == nil { failure = error }
-        condition.broadcast()
-        condition.unlock()
+        condition.changeAndBroadcast { if failure == nil { failure = error } }
+    }
+}
+
+extension NSCondition {
+    /// Changes the guarded state under the lock and wakes every waiter.
+    func changeAndBroadcast(_ change: () -> Void) {
+        lock()
+        change()
+        broadcast()
+        unlock()
     }
 }
 

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Something a pipeline stage can stop with an error.
+protocol Failable: AnyObject, Sendable {
+    func fail(_ error: Error)
+}
+
+extension BoundedQueue: Failable {}
+extension ReorderBuffer: Failable {}
+
+/// Results of parallel workers handed out in index order. A worker may run at most `window`
+/// results ahead of the consumer, which bounds memory.
+final class ReorderBuffer: @unchecked Sendable {
+    private var ready: [Int: [UInt8]] = [:]
+    private var next = 0
+    private var count: Int?
+    private var failure: Error?
+    private let window: Int
+    private let condition = NSCondition()
+
+    init(window: Int) {
+        self.window = window
+    }
+
+    func put(_ index: Int, _ value: [UInt8]) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while index >= next + window && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        ready[index] = value
+        condition.broadcast()
+    }
+
+    /// The result for `index` (waiting for it), or nil after the last one.
+    func take(_ index: Int) throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready[index] == nil && failure == nil && (count == nil || index < count!) { condition.wait() }
+        if let failure { throw failure }
+        guard let value = ready.removeValue(forKey: index) else { return nil }
+        next = index + 1
+        condition.broadcast()
+        return value
+    }
+
+    /// How many results there will be.
+    func setCount(_ total: Int) {
+        condition.changeAndBroadcast { count = total }
+    }
+
+    func fail(_ error: Error) {
+        condition.changeAndBroadcast { if failure == nil { failure = error } }
+    }
+}
+
+/// A thread-safe running total.
+final class Counter: @unchecked Sendable {
+    private var total: Int64 = 0
+    private let lock = NSLock()
+    func add(_ n: Int64) { lock.lock(); total += n; lock.unlock() }
+    var value: Int64 { lock.lock(); defer { lock.unlock() }; return total }
+}
