@@ -19,13 +19,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
-        .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CLinux"),
 
         // The one library: configuration, snapshot, codec, crypto, storage, catalog, commands.
         .target(
             name: "BackupKit",
             dependencies: [
-                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CMalloc",
+                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

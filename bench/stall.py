@@ -29,7 +29,10 @@ def main():
     if not os.path.exists(key_file):
         subprocess.run([os.path.join(RELEASE, "backup"), "--generate-key"], stdout=open(key_file, "w"), check=True)
         os.chmod(key_file, 0o600)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "S3_", "AWS_"))}
+    keep = ("S3_",) if os.environ.get("STALL_S3") else ()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "S3_", "AWS_")) or k.startswith(keep)}
+    if os.environ.get("STALL_S3"):
+        env["BACKUP_PREFIX"] = "stall-"
     env.update(BACKUP_ENCRYPTION_KEY_FILE=key_file, BACKUP_LOCAL_DIR=os.path.join(OUT, "stall"))
     print("| journal mode | backup | writer commits during it | longest commit stall | restored prefix |")
     print("|---|---|---|---|---|")

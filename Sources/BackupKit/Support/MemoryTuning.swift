@@ -1,4 +1,4 @@
-import CMalloc
+import CLinux
 
 /// Keeps the pipelines' memory flat. Their blocks and members are allocated on one thread and
 /// freed on another; glibc's per-thread arenas and its self-raising mmap threshold would keep
@@ -6,6 +6,6 @@ import CMalloc
 /// on its own, so freeing it returns it to the system at once.
 public enum MemoryTuning {
     public static func apply() {
-        _ = CMalloc_setMmapThreshold(256 * 1024)
+        _ = CLinux_setMmapThreshold(256 * 1024)
     }
 }

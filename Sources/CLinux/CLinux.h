@@ -1,0 +1,20 @@
+// glibc functions that Swift's Glibc module does not export: mallopt (malloc.h) and
+// sync_file_range (fcntl.h, a GNU extension, declared here as glibc defines it).
+#include <malloc.h>
+#include <sys/types.h>
+
+extern int sync_file_range(int fd, __off64_t offset, __off64_t nbytes, unsigned int flags);
+
+static inline int CLinux_setMmapThreshold(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}
+
+/// Starts writeback of a file range without waiting (SYNC_FILE_RANGE_WRITE).
+static inline int CLinux_startWriteback(int fd, long long offset, long long length) {
+    return sync_file_range(fd, offset, length, 2);
+}
+
+/// Writes a file range back and waits for it (WAIT_BEFORE | WRITE | WAIT_AFTER).
+static inline int CLinux_finishWriteback(int fd, long long offset, long long length) {
+    return sync_file_range(fd, offset, length, 1 | 2 | 4);
+}
