@@ -33,7 +33,6 @@ public final class BackupDecoder {
     public func decode(download: @escaping @Sendable (_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
                        into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DecodedObject {
         let (key, iv, tag) = (self.key, self.iv, self.tag)
-        _ = try AESGCM.Decryptor(key: key, iv: iv, tag: tag) // fail early on bad parameters
         let gunzip = try GzipStreamReader()
         let stored = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
         let plain = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
