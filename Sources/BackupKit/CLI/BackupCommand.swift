@@ -15,8 +15,16 @@ public struct BackupCommand: ParsableCommand {
               BACKUP_ENCRYPTION_KEY_FILE=.backup.key backup --db app.db --quiet
               backup --db app.db --json               machine-readable result
               backup --generate-key > .backup.key     make a new key (then chmod 600 it)
+              BACKUP_MIN_INTERVAL=23h backup --db app.db   skip if a backup is younger than 23 h
+              backup --db app.db --vacuum             compacted snapshot (VACUUM INTO)
+              backup --status                         settings, storage check, newest backup's age
 
-            Exit codes: 0 ok, 1 unexpected, 64 usage, 65 data error (database corrupt or not
+            On a terminal, stages show a live progress line; off a terminal (cron) log lines
+            carry an ISO-8601 timestamp and a level. BACKUP_METRICS_FILE names a Prometheus
+            textfile the run updates.
+
+            Exit codes: 0 ok (or skipped by BACKUP_MIN_INTERVAL), 1 unexpected, 3 (--status)
+            no backup or the newest older than BACKUP_MAX_AGE, 64 usage, 65 data error (database corrupt or not
             SQLite), 66 database missing, 69 storage unavailable, 73 cannot write, 75 another
             backup of this database is running, 78 configuration (key, storage settings).
             """
@@ -30,6 +38,15 @@ public struct BackupCommand: ParsableCommand {
     @Flag(name: .customLong("generate-key"), help: "Print a new random key as base64 and exit.")
     var generateKey = false
 
+    @Flag(help: "Back up even when the newest backup is younger than BACKUP_MIN_INTERVAL.")
+    var force = false
+
+    @Flag(help: "Take the snapshot with VACUUM INTO: a compacted copy (slower, smaller).")
+    var vacuum = false
+
+    @Flag(help: "Show the settings (secrets masked), check storage, report the newest backup; exit 3 when it is older than BACKUP_MAX_AGE.")
+    var status = false
+
     public init() {}
 
     public func run() throws {
@@ -37,11 +54,37 @@ public struct BackupCommand: ParsableCommand {
             print(try EncryptionKey.generateBase64())
             return
         }
-        try CommandRunner.run(tool: "backup", options: options, compression: compressionLevel) { settings, console in
-            try BackupOperation(settings: settings, console: console).run()
-        } human: { result, console in
-            console.result(result.key)
-            console.info("backed up \((result.database as NSString).lastPathComponent) (\(Formatting.bytes(result.sourceSize)) -> \(Formatting.bytes(result.storedSize))) to \(result.location) in \(String(format: "%.1f s", result.durationSeconds))")
+        if status {
+            var exitCode: Int32 = 0
+            try CommandRunner.run(tool: "backup", options: options, compression: compressionLevel) { settings, console in
+                let report = StatusReport.gather(settings: settings, console: console)
+                exitCode = report.exitCode
+                return report
+            } human: { report, console in
+                for line in report.lines() { console.result(line) }
+            }
+            if exitCode != 0 { throw ExitCode(exitCode) }
+            return
+        }
+        try CommandRunner.run(tool: "backup", options: options, compression: compressionLevel, job: .backup) { settings, console in
+            var operation = BackupOperation(settings: settings, console: console)
+            operation.force = force
+            operation.vacuum = vacuum
+            return try operation.run()
+        } human: { outcome, console in
+            switch outcome {
+            case .completed(let result):
+                console.result(result.key)
+                console.info("backed up \((result.database as NSString).lastPathComponent) (\(Formatting.bytes(result.sourceSize)) -> \(Formatting.bytes(result.storedSize))) to \(result.location) in \(String(format: "%.1f s", result.durationSeconds))")
+            case .skipped(let skip):
+                console.info("skipped: \(skip.reason)")
+            }
+        }
+    }
+
+    public func validate() throws {
+        if status && (generateKey || force || vacuum) {
+            throw ValidationError("--status only reports: pass it without --generate-key, --force or --vacuum")
         }
     }
 }

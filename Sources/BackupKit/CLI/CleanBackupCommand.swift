@@ -47,7 +47,7 @@ public struct CleanBackupCommand: ParsableCommand {
 
     public func run() throws {
         var failures = 0
-        try CommandRunner.run(tool: "clean-backup", options: options) { settings, console in
+        try CommandRunner.run(tool: "clean-backup", options: options, job: .clean) { settings, console in
             let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
             let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
             let result = try CleanOperation(settings: settings, policy: policy, console: console).run(dryRun: dryRun)

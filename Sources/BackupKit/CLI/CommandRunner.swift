@@ -1,33 +1,60 @@
 import ArgumentParser
 import Foundation
 
+/// A command result that tells the metrics file how the run went (default: a success
+/// without a size).
+protocol MetricsReporting {
+    var metricsOutcome: MetricsFile.Outcome { get }
+}
+
 /// Runs a command body and maps its outcome to output and one exit code, in one place:
 /// a `BackupError` prints its one-line message (and, with `--json`, a JSON error object
-/// on stdout) and exits with its code; anything else exits 1.
+/// on stdout) and exits with its code; anything else exits 1. With `job` set and
+/// `BACKUP_METRICS_FILE` configured, the run is recorded there, success or failure.
 enum CommandRunner {
     static func run<Result: Encodable>(tool: String, options: CommonOptions, compression: Int? = nil,
+                                       job: MetricsFile.Job? = nil,
                                        _ body: (Settings, Console) throws -> Result,
                                        human: (Result, Console) -> Void) throws {
         Cleanup.shared.installSignalHandlers()
         MemoryTuning.apply()
         let console = options.console(tool: tool)
+        let started = ContinuousClock.now
+        var metrics: (file: MetricsFile, database: String)?
+        func record(_ outcome: MetricsFile.Outcome) {
+            guard let job, let metrics else { return }
+            do {
+                try metrics.file.record(job: job, database: metrics.database, outcome: outcome,
+                                        durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
+            } catch {
+                console.warning("could not update the metrics file \(metrics.file.path): \(error); check BACKUP_METRICS_FILE")
+            }
+        }
         do {
             var overrides = options.overrides()
             overrides.compressionLevel = compression
-            var settings = try Settings(overrides: overrides, environment: Environment.load(envFile: options.envFile))
+            let environment = try Environment.load(envFile: options.envFile)
+            if let path = environment["BACKUP_METRICS_FILE"] {
+                let database = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map { ($0 as NSString).lastPathComponent }
+                metrics = (MetricsFile(path: Files.absolute(path)), database ?? "all")
+            }
+            var settings = try Settings(overrides: overrides, environment: environment)
             settings.onStorageRetry = { [console] message in console.detail(message) }
             let result = try body(settings, console)
+            record((result as? MetricsReporting)?.metricsOutcome ?? .success(sizeBytes: nil))
             if console.json { console.result(jsonText(result)) } else { human(result, console) }
         } catch let error as BackupError {
+            record(.failure)
             fail(error.description, status: error.exitStatus, console: console)
         } catch let error as ExitCode {
             throw error
         } catch {
+            record(.failure)
             fail("unexpected failure: \(error)", status: .failure, console: console)
         }
     }
 
-    private static func fail(_ message: String, status: ExitStatus, console: Console) -> Never {
+    static func fail(_ message: String, status: ExitStatus, console: Console) -> Never {
         console.error(message)
         if console.json {
             console.result(jsonText(["ok": AnyEncodable(false), "exit_code": AnyEncodable(status.rawValue), "error": AnyEncodable(message)]))

@@ -38,8 +38,8 @@ public final class BackupEncoder {
     }
 
     /// Encodes the file at `path`, handing each run of stored bytes to `sink` in order (on the
-    /// calling thread).
-    public func encode(file path: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
+    /// calling thread). `progress`, when given, counts the bytes of `path` read so far.
+    public func encode(file path: String, progress: Counter? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
         let input = try FileDescriptor.openForReading(path)
         let iv = try SecureRandom.bytes(AESGCM.ivLength)
         let cipher = try AESGCM.Encryptor(key: key, iv: iv)
@@ -68,6 +68,7 @@ public final class BackupEncoder {
                     let filled = try block.withUnsafeMutableBytes { try Self.fill($0, from: input) }
                     if filled == 0 && index > 0 { break }
                     readBytes.add(Int64(filled))
+                    progress?.add(Int64(filled))
                     try blocks.push((index, block, filled))
                     index += 1
                     if filled < block.count { break }

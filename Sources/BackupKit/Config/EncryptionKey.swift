@@ -67,6 +67,12 @@ public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStrin
         return info.st_mode & 0o077 != 0
     }
 
+    /// The key's id: 16 hex digits of HMAC-SHA256(key, "sqlite-s3-backup key id"). It names
+    /// a key in metadata and messages without revealing anything about it.
+    public var id: String {
+        Array(HMACSHA256.mac(key: bytes, message: Array("sqlite-s3-backup key id".utf8)).prefix(8)).hexString
+    }
+
     public var description: String { "EncryptionKey(<redacted>)" }
     public var debugDescription: String { description }
 

@@ -80,6 +80,26 @@ public struct Settings: Sendable {
         try EncryptionKey.resolve(keyFile: keyFile, environment: environment)
     }
 
+    /// The current key and the retired ones. Restore needs at least one of them; the
+    /// current key alone may be missing when retired keys are configured.
+    public func keyRing() throws -> KeyRing {
+        let retired = try KeyRing.retiredKeys(environment: environment)
+        do {
+            return KeyRing(current: try encryptionKey(), retired: retired)
+        } catch BackupError.missingEncryptionKey where !retired.isEmpty {
+            return KeyRing(current: nil, retired: retired)
+        }
+    }
+
+    /// `BACKUP_MIN_INTERVAL`: backup skips while the newest backup is younger.
+    public func minimumInterval() throws -> TimeInterval? { try environment.duration("BACKUP_MIN_INTERVAL") }
+
+    /// `BACKUP_MAX_AGE`: `backup --status` fails when the newest backup is older.
+    public func maximumAge() throws -> TimeInterval? { try environment.duration("BACKUP_MAX_AGE") }
+
+    /// `BACKUP_METRICS_FILE`: the Prometheus textfile each run updates.
+    public var metricsFile: String? { environment["BACKUP_METRICS_FILE"].map(Files.absolute) }
+
     /// The key file in use, if the key comes from a file.
     public var keyFilePath: String? {
         keyFile ?? environment["BACKUP_ENCRYPTION_KEY_FILE"]

@@ -2,6 +2,8 @@ import Foundation
 
 /// What a backup run produced (the `--json` shape of `backup`).
 public struct BackupResult: Codable, Sendable {
+    public var ok = true
+    public var skipped = false
     public let key: String
     public let location: String
     public let storage: StorageKind
@@ -9,21 +11,64 @@ public struct BackupResult: Codable, Sendable {
     public let sourceSize: Int64
     public let storedSize: Int64
     public let checksum: String
+    /// The id of the key it was encrypted with (`EncryptionKey.id`).
+    public let keyID: String
+    /// Whether the snapshot was compacted with `VACUUM INTO`.
+    public let vacuum: Bool
     public let createdAt: Int64
+    public let snapshotSeconds: Double
+    public let uploadSeconds: Double
     public let durationSeconds: Double
+}
+
+/// A backup run that did nothing because the newest backup is recent (`BACKUP_MIN_INTERVAL`).
+public struct BackupSkipped: Codable, Sendable {
+    public var ok = true
+    public var skipped = true
+    public let database: String
+    public let reason: String
+    public let newestKey: String
+    public let newestAgeSeconds: Double
+    public let minIntervalSeconds: Double
+}
+
+/// The outcome of `backup`: a new backup, or a skip.
+public enum BackupOutcome: Encodable, Sendable {
+    case completed(BackupResult)
+    case skipped(BackupSkipped)
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .completed(let result): try result.encode(to: encoder)
+        case .skipped(let skip): try skip.encode(to: encoder)
+        }
+    }
+}
+
+extension BackupOutcome: MetricsReporting {
+    var metricsOutcome: MetricsFile.Outcome {
+        switch self {
+        case .completed(let result): return .success(sizeBytes: result.storedSize)
+        case .skipped: return .skipped
+        }
+    }
 }
 
 /// snapshot → gzip → AES-256-GCM → storage → catalog row, one run per database at a time.
 public struct BackupOperation {
     public let settings: Settings
     public let console: Console
+    /// Back up even when the newest backup is younger than `BACKUP_MIN_INTERVAL`.
+    public var force = false
+    /// Take the snapshot with `VACUUM INTO` (compacted) instead of the backup API.
+    public var vacuum = false
 
     public init(settings: Settings, console: Console) {
         self.settings = settings
         self.console = console
     }
 
-    public func run() throws -> BackupResult {
+    public func run() throws -> BackupOutcome {
         let started = ContinuousClock.now
         let database = try settings.requireDatabase()
         let key = try settings.encryptionKey()
@@ -31,20 +76,27 @@ public struct BackupOperation {
             console.warning("the key file \(keyFile) can be read by other users: run 'chmod 600 \(keyFile)'")
         }
         guard Files.exists(database) else { throw BackupError.databaseMissing(path: database) }
+        let minInterval = try settings.minimumInterval()
         let storage = try settings.makeStorage()
         let catalog = try BackupCatalog(path: settings.catalogPath)
 
         let lock = try BackupLock(databasePath: database, lockDirectory: settings.localDirectory + "/.locks")
         defer { withExtendedLifetime(lock) {} }
+        if let minInterval, !force, let skip = try recentBackup(within: minInterval, storage: storage, catalog: catalog) {
+            return .skipped(skip)
+        }
 
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
         let snapshotPath = work.file("snapshot.db")
-        console.detail("taking a snapshot of \(database)")
-        var clock = ContinuousClock.now
+        console.detail("taking a snapshot of \(database)\(vacuum ? " with VACUUM INTO" : "")")
+        let snapshotStarted = ContinuousClock.now
         let taker = SnapshotTaker(databasePath: database)
-        let snapshotSize = try taker.snapshot(to: snapshotPath)
-        console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(Formatting.seconds(ContinuousClock.now - clock))")
+        let meter = console.progress("snapshot", total: taker.expectedSize) { Files.size(snapshotPath) ?? 0 }
+        let snapshotSize = try taker.snapshot(to: snapshotPath, vacuum: vacuum)
+        meter.finish()
+        let snapshotSeconds = Formatting.durationSeconds(ContinuousClock.now - snapshotStarted)
+        console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(String(format: "%.1f s", snapshotSeconds))")
         Failpoint.reach("after-snapshot")
 
         let databaseName = (database as NSString).lastPathComponent
@@ -53,25 +105,29 @@ public struct BackupOperation {
                                        date: Date(timeIntervalSince1970: Double(createdAt) / 1000))
         // quick_check runs beside the encoder; the object is completed only if it passed.
         let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: snapshotPath) }
-        clock = ContinuousClock.now
+        let uploadStarted = ContinuousClock.now
         let upload = try storage.beginUpload(key: objectKey)
         let encoded: EncodedObject
+        let consumed = Counter()
+        let encoding = console.progress("gzip+encrypt+upload", total: snapshotSize) { consumed.value }
         do {
+            defer { encoding.finish() }
             var written = 0
-            encoded = try BackupEncoder(key: key, level: settings.compressionLevel).encode(file: snapshotPath) { bytes in
+            encoded = try BackupEncoder(key: key, level: settings.compressionLevel).encode(file: snapshotPath, progress: consumed) { bytes in
                 try upload.write(bytes)
                 written += bytes.count
                 if Failpoint.isActive && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.reach("mid-upload") }
             }
             try check.join()
             Failpoint.reach("before-complete")
-            try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName))
+            try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName, keyID: key.id))
         } catch {
             upload.abort()
             try? check.join()
             throw error
         }
-        console.detail("quick_check ok; compressed, encrypted and stored in \(Formatting.seconds(ContinuousClock.now - clock))")
+        let uploadSeconds = Formatting.durationSeconds(ContinuousClock.now - uploadStarted)
+        console.detail("quick_check ok; compressed, encrypted and stored in \(String(format: "%.1f s", uploadSeconds))")
         work.remove()
         Failpoint.reach("after-upload")
 
@@ -91,9 +147,24 @@ public struct BackupOperation {
         } catch {
             console.detail("could not look for leftovers of interrupted uploads: \(error)")
         }
-        return BackupResult(key: objectKey, location: storage.location(of: objectKey), storage: storage.kind,
-                            database: database, sourceSize: encoded.sourceSize, storedSize: encoded.storedSize,
-                            checksum: encoded.md5Hex, createdAt: createdAt,
-                            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
+        return .completed(BackupResult(
+            key: objectKey, location: storage.location(of: objectKey), storage: storage.kind, database: database,
+            sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
+            vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
+            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started)))
+    }
+
+    /// The skip, when this database's newest live backup is younger than `interval`.
+    private func recentBackup(within interval: TimeInterval, storage: any ObjectStorage,
+                              catalog: BackupCatalog) throws -> BackupSkipped? {
+        let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
+                                           databaseName: settings.databaseName, reindex: false, console: console)
+        guard let newest = inventory.entries.first else { return nil }
+        let age = max(0, Date().timeIntervalSince1970 - Double(newest.createdAt) / 1000)
+        guard age < interval else { return nil }
+        let name = settings.databaseName ?? ""
+        let reason = "the newest backup of \(name) is \(Formatting.shortDuration(age)) old, younger than BACKUP_MIN_INTERVAL (\(Formatting.shortDuration(interval))); pass --force to back up anyway"
+        return BackupSkipped(database: settings.databasePath ?? name, reason: reason, newestKey: newest.key,
+                             newestAgeSeconds: age, minIntervalSeconds: interval)
     }
 }

@@ -12,6 +12,7 @@ public struct CleanResult: Codable, Sendable {
         public let reasons: [String]
     }
 
+    public var ok = true
     public let dryRun: Bool
     public let policy: String
     public let deleted: [String]
@@ -19,6 +20,12 @@ public struct CleanResult: Codable, Sendable {
     public let failed: [Failure]
     public let reindexed: [String]
     public let abandonedUploadsRemoved: Int
+    /// Stored bytes of the backups kept.
+    public let keptBytes: Int64
+}
+
+extension CleanResult: MetricsReporting {
+    var metricsOutcome: MetricsFile.Outcome { failed.isEmpty ? .success(sizeBytes: keptBytes) : .failure }
 }
 
 /// Applies the retention policy per database: deletes each object no rule keeps (and its
@@ -94,8 +101,11 @@ public struct CleanOperation {
                 failed.append(.init(key: key, error: "\(error)"))
             }
         }
+        let keptKeys = Set(kept.map(\.key))
+        let keptBytes = inventory.entries.filter { keptKeys.contains($0.key) }.reduce(Int64(0)) { $0 + $1.size }
         return CleanResult(dryRun: dryRun, policy: Self.describe(policy.effective), deleted: deleted, kept: kept,
-                           failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned)
+                           failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned,
+                           keptBytes: keptBytes)
     }
 
     static func describe(_ policy: RetentionPolicy) -> String {

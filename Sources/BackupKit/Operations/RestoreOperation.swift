@@ -12,6 +12,8 @@ public struct RestoreRequest: Sendable {
         case liveDatabase(String, confirmed: Bool)
         /// Check everything, write nothing (`--verify-only`).
         case verifyOnly
+        /// Write a plain SQL dump of the restored database instead of a .db (`--sql`).
+        case sqlDump(String, overwrite: Bool)
     }
 
     public var key: String?
@@ -25,8 +27,12 @@ public struct RestoreRequest: Sendable {
 
 /// What a restore did (the `--json` shape of `restore`).
 public struct RestoreResult: Codable, Sendable {
+    public var ok = true
     public let key: String
+    /// The restored file, or the SQL dump with `--sql`.
     public let output: String?
+    /// `sqlite`, `sql` (a dump), or nil for `--verify-only` and `--target`.
+    public let format: String?
     public let target: String?
     public let safetySnapshot: String?
     public let verifyOnly: Bool
@@ -34,7 +40,13 @@ public struct RestoreResult: Codable, Sendable {
     public let restoredSize: Int64
     public let checksum: String
     public let integrityCheck: String
+    /// The id of the key that decrypted it.
+    public let keyID: String
     public let durationSeconds: Double
+}
+
+extension RestoreResult: MetricsReporting {
+    var metricsOutcome: MetricsFile.Outcome { .success(sizeBytes: restoredSize) }
 }
 
 /// download → verify → decrypt → decompress → `PRAGMA integrity_check` → place. Nothing
@@ -45,10 +57,12 @@ public struct RestoreOperation {
     /// Asks the user a yes/no question; nil when no terminal can answer.
     public var confirm: (String) -> Bool?
 
-    public init(settings: Settings, console: Console, confirm: @escaping (String) -> Bool? = RestoreOperation.askOnTerminal) {
+    public init(settings: Settings, console: Console, confirm: ((String) -> Bool?)? = nil) {
         self.settings = settings
         self.console = console
-        self.confirm = confirm
+        self.confirm = confirm ?? { question in
+            console.ask(question).map { ["y", "yes"].contains($0.lowercased()) }
+        }
     }
 
     public func run(_ request: RestoreRequest) throws -> RestoreResult {
@@ -56,7 +70,7 @@ public struct RestoreOperation {
         let storage = try settings.makeStorage()
         let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
         let plan = try RestorePlan.resolve(key: request.key, storage: storage, settings: settings, catalog: catalog, console: console)
-        let key = try settings.encryptionKey()
+        let keys = try plan.candidateKeys(settings.keyRing())
 
         // Fail on the destination before downloading anything.
         var finalPath: String?
@@ -66,6 +80,12 @@ public struct RestoreOperation {
             if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
             if out == nil { try Files.makePrivateDirectory(settings.localDirectory) }
             finalPath = path
+        case .sqlDump(let out, let overwrite):
+            let path = Files.absolute(out)
+            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
+            guard Files.isDirectory((path as NSString).deletingLastPathComponent) else {
+                throw BackupError.cannotWrite(path: path, reason: "its folder does not exist")
+            }
         case .liveDatabase(let target, let confirmed):
             if !confirmed {
                 guard let answer = confirm("Replace the contents of \(target) with backup \(plan.key)? A safety snapshot is taken first. [y/N] ") else {
@@ -88,19 +108,24 @@ public struct RestoreOperation {
             Self.removeDatabaseFiles(tempPath)
             Cleanup.shared.forget(tempPath)
         }
-        let file = try FileDescriptor.createPrivate(tempPath)
-        console.detail("downloading \(storage.location(of: plan.key)) (\(Formatting.bytes(plan.storedSize)))")
-        let objectKey = plan.key
-        let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag)
-            .decode(download: { deliver in try storage.download(key: objectKey, to: deliver) }, into: { bytes in
-                try file.write(bytes)
-                if Failpoint.isActive && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.reach("mid-restore") }
-            })
-        try plan.verify(decoded)
-        console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); checksum and tag verified")
+        var attempt: (file: FileDescriptor, decoded: DecodedObject, key: EncryptionKey)?
+        for (index, key) in keys.enumerated() {
+            do {
+                attempt = try decode(plan, storage: storage, key: key, into: tempPath)
+                break
+            } catch BackupError.wrongKey(_) where index + 1 < keys.count {
+                console.detail("key \(key.id) does not decrypt \(plan.key); trying the next configured key")
+            } catch BackupError.authenticationFailed(_) where index + 1 < keys.count {
+                console.detail("key \(key.id) does not decrypt \(plan.key); trying the next configured key")
+            }
+        }
+        guard let (file, decoded, usedKey) = attempt else { throw BackupError.unexpected("no key to try") }
+        console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); checksum and tag verified (key \(usedKey.id))")
         let checkStarted = ContinuousClock.now
         // The file's fsync runs beside the integrity check; both must pass before it is placed.
         let sync = BackgroundTask(name: "restore-fsync") { try file.sync() }
+        let checking = console.progress("integrity check", total: nil) { 0 }
+        defer { checking.finish() }
         do {
             try Self.checkIntegrity(tempPath)
             try sync.join()
@@ -109,16 +134,22 @@ public struct RestoreOperation {
             throw error
         }
         try file.close()
+        checking.finish()
         console.detail("PRAGMA integrity_check ok in \(Formatting.seconds(ContinuousClock.now - checkStarted))")
 
         Failpoint.reach("before-place")
         var output: String?
+        var format: String?
         var target: String?
         var safety: String?
         switch request.destination {
         case .file:
             try Files.atomicRename(tempPath, to: finalPath!)
             output = finalPath
+            format = "sqlite"
+        case .sqlDump(let path, _):
+            output = try Self.writeDump(of: tempPath, to: Files.absolute(path))
+            format = "sql"
         case .liveDatabase(let path, _):
             let replaced = try LiveDatabaseReplacer(target: Files.absolute(path), safetyFolder: settings.localDirectory + "/safety")
                 .replace(with: tempPath)
@@ -127,9 +158,9 @@ public struct RestoreOperation {
         case .verifyOnly:
             break
         }
-        return RestoreResult(key: plan.key, output: output, target: target, safetySnapshot: safety,
+        return RestoreResult(key: plan.key, output: output, format: format, target: target, safetySnapshot: safety,
                              verifyOnly: request.destination == .verifyOnly, storedSize: decoded.storedSize,
-                             restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok",
+                             restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok", keyID: usedKey.id,
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
     }
 
@@ -147,11 +178,42 @@ public struct RestoreOperation {
         for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
     }
 
-    /// Asks on the terminal; nil when stdin is not one.
-    public static func askOnTerminal(_ question: String) -> Bool? {
-        guard isatty(STDIN_FILENO) == 1 else { return nil }
-        FileHandle.standardError.write(Data(question.utf8))
-        guard let answer = readLine() else { return false }
-        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    /// Downloads and decodes the object with one key into a fresh `tempPath`, and judges it.
+    private func decode(_ plan: RestorePlan, storage: any ObjectStorage, key: EncryptionKey,
+                        into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey) {
+        Self.removeDatabaseFiles(tempPath)
+        let file = try FileDescriptor.createPrivate(tempPath)
+        console.detail("downloading \(storage.location(of: plan.key)) (\(Formatting.bytes(plan.storedSize))) with key \(key.id)")
+        let objectKey = plan.key
+        let downloaded = Counter()
+        let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
+        defer { meter.finish() }
+        let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag)
+            .decode(download: { deliver in
+                try storage.download(key: objectKey) { bytes in
+                    downloaded.add(Int64(bytes.count))
+                    try deliver(bytes)
+                }
+            }, into: { bytes in
+                try file.write(bytes)
+                if Failpoint.isActive && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.reach("mid-restore") }
+            })
+        meter.finish()
+        try plan.verify(decoded)
+        return (file, decoded, key)
+    }
+
+    /// Writes the SQL dump of the verified database at `source` to `path`, atomically (0600).
+    static func writeDump(of source: String, to path: String) throws -> String {
+        let temp = Files.temporarySibling(of: path)
+        Cleanup.shared.register(temp)
+        defer { unlink(temp); Cleanup.shared.forget(temp) }
+        let file = try FileDescriptor.createPrivate(temp)
+        let connection = try SQLiteConnection(path: source, mode: .immutable)
+        try SQLDump(connection: connection).write { try file.write($0) }
+        try file.sync()
+        try file.close()
+        try Files.atomicRename(temp, to: path)
+        return path
     }
 }

@@ -8,6 +8,8 @@ struct RestorePlan {
     let tag: [UInt8]
     /// MD5 hex the stored bytes must have, when known.
     let checksum: String?
+    /// The id of the key the object was made with (objects by this suite record it; Laju's do not).
+    let keyID: String?
 
     /// Resolves `key` (or the newest backup) to a plan. Metadata comes from the catalog row
     /// when there is one, else from the object's own metadata.
@@ -59,6 +61,17 @@ struct RestorePlan {
         self.iv = Array(iv)
         self.tag = Array(tag)
         checksum = metadata[F.checksum]?.lowercased()
+        keyID = metadata.keyID
+    }
+
+    /// The keys to try, in order: the one whose id the object records, else every
+    /// configured key (the current one first).
+    func candidateKeys(_ ring: KeyRing) throws -> [EncryptionKey] {
+        guard let keyID else { return ring.all }
+        guard let match = ring.key(id: keyID) else {
+            throw BackupError.keyNotAvailable(key: key, keyID: keyID, configured: ring.all.map(\.id))
+        }
+        return [match]
     }
 
     /// Judges a decoded object: the checksum first (are the stored bytes intact?), then the
@@ -72,6 +85,9 @@ struct RestorePlan {
             checksumMatched = false
         }
         guard decoded.authenticated else {
+            // The key was chosen by the id the object records: if the bytes are intact the
+            // recorded iv or tag must be wrong.
+            if checksumMatched && keyID != nil { throw BackupError.metadataMismatch(key: key) }
             throw checksumMatched ? BackupError.wrongKey(key: key) : BackupError.authenticationFailed(key: key)
         }
         if let failure = decoded.decompressionFailure {

@@ -54,9 +54,10 @@ final class ReorderBuffer: @unchecked Sendable {
 }
 
 /// A thread-safe running total.
-final class Counter: @unchecked Sendable {
+public final class Counter: @unchecked Sendable {
+    public init() {}
     private var total: Int64 = 0
     private let lock = NSLock()
-    func add(_ n: Int64) { lock.lock(); total += n; lock.unlock() }
-    var value: Int64 { lock.lock(); defer { lock.unlock() }; return total }
+    public func add(_ n: Int64) { lock.lock(); total += n; lock.unlock() }
+    public var value: Int64 { lock.lock(); defer { lock.unlock() }; return total }
 }

@@ -59,3 +59,54 @@ public final class SQLiteStatement {
         }
     }
 }
+
+extension SQLiteStatement {
+    /// The number of columns of a result row.
+    var columnCount: Int { Int(sqlite3_column_count(statement)) }
+
+    /// Appends the current row's `column` as an SQL literal that reads back to the same
+    /// value: integers and blobs exactly, reals with 17 significant digits (infinities as
+    /// ±1e999), text quoted (as a cast blob when it holds a NUL byte).
+    func appendLiteral(column: Int, to out: inout [UInt8]) {
+        let index = Int32(column)
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER:
+            out.append(contentsOf: String(sqlite3_column_int64(statement, index)).utf8)
+        case SQLITE_FLOAT:
+            let value = sqlite3_column_double(statement, index)
+            if value.isNaN { out.append(contentsOf: "NULL".utf8) }
+            else if value.isInfinite { out.append(contentsOf: (value < 0 ? "-1e999" : "1e999").utf8) }
+            else { out.append(contentsOf: String(format: "%.17g", value).utf8) }
+        case SQLITE_TEXT:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            let bytes = UnsafeRawBufferPointer(start: sqlite3_column_text(statement, index), count: count)
+            if bytes.contains(0) {
+                out.append(contentsOf: "CAST(".utf8)
+                Self.appendHex(bytes, to: &out)
+                out.append(contentsOf: " AS TEXT)".utf8)
+            } else {
+                out.append(39)
+                for byte in bytes {
+                    out.append(byte)
+                    if byte == 39 { out.append(39) }
+                }
+                out.append(39)
+            }
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            Self.appendHex(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, index), count: count), to: &out)
+        default:
+            out.append(contentsOf: "NULL".utf8)
+        }
+    }
+
+    private static func appendHex(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let digits = Array("0123456789abcdef".utf8)
+        out.append(contentsOf: "X'".utf8)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        out.append(39)
+    }
+}

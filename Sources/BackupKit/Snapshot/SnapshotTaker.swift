@@ -11,7 +11,9 @@ public struct SnapshotTaker: Sendable {
     }
 
     /// Writes the snapshot to `destination` (created 0600) and returns its size in bytes.
-    public func snapshot(to destination: String) throws -> Int64 {
+    /// With `vacuum`, the copy is made with `VACUUM INTO`: compacted (free pages dropped,
+    /// rows repacked), from one read transaction like the backup API's copy.
+    public func snapshot(to destination: String, vacuum: Bool = false) throws -> Int64 {
         guard Files.exists(databasePath) else { throw BackupError.databaseMissing(path: databasePath) }
         guard !Files.isDirectory(databasePath) else { throw BackupError.notADatabase(path: databasePath) }
         try Self.requireSQLiteHeader(databasePath)
@@ -19,6 +21,10 @@ public struct SnapshotTaker: Sendable {
         // Create the file 0600 first so SQLite never makes it with a wider mode.
         try FileDescriptor.createPrivate(destination).close()
         let source = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout)
+        if vacuum {
+            try source.run("VACUUM INTO ?", [.text(destination)])
+            return Files.size(destination) ?? 0
+        }
         let copy = try SQLiteConnection(path: destination, mode: .readWrite)
         try copy.execute("PRAGMA synchronous=OFF")
         try OnlineBackup.copy(from: source, to: copy, busyTimeout: busyTimeout)
@@ -32,6 +38,11 @@ public struct SnapshotTaker: Sendable {
         if let problems = try connection.integrityProblems(quick: true) {
             throw BackupError.integrityCheckFailed(what: "the snapshot of \(databasePath)", detail: problems)
         }
+    }
+
+    /// The bytes a snapshot reads: the database file and its WAL (an upper bound of the copy).
+    public var expectedSize: Int64 {
+        (Files.size(databasePath) ?? 0) + (Files.size(databasePath + "-wal") ?? 0)
     }
 
     /// A SQLite file starts with "SQLite format 3\0"; an empty file is an empty database.

@@ -15,6 +15,8 @@ public struct ObjectMetadata: Sendable, Equatable {
         public static let database = "db-name"
         public static let format = "format"
         public static let tool = "tool"
+        /// The id of the key the object was encrypted with (`EncryptionKey.id`), never the key.
+        public static let keyID = "key-id"
     }
 
     /// The object format written by this version.
@@ -27,7 +29,7 @@ public struct ObjectMetadata: Sendable, Equatable {
     }
 
     /// The metadata of an object the encoder just produced.
-    public init(encoded: EncodedObject, createdAt: Int64, databaseName: String) {
+    public init(encoded: EncodedObject, createdAt: Int64, databaseName: String, keyID: String) {
         values = [
             Field.algorithm: "aes-256-gcm",
             Field.iv: Data(encoded.iv).base64EncodedString(),
@@ -39,6 +41,7 @@ public struct ObjectMetadata: Sendable, Equatable {
             Field.database: databaseName,
             Field.format: ObjectMetadata.formatVersion,
             Field.tool: "sqlite-s3-backup",
+            Field.keyID: keyID,
         ]
     }
 
@@ -49,6 +52,7 @@ public struct ObjectMetadata: Sendable, Equatable {
 
     public var createdAt: Int64? { self[Field.createdAt].flatMap { Int64($0) } }
     public var sourceSize: Int64? { self[Field.sourceSize].flatMap { Int64($0) } }
+    public var keyID: String? { self[Field.keyID]?.lowercased() }
 
     /// The JSON of a local sidecar file: one flat object, keys sorted.
     public func sidecarJSON() throws -> [UInt8] {

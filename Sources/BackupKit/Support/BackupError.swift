@@ -39,6 +39,12 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     case checksumMismatch(key: String)
     /// The GCM tag did not verify although the stored bytes are intact: wrong key, or iv/tag metadata wrong.
     case wrongKey(key: String)
+    /// The object names a key id that no configured key has.
+    case keyNotAvailable(key: String, keyID: String, configured: [String])
+    /// Intact bytes, the right key, yet the tag fails: the recorded iv or tag was altered.
+    case metadataMismatch(key: String)
+    /// `restore --pick` without a terminal to ask on.
+    case pickNeedsTerminal
     /// The GCM tag did not verify and no checksum could tell why.
     case authenticationFailed(key: String)
     /// The object's metadata lacks what decryption needs, or has a malformed value.
@@ -73,7 +79,9 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     /// The exit code this error ends the process with.
     public var exitStatus: ExitStatus {
         switch self {
-        case .invalidArgument, .confirmationUnavailable, .declined, .unsafeKey: return .usage
+        case .invalidArgument, .confirmationUnavailable, .declined, .unsafeKey, .pickNeedsTerminal: return .usage
+        case .keyNotAvailable: return .configuration
+        case .metadataMismatch: return .dataError
         case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
         case .databaseMissing, .backupNotFound, .noBackups: return .noInput
         case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
@@ -117,7 +125,14 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         case .checksumMismatch(let key):
             return "backup '\(key)' is corrupt or was tampered with: its MD5 checksum does not match; nothing was written, restore an older backup"
         case .wrongKey(let key):
-            return "backup '\(key)' does not decrypt with the configured key (the stored bytes are intact): use the key it was made with; nothing was written"
+            return "backup '\(key)' does not decrypt with the configured key(s) and its recorded iv/tag (the stored bytes are intact): use the key it was made with, listing retired keys in BACKUP_DECRYPTION_KEYS; nothing was written"
+        case .keyNotAvailable(let key, let keyID, let configured):
+            let have = configured.isEmpty ? "no key is configured" : "the configured keys have id(s) \(configured.joined(separator: ", "))"
+            return "backup '\(key)' was encrypted with the key whose id is \(keyID), but \(have): add that key to BACKUP_DECRYPTION_KEYS or BACKUP_DECRYPTION_KEYS_FILE; nothing was written"
+        case .metadataMismatch(let key):
+            return "backup '\(key)' is intact and its key is configured, but its recorded iv/tag do not authenticate it: the iv or tag metadata (catalog row or object metadata) was altered; nothing was written, restore another backup"
+        case .pickNeedsTerminal:
+            return "restore --pick asks on a terminal and none is attached: pass --key KEY (see 'restore --list') or --yes for the newest"
         case .authenticationFailed(let key):
             return "backup '\(key)' failed authentication: wrong key, or the object was tampered with; nothing was written"
         case .badMetadata(let key, let detail):

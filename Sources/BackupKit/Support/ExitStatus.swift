@@ -4,6 +4,8 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     case ok = 0
     /// An unexpected failure (a bug or an unforeseen system error).
     case failure = 1
+    /// `backup --status`: no backup, or the newest is older than `BACKUP_MAX_AGE`.
+    case stale = 3
     /// Bad usage: unknown flag, invalid value, a question that could not be asked.
     case usage = 64
     /// Bad data: wrong key, tampered or corrupt backup, failed integrity check, not a SQLite database.

@@ -1,0 +1,160 @@
+import Foundation
+
+/// `backup --status`: the configuration with secrets masked, whether storage answers, and
+/// the newest backup's age, for a person or a monitoring check. Its `exitStatus` is 0 when
+/// all is well, 78 for a configuration problem, 69 when storage does not answer, and 3 when
+/// there is no backup or the newest is older than `BACKUP_MAX_AGE`.
+public struct StatusReport: Encodable, Sendable {
+    public struct Configuration: Encodable, Sendable {
+        public var database: String?
+        public var storage: StorageKind
+        public var location: String
+        public var prefix: String
+        public var catalog: String
+        public var keySource: String?
+        public var keyID: String?
+        public var retiredKeyIds: [String]
+        public var compressionLevel: Int
+        public var s3Endpoint: String?
+        public var s3Bucket: String?
+        public var s3Region: String?
+        /// The access key id, shortened; the secret is never shown.
+        public var s3AccessKey: String?
+        public var s3SecretKey: String?
+        public var minIntervalSeconds: Double?
+        public var maxAgeSeconds: Double?
+        public var retention: String?
+        public var metricsFile: String?
+    }
+
+    public struct Backups: Encodable, Sendable {
+        public var count: Int
+        public var totalSize: Int64
+        public var newestKey: String?
+        public var newestCreatedAt: Int64?
+        public var newestAgeSeconds: Double?
+    }
+
+    public var ok: Bool { problems.isEmpty }
+    public var configuration: Configuration
+    public var storageReachable: Bool
+    public var backups: Backups?
+    /// One line per problem, each naming the fix.
+    public var problems: [String]
+    public var exitCode: Int32 { exitStatus.rawValue }
+    var exitStatus: ExitStatus
+
+    enum CodingKeys: String, CodingKey {
+        case ok, configuration, storageReachable, backups, problems, exitCode
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ok, forKey: .ok)
+        try c.encode(configuration, forKey: .configuration)
+        try c.encode(storageReachable, forKey: .storageReachable)
+        try c.encode(backups, forKey: .backups)
+        try c.encode(problems, forKey: .problems)
+        try c.encode(exitCode, forKey: .exitCode)
+    }
+
+    /// Gathers the report; problems are collected, not thrown, so one run shows them all.
+    public static func gather(settings: Settings, console: Console, now: Date = Date()) -> StatusReport {
+        var problems: [(ExitStatus, String)] = []
+        func note(_ error: Error) {
+            let status = (error as? BackupError)?.exitStatus ?? .failure
+            problems.append((status, (error as? BackupError)?.description ?? "\(error)"))
+        }
+        var config = Configuration(
+            database: settings.databasePath, storage: settings.storageKind, location: "", prefix: settings.prefix,
+            catalog: settings.catalogPath, retiredKeyIds: [], compressionLevel: settings.compressionLevel,
+            metricsFile: settings.metricsFile)
+        if let path = settings.keyFilePath { config.keySource = "file \(Files.absolute(path))" }
+        else if settings.environment["BACKUP_ENCRYPTION_KEY"] != nil { config.keySource = "BACKUP_ENCRYPTION_KEY" }
+        do {
+            let ring = try settings.keyRing()
+            config.keyID = ring.current?.id
+            config.retiredKeyIds = ring.retired.map(\.id)
+            if ring.current == nil { throw BackupError.missingEncryptionKey }
+        } catch { note(error) }
+        do { config.minIntervalSeconds = try settings.minimumInterval() } catch { note(error) }
+        do { config.maxAgeSeconds = try settings.maximumAge() } catch { note(error) }
+        do {
+            let policy = try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: settings.environment)
+            config.retention = CleanOperation.describe(policy.effective)
+        } catch { note(error) }
+        if let database = settings.databasePath, !Files.exists(database) {
+            problems.append((.noInput, BackupError.databaseMissing(path: database).description))
+        }
+
+        var reachable = false
+        var backups: Backups?
+        do {
+            if settings.storageKind == .s3 {
+                let s3 = try S3Configuration(environment: settings.environment)
+                config.s3Endpoint = "\(s3.scheme)://\(s3.authority)"
+                config.s3Bucket = s3.bucket
+                config.s3Region = s3.region
+                config.s3AccessKey = mask(s3.accessKey)
+                config.s3SecretKey = "****"
+            }
+            let storage = try settings.makeStorage()
+            config.location = storage.location(of: settings.prefix)
+            let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
+            let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
+                                               databaseName: settings.databaseName, reindex: false, console: console)
+            reachable = true
+            let newest = inventory.entries.first
+            let age = newest.map { max(0, now.timeIntervalSince1970 - Double($0.createdAt) / 1000) }
+            backups = Backups(count: inventory.entries.count, totalSize: inventory.entries.reduce(0) { $0 + $1.size },
+                              newestKey: newest?.key, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
+            if newest == nil {
+                problems.append((.stale, "no backup found under \(config.location): run 'backup' (and check BACKUP_PREFIX)"))
+            } else if let age, let maxAge = config.maxAgeSeconds, age > maxAge {
+                problems.append((.stale, "the newest backup is \(Formatting.shortDuration(age)) old, older than BACKUP_MAX_AGE (\(Formatting.shortDuration(maxAge))): check that the backup job runs (cron, its log)"))
+            }
+        } catch { note(error) }
+
+        // The most fundamental problem decides the exit code.
+        let order: [ExitStatus] = [.configuration, .noInput, .unavailable, .failure, .stale]
+        let status = order.first { wanted in problems.contains { $0.0 == wanted } }
+            ?? problems.first?.0 ?? .ok
+        return StatusReport(configuration: config, storageReachable: reachable, backups: backups,
+                            problems: problems.map(\.1), exitStatus: status)
+    }
+
+    /// `AKIA…WXYZ`: enough to recognise an access key id, not to use it.
+    static func mask(_ accessKey: String) -> String {
+        accessKey.count > 8 ? "\(accessKey.prefix(4))…\(accessKey.suffix(4))" : "****"
+    }
+
+    /// The report as aligned lines for a person.
+    public func lines() -> [String] {
+        var rows: [(String, String)] = []
+        let c = configuration
+        rows.append(("database", c.database ?? "not set (BACKUP_DB_PATH or --db)"))
+        rows.append(("storage", "\(c.storage.rawValue): \(c.location.isEmpty ? "unusable" : c.location)"))
+        if let endpoint = c.s3Endpoint {
+            rows.append(("s3", "bucket \(c.s3Bucket ?? "?") at \(endpoint), region \(c.s3Region ?? "?"), access key \(c.s3AccessKey ?? "?"), secret \(c.s3SecretKey ?? "not set")"))
+        }
+        rows.append(("catalog", c.catalog))
+        rows.append(("encryption key", c.keyID.map { "id \($0) (from \(c.keySource ?? "?"))" } ?? "not configured"))
+        if !c.retiredKeyIds.isEmpty { rows.append(("retired keys", c.retiredKeyIds.joined(separator: ", "))) }
+        rows.append(("compression", "gzip level \(c.compressionLevel)"))
+        rows.append(("min interval", c.minIntervalSeconds.map { Formatting.shortDuration($0) } ?? "not set"))
+        rows.append(("max age", c.maxAgeSeconds.map { Formatting.shortDuration($0) } ?? "not set"))
+        rows.append(("retention", c.retention ?? "?"))
+        rows.append(("metrics file", c.metricsFile ?? "not set"))
+        rows.append(("storage check", storageReachable ? "ok" : "FAILED"))
+        if let b = backups {
+            rows.append(("backups", "\(b.count), \(Formatting.bytes(b.totalSize)) in all"))
+            if let key = b.newestKey, let age = b.newestAgeSeconds {
+                rows.append(("newest", "\(key), \(Formatting.shortDuration(age)) old"))
+            }
+        }
+        rows.append(("status", ok ? "ok" : "PROBLEM (exit \(exitCode))"))
+        var lines = rows.map { $0.0.padding(toLength: 15, withPad: " ", startingAt: 0) + $0.1 }
+        lines += problems.map { "problem        " + $0 }
+        return lines
+    }
+}
