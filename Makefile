@@ -21,8 +21,10 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >&2; \
 	fi
 
-## test-deps: python3, node and the packages the tests' independent peers need.
+## test-deps: python3, node, the sqlite3 shell (loads SQL dumps) and the packages the tests'
+## independent peers need.
 test-deps: deps
+	@command -v sqlite3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sqlite3 >&2; }
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
 	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >&2; }
 	@python3 -c "$(TEST_PY_CHECK)" 2>/dev/null || { \

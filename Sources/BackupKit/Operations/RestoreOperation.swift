@@ -86,6 +86,7 @@ public struct RestoreOperation {
             guard Files.isDirectory((path as NSString).deletingLastPathComponent) else {
                 throw BackupError.cannotWrite(path: path, reason: "its folder does not exist")
             }
+            try Self.probeWritable(path)
         case .liveDatabase(let target, let confirmed):
             if !confirmed {
                 guard let answer = confirm("Replace the contents of \(target) with backup \(plan.key)? A safety snapshot is taken first. [y/N] ") else {
@@ -101,7 +102,10 @@ public struct RestoreOperation {
         // final rename is atomic) or in the work folder.
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
-        if let finalPath { Files.removeStaleTemporaries(of: finalPath) }
+        if let finalPath {
+            Files.removeStaleTemporaries(of: finalPath)
+            try Self.probeWritable(finalPath)
+        }
         let tempPath = finalPath.map(Files.temporarySibling) ?? work.file("restored.db")
         Cleanup.shared.register(tempPath)
         defer {
@@ -201,6 +205,17 @@ public struct RestoreOperation {
         meter.finish()
         try plan.verify(decoded)
         return (file, decoded, key)
+    }
+
+    /// Fails before any download when no file can be created beside `path`, naming `path`.
+    static func probeWritable(_ path: String) throws {
+        let probe = Files.temporarySibling(of: path)
+        do {
+            try FileDescriptor.createPrivate(probe).close()
+            unlink(probe)
+        } catch BackupError.cannotWrite(_, let reason) {
+            throw BackupError.cannotWrite(path: path, reason: reason)
+        }
     }
 
     /// Writes the SQL dump of the verified database at `source` to `path`, atomically (0600).

@@ -19,6 +19,7 @@ public final class ProgressMeter: @unchecked Sendable {
         self.total = total
         self.done = done
         guard enabled else { return }
+        draw()  // at once, so even a short stage shows that it ran
         let thread = Thread { [self] in loop() }
         thread.name = "progress"
         self.thread = thread
@@ -41,12 +42,15 @@ public final class ProgressMeter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while !finished {
-            condition.wait(until: Date().addingTimeInterval(0.25))
+            _ = condition.wait(until: Date().addingTimeInterval(0.25))
             if finished { break }
-            let line = Self.line(stage: stage, done: done(), total: total,
-                                 elapsed: Formatting.durationSeconds(ContinuousClock.now - started))
-            console.drawProgress(line)
+            draw()
         }
+    }
+
+    private func draw() {
+        console.drawProgress(Self.line(stage: stage, done: done(), total: total,
+                                       elapsed: Formatting.durationSeconds(ContinuousClock.now - started)))
     }
 
     /// The text of a progress line.
@@ -59,7 +63,7 @@ public final class ProgressMeter: @unchecked Sendable {
             parts.append(Formatting.bytes(done))
         }
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        if done > 0 { parts.append(String(format: "%.1f MB/s", rate / 1e6)) }
+        if done > 0 || total != nil { parts.append(String(format: "%.1f MB/s", rate / 1e6)) }
         if let total, total > 0, rate > 0, done < total {
             parts.append("ETA \(Formatting.shortDuration(Double(total - done) / rate))")
         } else {

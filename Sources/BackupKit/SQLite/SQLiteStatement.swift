@@ -76,7 +76,12 @@ extension SQLiteStatement {
             let value = sqlite3_column_double(statement, index)
             if value.isNaN { out.append(contentsOf: "NULL".utf8) }
             else if value.isInfinite { out.append(contentsOf: (value < 0 ? "-1e999" : "1e999").utf8) }
-            else { out.append(contentsOf: String(format: "%.17g", value).utf8) }
+            else {
+                // Keep it a REAL when read back: "1" would load as an INTEGER.
+                let text = String(format: "%.17g", value)
+                out.append(contentsOf: text.utf8)
+                if !text.contains(where: { $0 == "." || $0 == "e" }) { out.append(contentsOf: ".0".utf8) }
+            }
         case SQLITE_TEXT:
             let count = Int(sqlite3_column_bytes(statement, index))
             let bytes = UnsafeRawBufferPointer(start: sqlite3_column_text(statement, index), count: count)

@@ -16,19 +16,32 @@ struct FailureTests {
         #expect(box.dir.allFiles() == before)
     }
 
-    @Test("a wrong key exits 65, names the problem, and writes nothing")
+    @Test("a wrong key: 78 naming the key id the backup needs; for an object without a key id, 65; nothing written")
     func wrongKey() throws {
         let box = try Sandbox()
         try TestDatabase.make(box.file("app.db"), rows: 100)
         let key = try box.backup()
         let before = box.dir.allFiles()
         let otherKey = try EncryptionKey.generateBase64()
-        let run = try box.run("restore", "--key", key, "--out", "r.db", env: ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": otherKey])
-        #expect(run.status == 65)
-        #expect(run.stderr.contains("does not decrypt with the configured key"))
+        let env = ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": otherKey]
+        let run = try box.run("restore", "--key", key, "--out", "r.db", env: env)
+        #expect(run.status == 78)
+        #expect(run.stderr.contains(try EncryptionKey.parse(box.keyText, source: "test").id))
         #expect(run.stderr.split(separator: "\n").count == 1)
         #expect(!run.output.contains(otherKey) && !run.output.contains(box.keyText))
         expectNothingWritten(box, output: "r.db", before: before)
+
+        // Without a recorded key id (as Laju's objects), the tag decides: 65.
+        let sidecar = box.file("backups/" + key + ".meta.json")
+        var meta = ObjectMetadata.fromSidecarJSON(try Data(contentsOf: URL(fileURLWithPath: sidecar)))!
+        meta.values[ObjectMetadata.Field.keyID] = nil
+        try Data(try meta.sidecarJSON()).write(to: URL(fileURLWithPath: sidecar))
+        let before2 = box.dir.allFiles()
+        let anonymous = try box.run("restore", "--key", key, "--out", "r.db", env: env)
+        #expect(anonymous.status == 65)
+        #expect(anonymous.stderr.contains("does not decrypt with the configured key"))
+        #expect(!anonymous.output.contains(otherKey) && !anonymous.output.contains(box.keyText))
+        expectNothingWritten(box, output: "r.db", before: before2)
     }
 
     @Test("one flipped byte in the stored object exits 65 and writes nothing", arguments: [0, 5000, -1])
@@ -77,19 +90,54 @@ struct FailureTests {
         #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
     }
 
-    @Test("missing iv or tag metadata exits 65 with a message naming it")
-    func missingMetadata() throws {
+    enum MetadataDamage: String, CaseIterable { case missingIV, missingTag, malformedIV, wrongIV, wrongTag }
+
+    @Test("missing, malformed or wrong iv/tag metadata exits 65 with a message naming it, and writes nothing",
+          arguments: MetadataDamage.allCases)
+    func damagedMetadata(_ damage: MetadataDamage) throws {
         let box = try Sandbox()
         try TestDatabase.make(box.file("app.db"), rows: 100)
         let key = try box.backup()
+        // The catalog would supply the right values: damage the object's own metadata without it.
         try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
         let sidecar = box.file("backups/" + key + ".meta.json")
         var meta = ObjectMetadata.fromSidecarJSON(try Data(contentsOf: URL(fileURLWithPath: sidecar)))!
-        meta.values["tag"] = nil
+        let other = Data(try SecureRandom.bytes(16))
+        switch damage {
+        case .missingIV: meta.values["iv"] = nil
+        case .missingTag: meta.values["tag"] = nil
+        case .malformedIV: meta.values["iv"] = "not base64!"
+        case .wrongIV: meta.values["iv"] = other.prefix(12).base64EncodedString()
+        case .wrongTag: meta.values["tag"] = other.base64EncodedString()
+        }
         try Data(try meta.sidecarJSON()).write(to: URL(fileURLWithPath: sidecar))
+        let before = box.dir.allFiles()
         let run = try box.run("restore", "--key", key, "--out", "r.db")
-        #expect(run.status == 65)
-        #expect(run.stderr.contains("no tag"))
+        #expect(run.status == 65, "\(run.output)")
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        let expected = [MetadataDamage.missingIV: "no iv", .missingTag: "no tag", .malformedIV: "iv is not base64",
+                        .wrongIV: "iv/tag", .wrongTag: "iv/tag"][damage]!
+        #expect(run.stderr.contains(expected), "\(run.stderr)")
+        expectNothingWritten(box, output: "r.db", before: before)
+    }
+
+    @Test("an output folder that cannot be written (immutable, so even root cannot) exits 73 and writes nothing")
+    func unwritableOutputFolder() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 100)
+        let key = try box.backup()
+        try FileManager.default.createDirectory(atPath: box.file("locked"), withIntermediateDirectories: false)
+        let lock = try Tool.runProcess("/usr/bin/chattr", ["+i", box.file("locked")], in: box.path)
+        #expect(lock.status == 0, "chattr +i: \(lock.output)")
+        defer { _ = try? Tool.runProcess("/usr/bin/chattr", ["-i", box.file("locked")], in: box.path) }
+        let before = box.dir.allFiles()
+        for arguments in [["--out", "locked/r.db"], ["--sql", "locked/r.sql"]] {
+            let run = try box.run("restore", ["--key", key] + arguments)
+            #expect(run.status == 73, "\(run.output)")
+            #expect(run.stderr.contains("locked/r."))
+            #expect(run.stderr.split(separator: "\n").count == 1)
+            #expect(box.dir.allFiles() == before)
+        }
     }
 
     @Test("backup of a missing database exits 66; of a file that is not SQLite exits 65; nothing is stored")
