@@ -62,6 +62,7 @@ public struct BackupCommand: ParsableCommand {
                 return report
             } human: { report, console in
                 for line in report.lines() { console.result(line) }
+                for problem in report.problems { console.error(problem) }
             }
             if exitCode != 0 { throw ExitCode(exitCode) }
             return

@@ -128,7 +128,7 @@ public struct StatusReport: Encodable, Sendable {
         accessKey.count > 8 ? "\(accessKey.prefix(4))…\(accessKey.suffix(4))" : "****"
     }
 
-    /// The report as aligned lines for a person.
+    /// The report as aligned lines for a person (the problems are printed apart, as errors).
     public func lines() -> [String] {
         var rows: [(String, String)] = []
         let c = configuration
@@ -153,8 +153,6 @@ public struct StatusReport: Encodable, Sendable {
             }
         }
         rows.append(("status", ok ? "ok" : "PROBLEM (exit \(exitCode))"))
-        var lines = rows.map { $0.0.padding(toLength: 15, withPad: " ", startingAt: 0) + $0.1 }
-        lines += problems.map { "problem        " + $0 }
-        return lines
+        return rows.map { $0.0.padding(toLength: 15, withPad: " ", startingAt: 0) + $0.1 }
     }
 }

@@ -26,7 +26,7 @@ struct S3Tests {
         let get = try box.peer("get", second, box.file("object"), box.file("meta.json"))
         #expect(get.status == 0, "\(get.output)")
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: box.file("meta.json")))) as! [String: String]
-        for field in ["algo", "iv", "tag", "comp", "checksum"] { #expect(meta[field] != nil, "missing \(field)") }
+        for field in ["algo", "iv", "tag", "comp", "checksum", "key-id"] { #expect(meta[field] != nil, "missing \(field)") }
         let laju = try Tool.python("laju_format.py", ["decrypt", box.keyText, box.file("object"), box.file("meta.json"), box.file("laju.db")], in: box.path)
         #expect(laju.status == 0, "\(laju.output)")
         #expect(try TestDatabase.rows(box.file("laju.db")) == TestDatabase.rows(box.file("app.db")))

@@ -104,6 +104,13 @@ struct SecretsTests {
             ("backup", ["--db", "app.db"], ["S3_BUCKET": "no-such-bucket-\(UUID().uuidString.prefix(6).lowercased())"], 78),
             ("backup", ["--db", "app.db"], ["S3_ENDPOINT": "http://127.0.0.1:9", "BACKUP_S3_RETRIES": "0"], 69),
         ]
+        // --status shows the S3 settings masked.
+        let status = try box.run("backup", "--status", "--json")
+        let config = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["configuration"] as? [String: Any])
+        #expect(config["s3_secret_key"] as? String == "****")
+        let accessKey = box.environment["S3_ACCESS_KEY"]!
+        #expect(config["s3_access_key"] as? String == "\(accessKey.prefix(4))…\(accessKey.suffix(4))")
+        #expect(config["s3_bucket"] as? String == box.environment["S3_BUCKET"])
         for (tool, arguments, env, status) in cases {
             for mode in [["--verbose"], ["--verbose", "--json"]] {
                 let concrete = arguments.map { $0.replacingOccurrences(of: "{mode}", with: "\(mode.count)") }
