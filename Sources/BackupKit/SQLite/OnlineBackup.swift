@@ -17,6 +17,11 @@ public enum OnlineBackup {
         let deadline = ContinuousClock.now + busyTimeout
         var pause = Duration.milliseconds(5)
         var rc: Int32
+        if Failpoint.isActive {
+            // Tests only: copy a few pages, so the snapshot file is partly written, then freeze.
+            _ = sqlite3_backup_step(backup, 8)
+            Failpoint.reach("mid-snapshot")
+        }
         while true {
             rc = sqlite3_backup_step(backup, -1)
             let primary = rc & 0xFF

@@ -8,7 +8,7 @@ import Glibc
 /// `failpoint <name> reached` on stderr and stops there until it is killed. Unset (always, in
 /// normal use), each point costs one comparison.
 ///
-/// Points: `after-snapshot`, `mid-upload` (after the first 6 MiB of the object are written),
+/// Points: `mid-snapshot` (the snapshot file partly written), `after-snapshot`, `mid-upload` (after the first 6 MiB of the object are written),
 /// `before-complete` (all bytes written, object not yet completed), `after-upload` (object
 /// stored, catalog row not yet written), `mid-restore` (restore temp file partly written),
 /// `before-place` (restore verified, before the rename or the copy into the target).

@@ -38,7 +38,7 @@ struct ConcurrencyTests {
         usleep(300_000)
         let run = try box.run("restore", "--key", key, "--target", "app.db", "--yes")
         usleep(300_000)
-        FileManager.default.createFile(atPath: stop, contents: nil)
+        _ = FileManager.default.createFile(atPath: stop, contents: nil)
         reader.waitUntilExit()
         writer.waitUntilExit()
         let report = try JSONSerialization.jsonObject(with: readerOut.fileHandleForReading.readDataToEndOfFile()) as! [String: Any]

@@ -43,7 +43,7 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during a local backup leaves no row and no visible object; the next run cleans up",
-          arguments: ["after-snapshot", "mid-upload", "before-complete"])
+          arguments: ["mid-snapshot", "after-snapshot", "mid-upload", "before-complete"])
     func localBackupKilledBeforeStoring(_ failpoint: String) throws {
         let box = try Sandbox()
         try Self.makeDatabase(box.file("app.db"))
