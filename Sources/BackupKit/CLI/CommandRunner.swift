@@ -16,19 +16,12 @@ enum CommandRunner {
                                        job: MetricsFile.Job? = nil,
                                        _ body: (Settings, Console) throws -> Result,
                                        human: (Result, Console) -> Void) throws {
-        Cleanup.shared.installSignalHandlers()
         MemoryTuning.apply()
         let console = options.console(tool: tool)
-        let started = ContinuousClock.now
-        var metrics: (file: MetricsFile, database: String)?
-        func record(_ outcome: MetricsFile.Outcome) {
-            guard let job, let metrics else { return }
-            do {
-                try metrics.file.record(job: job, database: metrics.database, outcome: outcome,
-                                        durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
-            } catch {
-                console.warning("could not update the metrics file \(metrics.file.path): \(error); check BACKUP_METRICS_FILE")
-            }
+        let recorder = RunRecorder(job: job, console: console)
+        Cleanup.shared.installSignalHandlers { message in
+            recorder.record(.failure)
+            console.error(message)
         }
         do {
             var overrides = options.overrides()
@@ -36,20 +29,20 @@ enum CommandRunner {
             let environment = try Environment.load(envFile: options.envFile)
             if let path = environment["BACKUP_METRICS_FILE"] {
                 let database = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map { ($0 as NSString).lastPathComponent }
-                metrics = (MetricsFile(path: Files.absolute(path)), database ?? "all")
+                recorder.configure(MetricsFile(path: Files.absolute(path)), database: database ?? "all")
             }
             var settings = try Settings(overrides: overrides, environment: environment)
             settings.onStorageRetry = { [console] message in console.detail(message) }
             let result = try body(settings, console)
-            record((result as? MetricsReporting)?.metricsOutcome ?? .success(sizeBytes: nil))
+            recorder.record((result as? MetricsReporting)?.metricsOutcome ?? .success(sizeBytes: nil))
             if console.json { console.result(jsonText(result)) } else { human(result, console) }
         } catch let error as BackupError {
-            record(.failure)
+            recorder.record(.failure)
             fail(error.description, status: error.exitStatus, console: console)
         } catch let error as ExitCode {
             throw error
         } catch {
-            record(.failure)
+            recorder.record(.failure)
             fail("unexpected failure: \(error)", status: .failure, console: console)
         }
     }

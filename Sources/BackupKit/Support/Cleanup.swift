@@ -39,8 +39,9 @@ public final class Cleanup: @unchecked Sendable {
         for path in all { Files.remove(path) }
     }
 
-    /// Routes SIGINT and SIGTERM to `removeAll`, then exits with 130 or 143.
-    public func installSignalHandlers() {
+    /// Routes SIGINT and SIGTERM to `removeAll`, then to `report` (a message for the log),
+    /// then exits with 130 or 143.
+    public func installSignalHandlers(report: @escaping @Sendable (String) -> Void = { _ in }) {
         lock.lock()
         defer { lock.unlock() }
         guard !installed else { return }
@@ -50,7 +51,7 @@ public final class Cleanup: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
             source.setEventHandler { [weak self] in
                 self?.removeAll()
-                FileHandle.standardError.write(Data("stopped by signal \(signo): temporary files removed\n".utf8))
+                report("stopped by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): temporary files removed, nothing stored or written")
                 _exit(status.rawValue)
             }
             source.resume()

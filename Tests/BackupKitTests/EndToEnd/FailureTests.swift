@@ -245,17 +245,19 @@ struct FailureTests {
 
 /// Signals and damaged catalogs.
 struct InterruptionTests {
-    @Test("SIGTERM during a backup exits 143 and leaves no temp file, object or row behind")
+    @Test("SIGTERM during a backup exits 143, says so in the log and the metrics, and leaves no temp file, object or row behind")
     func sigtermCleansUp() throws {
         let box = try Sandbox()
         try TestDatabase.make(box.file("app.db"), rows: 400_000)
+        box.environment["BACKUP_METRICS_FILE"] = box.file("m.prom")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tool.path("backup"))
         process.arguments = ["--db", "app.db"]
         process.currentDirectoryURL = URL(fileURLWithPath: box.path)
         process.environment = box.environment
+        let stderr = Pipe()
         process.standardOutput = Pipe()
-        process.standardError = Pipe()
+        process.standardError = stderr
         try process.run()
         // Wait until the run's private work folder exists (the snapshot is being taken or encoded).
         let deadline = Date().addingTimeInterval(30)
@@ -267,6 +269,10 @@ struct InterruptionTests {
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 143)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("ERROR backup: stopped by SIGTERM"), "\(log)")
+        let metrics = try String(contentsOfFile: box.file("m.prom"), encoding: .utf8)
+        #expect(metrics.contains("database_backup_failure_total{database=\"app.db\"} 1"))
         #expect(box.dir.allFiles(under: "backups").filter { !$0.hasPrefix(".locks/") && $0 != "catalog.sqlite" } == [])
         #expect(try box.liveCatalogKeys().isEmpty)
         // The next run works.

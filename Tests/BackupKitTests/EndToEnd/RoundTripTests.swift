@@ -25,7 +25,7 @@ struct RoundTripTests {
         let deadline = Date().addingTimeInterval(30)
         while try TestDatabase.count(database) < initialRows + 20, Date() < deadline { usleep(20_000) }
         let key = try box.backup("app.db")
-        FileManager.default.createFile(atPath: stop, contents: nil)
+        _ = FileManager.default.createFile(atPath: stop, contents: nil)
         writer.waitUntilExit()
         let report = try JSONSerialization.jsonObject(with: writerOut.fileHandleForReading.readDataToEndOfFile()) as! [String: Any]
         let lastCommitted = report["last_id"] as! Int
