@@ -11,7 +11,8 @@ import Glibc
 /// Points: `mid-snapshot` (the snapshot file partly written), `after-snapshot`, `mid-upload` (after the first 6 MiB of the object are written),
 /// `before-complete` (all bytes written, object not yet completed), `after-upload` (object
 /// stored, catalog row not yet written), `mid-restore` (restore temp file partly written),
-/// `before-place` (restore verified, before the rename or the copy into the target).
+/// `before-place` (restore verified, before the rename or the copy into the target), `mid-put`
+/// (an S3 PUT request, a whole object or a part, with half its body sent).
 public enum Failpoint {
     static let selected: String? = ProcessInfo.processInfo.environment["BACKUP_FAILPOINT"]
 

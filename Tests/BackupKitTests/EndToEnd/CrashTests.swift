@@ -76,7 +76,7 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during a multipart S3 backup: nothing visible, no row; clean-backup aborts the upload",
-          arguments: ["mid-upload", "before-complete"])
+          arguments: ["mid-upload", "mid-put", "before-complete"])
     func s3MultipartKilled(_ failpoint: String) throws {
         let box = try Sandbox(s3: S3TestServer.checking)
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
@@ -91,6 +91,22 @@ struct CrashTests {
         #expect(try box.peer("uploads", box.prefix).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
         let key = try box.backup()
         #expect(try box.peerKeys() == [key])
+    }
+
+    @Test("SIGKILL during a single-PUT S3 backup (before the PUT, and with its body half sent): nothing visible, no row",
+          arguments: ["before-complete", "mid-put"])
+    func s3SinglePutKilled(_ failpoint: String) throws {
+        let box = try Sandbox(s3: S3TestServer.checking)
+        try TestDatabase.make(box.file("app.db"), rows: 20_000)
+        try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
+        #expect(try box.peerKeys().isEmpty, "no object is visible")
+        #expect(try box.liveCatalogKeys().isEmpty)
+        #expect(try box.peer("uploads", box.prefix).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "a single PUT leaves no upload")
+        #expect(Self.leftovers(box).contains { $0.hasPrefix(".work/") }, "the killed run left its snapshot (removed next)")
+        let key = try box.backup()
+        #expect(try box.peerKeys() == [key])
+        #expect(Self.leftovers(box).isEmpty)
+        #expect(try box.run("restore", "--key", key, "--verify-only").status == 0)
     }
 
     @Test("SIGKILL between an S3 upload and the catalog insert: re-indexed by restore --list")

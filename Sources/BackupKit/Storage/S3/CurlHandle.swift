@@ -188,6 +188,10 @@ private func curlReadBody(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _
             UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + context.bodyOffset, byteCount: n)
         }
         context.bodyOffset += n
+        // Tests only: freeze with a request's body half sent.
+        if Failpoint.isActive && context.bodyOffset >= body.count / 2 && context.bodyOffset - n < body.count / 2 {
+            Failpoint.reach("mid-put")
+        }
     }
     return n
 }
