@@ -8,11 +8,20 @@ import Testing
 struct RoundTripTests {
     /// Runs a writer process against `database` while `backup` runs, then checks that the
     /// restored database passes integrity_check and holds exactly a committed prefix.
-    func backupWhileWriting(wal: Bool) throws {
-        let box = try Sandbox()
+    /// `fillerMiB` grows the database with a table of application-like rows first.
+    func backupWhileWriting(wal: Bool, fillerMiB: Int = 0, _ label: String = #function) throws {
+        let box = try Sandbox(label)
         let database = box.file("app.db")
         let initialRows = 60_000
-        try TestDatabase.make(database, rows: initialRows, wal: wal)
+        let db = try TestDatabase.make(database, rows: initialRows, wal: wal)
+        if fillerMiB > 0 {
+            // About 1 KiB a row on disk: hex (compresses 2x) around plain text.
+            try db.execute("""
+                CREATE TABLE filler(id INTEGER PRIMARY KEY, data TEXT);
+                WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < \(fillerMiB * 1_020))
+                INSERT INTO filler SELECT x, printf('%08d ', x) || hex(randomblob(200)) || ' lorem ipsum dolor sit amet ' || hex(randomblob(200)) FROM c;
+                """)
+        }
 
         // The writer starts before the backup and stops after it.
         let stop = box.file("stop")
@@ -24,12 +33,18 @@ struct RoundTripTests {
         try writer.run()
         let deadline = Date().addingTimeInterval(30)
         while try TestDatabase.count(database) < initialRows + 20, Date() < deadline { usleep(20_000) }
-        let key = try box.backup("app.db")
+        // Level 1 for the large case: compression speed is not what this test is about.
+        let key = try box.backup("app.db", "--compression-level", fillerMiB > 0 ? "1" : "6")
         _ = FileManager.default.createFile(atPath: stop, contents: nil)
         writer.waitUntilExit()
         let report = try JSONSerialization.jsonObject(with: writerOut.fileHandleForReading.readDataToEndOfFile()) as! [String: Any]
         let lastCommitted = report["last_id"] as! Int
         #expect(writer.terminationStatus == 0)
+        if fillerMiB > 0 {
+            // Reported, never asserted: tests do not judge timings (make bench-stall measures it in release).
+            let size = Formatting.bytes(Files.size(database) ?? 0)
+            print("live backup of a \(size) \(wal ? "WAL" : "rollback-journal") database: the writer made \(report["commits"] ?? "?") commits, longest commit stall \(report["longest_stall_ms"] ?? "?") ms")
+        }
 
         let restore = try box.run("restore", "--key", key, "--out", box.file("restored.db"))
         #expect(restore.status == 0, "\(restore.output)")
@@ -54,6 +69,16 @@ struct RoundTripTests {
     @Test("a rollback-journal database backed up while another process writes restores to a committed prefix")
     func rollbackDatabaseUnderWriter() throws {
         try backupWhileWriting(wal: false)
+    }
+
+    @Test("a 1 GiB WAL database backed up while another process writes: committed prefix, writer's stall reported")
+    func largeWalDatabaseUnderWriter() throws {
+        try backupWhileWriting(wal: true, fillerMiB: 1024)
+    }
+
+    @Test("a 1 GiB rollback-journal database backed up while another process writes: committed prefix, stall reported")
+    func largeRollbackDatabaseUnderWriter() throws {
+        try backupWhileWriting(wal: false, fillerMiB: 1024)
     }
 
     @Test("restore takes the newest backup; --key takes the one named")
