@@ -117,9 +117,7 @@ public struct RestoreOperation {
             do {
                 attempt = try decode(plan, storage: storage, key: key, into: tempPath)
                 break
-            } catch BackupError.wrongKey(_) where index + 1 < keys.count {
-                console.detail("key \(key.id) does not decrypt \(plan.key); trying the next configured key")
-            } catch BackupError.authenticationFailed(_) where index + 1 < keys.count {
+            } catch let error as BackupError where index + 1 < keys.count && error.mayBeWrongKey {
                 console.detail("key \(key.id) does not decrypt \(plan.key); trying the next configured key")
             }
         }

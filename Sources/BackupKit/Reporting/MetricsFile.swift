@@ -61,7 +61,9 @@ public struct MetricsFile {
         case .skipped:
             bump("skipped_total")
         }
-        try Self.writeAtomically(Self.render(samples), to: path)
+        // The temp name does not end in .prom, so the collector never reads it half-written.
+        // Mode 0644: the collector usually runs as another user, and the file holds no secret.
+        try Files.writeAtomically(Array(Self.render(samples).utf8), to: path, mode: 0o644)
     }
 
     /// `name{labels} value` lines of an earlier file, by series; comments and junk ignored.
@@ -111,24 +113,5 @@ public struct MetricsFile {
     static func escape(_ label: String) -> String {
         label.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    /// Temp file in the same folder (not ending in .prom, so the collector never reads it
-    /// half-written), fsync, rename. Mode 0644: the collector usually runs as another user,
-    /// and the file holds no secret.
-    static func writeAtomically(_ text: String, to path: String) throws {
-        let temp = Files.temporarySibling(of: path)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
-        var ok = false
-        defer { if !ok { unlink(temp) } }
-        let bytes = Array(text.utf8)
-        _ = fchmod(fd, 0o644)  // whatever the umask
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == bytes.count, synced else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
-        try Files.atomicRename(temp, to: path)
-        ok = true
     }
 }

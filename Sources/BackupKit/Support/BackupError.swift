@@ -77,6 +77,14 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     case sqlite(code: Int32, message: String, context: String)
 
     /// The exit code this error ends the process with.
+    /// Whether another key might decrypt what this key did not.
+    var mayBeWrongKey: Bool {
+        switch self {
+        case .wrongKey, .authenticationFailed: return true
+        default: return false
+        }
+    }
+
     public var exitStatus: ExitStatus {
         switch self {
         case .invalidArgument, .confirmationUnavailable, .declined, .unsafeKey, .pickNeedsTerminal: return .usage

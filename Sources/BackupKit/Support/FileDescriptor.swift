@@ -40,8 +40,14 @@ final class FileDescriptor: @unchecked Sendable {
 
     /// Creates a new file with mode 0600; fails if it exists.
     static func createPrivate(_ path: String) throws -> FileDescriptor {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        try create(path, mode: 0o600)
+    }
+
+    /// Creates a new file with exactly `mode`, whatever the umask; fails if it exists.
+    static func create(_ path: String, mode: mode_t) throws -> FileDescriptor {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+        _ = fchmod(fd, mode)
         return FileDescriptor(raw: fd, path: path)
     }
 

@@ -57,11 +57,12 @@ enum Files {
         }
     }
 
-    /// Writes `data` to `path` through a private temp file and an atomic rename.
-    static func writeAtomically(_ data: [UInt8], to path: String) throws {
+    /// Writes `data` to `path` through a temp file (created with `mode`, 0600 unless said
+    /// otherwise), fsync and an atomic rename.
+    static func writeAtomically(_ data: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let temp = temporarySibling(of: path)
         do {
-            let fd = try FileDescriptor.createPrivate(temp)
+            let fd = try FileDescriptor.create(temp, mode: mode)
             try fd.write(data)
             try fd.sync()
             try fd.close()
