@@ -101,11 +101,14 @@ public final class Console: @unchecked Sendable {
     private func write(_ text: String, to fd: Int32) {
         lock.lock()
         defer { lock.unlock() }
-        if fd == STDERR_FILENO, let line = progressLine {
-            // Erase the progress line, print the message, draw the progress line again below it.
+        guard let line = progressLine else { return Self.writeAll(text, to: fd) }
+        // Erase the progress line, print the message, draw the progress line again below it.
+        if fd == STDERR_FILENO {
             Self.writeAll("\r\u{1B}[K" + text + line, to: fd)
         } else {
+            Self.writeAll("\r\u{1B}[K", to: STDERR_FILENO)
             Self.writeAll(text, to: fd)
+            Self.writeAll(line, to: STDERR_FILENO)
         }
     }
 
