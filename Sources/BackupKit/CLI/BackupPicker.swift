@@ -17,10 +17,10 @@ enum BackupPicker {
         if yes { return newest.key }
         guard console.isTerminal else { throw BackupError.pickNeedsTerminal }
         let listed = Array(entries.prefix(shown))
-        let now = Date().timeIntervalSince1970
+        let now = Date()
         var menu = "Backups, newest first:\n"
         for (number, entry) in listed.enumerated() {
-            let age = Formatting.shortDuration(max(0, now - Double(entry.createdAt) / 1000))
+            let age = Formatting.shortDuration(entry.age(at: now))
             menu += String(format: "%3d) ", number + 1)
                 + "\(Formatting.iso8601(millis: entry.createdAt))  \(Formatting.bytes(entry.size).padding(toLength: 10, withPad: " ", startingAt: 0))  \(age) ago  \(entry.key)\n"
         }

@@ -160,7 +160,7 @@ public struct BackupOperation {
         let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
                                            databaseName: settings.databaseName, reindex: false, console: console)
         guard let newest = inventory.entries.first else { return nil }
-        let age = max(0, Date().timeIntervalSince1970 - Double(newest.createdAt) / 1000)
+        let age = newest.age()
         guard age < interval else { return nil }
         let name = settings.databaseName ?? ""
         let reason = "the newest backup of \(name) is \(Formatting.shortDuration(age)) old, younger than BACKUP_MIN_INTERVAL (\(Formatting.shortDuration(interval))); pass --force to back up anyway"

@@ -11,6 +11,11 @@ public struct BackupEntry: Sendable {
     public let databaseName: String?
     /// The catalog row, nil when the catalog has none (or could not be read).
     public let record: BackupRecord?
+
+    /// Seconds since the backup was made, never negative (clocks disagree).
+    public func age(at now: Date = Date()) -> TimeInterval {
+        max(0, now.timeIntervalSince1970 - Double(createdAt) / 1000)
+    }
 }
 
 /// The backups under the prefix: storage is the truth, the catalog the fast index.

@@ -105,7 +105,7 @@ public struct StatusReport: Encodable, Sendable {
                                                databaseName: settings.databaseName, reindex: false, console: console)
             reachable = true
             let newest = inventory.entries.first
-            let age = newest.map { max(0, now.timeIntervalSince1970 - Double($0.createdAt) / 1000) }
+            let age = newest?.age(at: now)
             backups = Backups(count: inventory.entries.count, totalSize: inventory.entries.reduce(0) { $0 + $1.size },
                               newestKey: newest?.key, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
             if newest == nil {

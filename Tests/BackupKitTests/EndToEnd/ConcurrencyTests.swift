@@ -62,11 +62,7 @@ struct ConcurrencyTests {
     func twoBackupsAtOnce() throws {
         let box = try Sandbox()
         try CrashTests.makeDatabase(box.file("app.db"))
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: Tool.path("backup"))
-        first.arguments = ["--db", "app.db"]
-        first.currentDirectoryURL = URL(fileURLWithPath: box.path)
-        first.environment = box.environment
+        let first = box.process("backup", ["--db", "app.db"])
         let firstOut = Pipe()
         first.standardOutput = firstOut
         first.standardError = FileHandle.nullDevice

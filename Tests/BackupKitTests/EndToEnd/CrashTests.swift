@@ -17,11 +17,7 @@ struct CrashTests {
 
     /// Starts `tool` frozen at `failpoint`, waits until it gets there, and kills it with SIGKILL.
     static func killAt(_ failpoint: String, _ box: Sandbox, _ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.path(tool))
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: box.path)
-        process.environment = box.environment.merging(["BACKUP_FAILPOINT": failpoint]) { $1 }
+        let process = box.process(tool, arguments, env: ["BACKUP_FAILPOINT": failpoint])
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice

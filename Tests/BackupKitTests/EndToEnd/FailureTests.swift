@@ -250,11 +250,7 @@ struct InterruptionTests {
         let box = try Sandbox()
         try TestDatabase.make(box.file("app.db"), rows: 400_000)
         box.environment["BACKUP_METRICS_FILE"] = box.file("m.prom")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.path("backup"))
-        process.arguments = ["--db", "app.db"]
-        process.currentDirectoryURL = URL(fileURLWithPath: box.path)
-        process.environment = box.environment
+        let process = box.process("backup", ["--db", "app.db"])
         let stderr = Pipe()
         process.standardOutput = Pipe()
         process.standardError = stderr

@@ -31,6 +31,17 @@ final class Sandbox {
         return try Tool.run(tool, arguments, in: path, environment: env, stdin: stdin)
     }
 
+    /// `tool` set up to run here with this sandbox's environment (plus `extra`), not yet
+    /// started: for tests that signal, pause or kill a run.
+    func process(_ tool: String, _ arguments: [String], env extra: [String: String] = [:]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tool.path(tool))
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: path)
+        process.environment = environment.merging(extra) { $1 }
+        return process
+    }
+
     /// Runs `backup --db NAME` and returns the key it printed.
     func backup(_ database: String = "app.db", _ more: String...) throws -> String {
         let result = try run("backup", ["--db", database] + more)
