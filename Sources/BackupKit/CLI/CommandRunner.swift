@@ -17,6 +17,8 @@ enum CommandRunner {
                                        _ body: (Settings, Console) throws -> Result,
                                        human: (Result, Console) -> Void) throws {
         MemoryTuning.apply()
+        // A peer that closes a connection must fail the request, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         let console = options.console(tool: tool)
         let recorder = RunRecorder(job: job, console: console)
         Cleanup.shared.installSignalHandlers { message in
@@ -32,7 +34,7 @@ enum CommandRunner {
                 recorder.configure(MetricsFile(path: Files.absolute(path)), database: database ?? "all")
             }
             var settings = try Settings(overrides: overrides, environment: environment)
-            settings.onStorageRetry = { [console] message in console.detail(message) }
+            settings.storageLog = StorageLog(detail: { [console] in console.detail($0) }, warning: { [console] in console.warning($0) })
             let result = try body(settings, console)
             recorder.record((result as? MetricsReporting)?.metricsOutcome ?? .success(sizeBytes: nil))
             if console.json { console.result(jsonText(result)) } else { human(result, console) }

@@ -40,8 +40,8 @@ public struct Settings: Sendable {
     public var compressionLevel: Int
     public var keyFile: String?
     public let environment: Environment
-    /// Told about each storage retry (the commands print it with `--verbose`).
-    public var onStorageRetry: (@Sendable (String) -> Void)?
+    /// Where storage reports retries and detours (`--verbose`) and warnings.
+    public var storageLog: StorageLog = .silent
 
     /// Names of the variables that configure a bucket, in precedence order.
     static let bucketVariables = ["S3_BUCKET", "WASABI_BUCKET"]
@@ -126,7 +126,7 @@ public struct Settings: Sendable {
         case .s3:
             var storage = S3Storage(config: try S3Configuration(environment: environment),
                                     listPageSize: try environment.integer("BACKUP_S3_LIST_PAGE_SIZE", in: 1...1000) ?? 1000,
-                                    onRetry: onStorageRetry)
+                                    log: storageLog)
             if let hours = try environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) {
                 storage.abandonedAfter = TimeInterval(hours) * 3600
             }

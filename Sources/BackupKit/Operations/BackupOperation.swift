@@ -89,9 +89,11 @@ public struct BackupOperation {
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
         let snapshotPath = work.file("snapshot.db")
+        let taker = SnapshotTaker(databasePath: database)
+        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
+                                  needed: taker.expectedSize + storage.spoolBytes(forSnapshotOf: taker.expectedSize))
         console.detail("taking a snapshot of \(database)\(vacuum ? " with VACUUM INTO" : "")")
         let snapshotStarted = ContinuousClock.now
-        let taker = SnapshotTaker(databasePath: database)
         let meter = console.progress("snapshot", total: taker.expectedSize) { Files.size(snapshotPath) ?? 0 }
         let snapshotSize = try taker.snapshot(to: snapshotPath, vacuum: vacuum)
         meter.finish()
@@ -106,7 +108,7 @@ public struct BackupOperation {
         // quick_check runs beside the encoder; the object is completed only if it passed.
         let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: snapshotPath) }
         let uploadStarted = ContinuousClock.now
-        let upload = try storage.beginUpload(key: objectKey)
+        let upload = try storage.beginUpload(key: objectKey, spoolDirectory: work.path)
         let encoded: EncodedObject
         let consumed = Counter()
         let encoding = console.progress("gzip+encrypt+upload", total: snapshotSize) { consumed.value }
@@ -119,6 +121,8 @@ public struct BackupOperation {
                 if Failpoint.isActive && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.reach("mid-upload") }
             }
             try check.join()
+            // The snapshot is checked and encoded: its disk space goes back before the upload.
+            unlink(snapshotPath)
             Failpoint.reach("before-complete")
             try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName, keyID: key.id))
         } catch {
@@ -152,6 +156,14 @@ public struct BackupOperation {
             sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
             vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started)))
+    }
+
+    /// Fails with `insufficientSpace` when `folder`'s file system has fewer than `needed` bytes free.
+    static func requireFreeSpace(in folder: String, shownAs name: String, needed: Int64) throws {
+        var stats = statvfs()
+        guard statvfs(folder, &stats) == 0 else { return }
+        let available = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        if available < needed { throw BackupError.insufficientSpace(folder: name, needed: needed, available: available) }
     }
 
     /// The skip, when this database's newest live backup is younger than `interval`.

@@ -115,7 +115,13 @@ public struct RestoreOperation {
         var attempt: (file: FileDescriptor, decoded: DecodedObject, key: EncryptionKey)?
         for (index, key) in keys.enumerated() {
             do {
-                attempt = try decode(plan, storage: storage, key: key, into: tempPath)
+                do {
+                    attempt = try decode(plan, storage: storage, key: key, into: tempPath)
+                } catch BackupError.objectChanged {
+                    // A resumed download found another version: start over once, from the first byte.
+                    console.detail("\(plan.key) changed while downloading; starting over")
+                    attempt = try decode(plan, storage: storage, key: key, into: tempPath)
+                }
                 break
             } catch let error as BackupError where index + 1 < keys.count && error.mayBeWrongKey {
                 console.detail("key \(key.id) does not decrypt \(plan.key); trying the next configured key")

@@ -17,7 +17,10 @@ public struct StatusReport: Encodable, Sendable {
         public var compressionLevel: Int
         public var s3Endpoint: String?
         public var s3Bucket: String?
+        /// The region in use: the configured one, or the bucket's once S3 named it.
         public var s3Region: String?
+        /// Where the credentials come from (environment, profile, web identity, container, instance).
+        public var s3Credentials: String?
         /// The access key id, shortened; the secret is never shown.
         public var s3AccessKey: String?
         public var s3SecretKey: String?
@@ -90,15 +93,9 @@ public struct StatusReport: Encodable, Sendable {
         var reachable = false
         var backups: Backups?
         do {
-            if settings.storageKind == .s3 {
-                let s3 = try S3Configuration(environment: settings.environment)
-                config.s3Endpoint = "\(s3.scheme)://\(s3.authority)"
-                config.s3Bucket = s3.bucket
-                config.s3Region = s3.region
-                config.s3AccessKey = mask(s3.accessKey)
-                config.s3SecretKey = "****"
-            }
             let storage = try settings.makeStorage()
+            let s3 = storage as? S3Storage
+            defer { if let s3 { describe(s3, into: &config) } }
             config.location = storage.location(of: settings.prefix)
             let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
             let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
@@ -123,6 +120,16 @@ public struct StatusReport: Encodable, Sendable {
                             problems: problems.map(\.1), exitStatus: status)
     }
 
+    /// The S3 rows, read after the first requests so the region is the one in use.
+    private static func describe(_ s3: S3Storage, into config: inout Configuration) {
+        config.s3Endpoint = "\(s3.config.scheme)://\(s3.session.authority)"
+        config.s3Bucket = s3.config.bucket
+        config.s3Region = s3.regionInUse
+        config.s3Credentials = s3.credentialSource
+        config.s3AccessKey = (try? s3.session.credentials.current().accessKey).map(mask)
+        config.s3SecretKey = "****"
+    }
+
     /// `AKIA…WXYZ`: enough to recognise an access key id, not to use it.
     static func mask(_ accessKey: String) -> String {
         accessKey.count > 8 ? "\(accessKey.prefix(4))…\(accessKey.suffix(4))" : "****"
@@ -135,7 +142,8 @@ public struct StatusReport: Encodable, Sendable {
         rows.append(("database", c.database ?? "not set (BACKUP_DB_PATH or --db)"))
         rows.append(("storage", "\(c.storage.rawValue): \(c.location.isEmpty ? "unusable" : c.location)"))
         if let endpoint = c.s3Endpoint {
-            rows.append(("s3", "bucket \(c.s3Bucket ?? "?") at \(endpoint), region \(c.s3Region ?? "?"), access key \(c.s3AccessKey ?? "?"), secret \(c.s3SecretKey ?? "not set")"))
+            rows.append(("s3", "bucket \(c.s3Bucket ?? "?") at \(endpoint), region \(c.s3Region ?? "?")"))
+            rows.append(("credentials", "\(c.s3Credentials ?? "?"): access key \(c.s3AccessKey ?? "?"), secret \(c.s3SecretKey ?? "not set")"))
         }
         rows.append(("catalog", c.catalog))
         rows.append(("encryption key", c.keyID.map { "id \($0) (from \(c.keySource ?? "?"))" } ?? "not configured"))

@@ -33,7 +33,10 @@ public struct LocalFolderStorage: ObjectStorage {
 
     func path(of key: String) -> String { root + "/" + key }
 
-    public func beginUpload(key: String) throws -> any ObjectUpload {
+    /// Writes straight into the folder: no spool.
+    public func spoolBytes(forSnapshotOf size: Int64) -> Int64 { 0 }
+
+    public func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
         try validate(key: key)
         let final = path(of: key)
         try Files.makePrivateDirectory((final as NSString).deletingLastPathComponent)

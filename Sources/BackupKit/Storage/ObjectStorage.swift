@@ -34,8 +34,13 @@ public protocol ObjectStorage: Sendable {
     /// Throws `unsafeKey` when this backend cannot hold `key` safely.
     func validate(key: String) throws
 
-    /// Starts an upload to `key`.
-    func beginUpload(key: String) throws -> any ObjectUpload
+    /// Starts an upload to `key`. A storage that must hold the whole object before it can
+    /// store it (S3: the metadata goes with the first request) spools it in `spoolDirectory`.
+    func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload
+
+    /// Bytes the spool may take in `spoolDirectory` for a snapshot of `size` bytes (0 when
+    /// the storage writes straight to its destination).
+    func spoolBytes(forSnapshotOf size: Int64) -> Int64
 
     /// The object's size, time and metadata.
     func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata)

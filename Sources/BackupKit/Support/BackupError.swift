@@ -53,14 +53,18 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
     case corruptBackup(key: String, detail: String)
 
     // Storage (69)
-    /// The storage backend could not be reached or refused the operation.
+    /// The storage could not be reached or refused the operation.
     case storageUnavailable(String)
+    /// The object was replaced while it was being downloaded.
+    case objectChanged(key: String)
 
     // Cannot create output (73)
     /// A file or folder could not be written.
     case cannotWrite(path: String, reason: String)
     /// The output exists already.
     case outputExists(path: String)
+    /// A folder has too little free space for what the run must write there.
+    case insufficientSpace(folder: String, needed: Int64, available: Int64)
     /// The object is stored but the catalog row could not be written.
     case catalogWriteFailed(key: String, reason: String)
 
@@ -95,8 +99,8 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
              .badMetadata, .corruptBackup:
             return .dataError
-        case .storageUnavailable: return .unavailable
-        case .cannotWrite, .outputExists, .catalogWriteFailed: return .cannotCreate
+        case .storageUnavailable, .objectChanged: return .unavailable
+        case .cannotWrite, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
         case .locked, .databaseBusy: return .tryAgain
         case .unexpected, .sqlite: return .failure
         }
@@ -149,10 +153,14 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
             return "backup '\(key)' is corrupt (\(detail)); nothing was written, restore an older backup"
         case .storageUnavailable(let text):
             return text
+        case .objectChanged(let key):
+            return "backup '\(key)' was replaced in storage while it was downloading; nothing was written, run restore again"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason); check the folder exists, is writable and has free space"
         case .outputExists(let path):
             return "\(path) exists already: choose another --out or remove it first"
+        case .insufficientSpace(let folder, let needed, let available):
+            return "\(folder) has \(Formatting.bytes(available)) free but this backup needs \(Formatting.bytes(needed)) there (\(needed) bytes) for its snapshot and upload spool: free space, or set BACKUP_LOCAL_DIR to a folder on a larger disk"
         case .catalogWriteFailed(let key, let reason):
             return "backup stored as '\(key)' but the catalog row could not be written (\(reason)); the object is safe and is re-indexed by the next 'restore --list' or 'clean-backup'"
         case .locked(let database):

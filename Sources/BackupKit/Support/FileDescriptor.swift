@@ -78,6 +78,22 @@ final class FileDescriptor: @unchecked Sendable {
         }
     }
 
+    /// Reads until `buffer` is full or the file ends, from `offset` (pread: no shared position,
+    /// so threads may read one descriptor at once). Returns the bytes read.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = pread(raw, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw BackupError.unexpected("cannot read \(path): \(errnoText())")
+            }
+            filled += n
+        }
+        return filled
+    }
+
     /// Flushes the file's data to disk.
     func sync() throws {
         guard fsync(raw) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }

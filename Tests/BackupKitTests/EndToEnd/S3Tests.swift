@@ -2,12 +2,13 @@ import Foundation
 import Testing
 @testable import BackupKit
 
-/// The executables against a real S3 server on loopback (moto_server) that checks SigV4
-/// signatures, read back by an independent client (boto3).
+/// The executables against a real S3 server on loopback (SeaweedFS, checking SigV4), each
+/// test in a bucket of its own with the default prefix `backups/`, read back by an
+/// independent client (boto3).
 struct S3Tests {
     @Test("S3 round trip: backup, restore latest and by key, read back by boto3 with Laju's restore logic")
     func roundTrip() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         let db = try TestDatabase.make(box.file("app.db"), rows: 3000)
         let first = try box.backup()
         try TestDatabase.insert(db, from: 3001, count: 500)
@@ -39,7 +40,7 @@ struct S3Tests {
 
     @Test("with the catalog deleted: restore by key and latest work; --list re-indexes from object metadata")
     func catalogLost() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 800)
         let key = try box.backup()
         try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
@@ -56,40 +57,57 @@ struct S3Tests {
         #expect(row?.storage == "s3" && row?.encTag != nil && row?.checksum?.count == 32)
     }
 
-    @Test("multipart: a database of several parts uploads in parts, restores, and leaves no temp object")
+    @Test("multipart: one write under the final key (no copy, no temp object, every request with a length); Laju's reader restores it from its headers alone")
     func multipart() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
         box.environment["BACKUP_SSE"] = "true"
-        // Random blobs barely compress: about 16 MiB stored, four parts.
-        let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWriteCreate)
-        try db.execute("CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
-        try db.execute("BEGIN")
-        for i in 1...4000 { try db.run("INSERT INTO blobs VALUES (?, randomblob(4096))", [.integer(Int64(i))]) }
-        try db.execute("COMMIT")
-        let run = try box.run("backup", "--db", "app.db", "--json", "-v")
+        let proxy = try QuirkProxy(box, upstream: S3TestServer.seaweed.get())
+        try Self.makeIncompressible(box.file("app.db"))
+        let run = try box.run("backup", "--db", "app.db", "--json", "-v", env: proxy.environment)
         #expect(run.status == 0, "\(run.output)")
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         let key = json["key"] as! String
         #expect((json["stored_size"] as! Int) > 15 << 20)
         #expect(try box.peerKeys() == [key])
-        let uploads = try box.peer("uploads", box.prefix)
-        #expect(uploads.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(try box.peerUploads().isEmpty)
+        let requests = try proxy.requests()
+        #expect(requests.filter { $0["kind"] as? String == "part" }.count == 4, "four 5 MiB parts")
+        #expect(requests.allSatisfy { $0["copy_source"] is NSNull }, "no server-side copy")
+        #expect(requests.allSatisfy { $0["has_length"] as? Bool == true }, "every request carries a length")
+        #expect(!requests.contains { ($0["path"] as? String ?? "").contains(".tmp-") }, "no temp object")
+        #expect(requests.filter { $0["method"] as? String == "PUT" && $0["kind"] as? String == "put" }.isEmpty, "no PutObject besides the parts")
         let head = try JSONSerialization.jsonObject(with: Data(try box.peer("head", key).stdout.utf8)) as! [String: Any]
         #expect(head["sse"] as? String == "AES256")
-        #expect((head["metadata"] as! [String: String])["tag"] != nil, "the final object carries the tag")
 
+        // The independent Laju-format reader: object and x-amz-meta-* headers only, no catalog.
+        let get = try box.peer("get", key, box.file("object"), box.file("meta.json"))
+        #expect(get.status == 0, "\(get.output)")
+        let laju = try Tool.python("laju_format.py", ["decrypt", box.keyText, box.file("object"), box.file("meta.json"), box.file("laju.db")], in: box.path)
+        #expect(laju.status == 0, "\(laju.output)")
+        #expect(try Self.blobs(box.file("laju.db")) == Self.blobs(box.file("app.db")))
         let restore = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(restore.status == 0, "\(restore.output)")
-        let original = try SQLiteConnection(path: box.file("app.db"), mode: .readOnly).query("SELECT id, data FROM blobs ORDER BY id")
-        let restored = try SQLiteConnection(path: box.file("r.db"), mode: .readOnly).query("SELECT id, data FROM blobs ORDER BY id")
-        #expect(original == restored)
+        #expect(try Self.blobs(box.file("r.db")) == Self.blobs(box.file("app.db")))
+    }
+
+    /// Random blobs barely compress: about 16 MiB stored.
+    static func makeIncompressible(_ path: String, rows: Int = 4000) throws {
+        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+        try db.execute("CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
+        try db.execute("BEGIN")
+        for i in 1...rows { try db.run("INSERT INTO blobs VALUES (?, randomblob(4096))", [.integer(Int64(i))]) }
+        try db.execute("COMMIT")
+    }
+
+    static func blobs(_ path: String) throws -> [[SQLiteValue]] {
+        try SQLiteConnection(path: path, mode: .readOnly).query("SELECT id, data FROM blobs ORDER BY id")
     }
 
     @Test("a wrong secret: clear error naming the credentials, exit 78, the secret never printed")
     func wrongSecret() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 10)
         let secret = "Wr0ngSecretValueThatMustNotLeak/abc123"
         for arguments in [["backup", "--db", "app.db"], ["restore", "--list"], ["clean-backup"]] {
@@ -103,7 +121,7 @@ struct S3Tests {
 
     @Test("retention deletes objects from S3 and marks their rows")
     func retention() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 10)
         var keys: [String] = []
         for _ in 0..<4 { keys.append(try box.backup()) }
@@ -115,7 +133,7 @@ struct S3Tests {
 
     @Test("listing past one page: every backup is listed and counted by retention")
     func listingPastOnePage() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         box.environment["BACKUP_S3_LIST_PAGE_SIZE"] = "2"
         try TestDatabase.make(box.file("app.db"), rows: 10)
         var keys: [String] = []
@@ -127,24 +145,80 @@ struct S3Tests {
         #expect(Set((json["backups"] as! [[String: Any]]).map { $0["key"] as! String }) == Set(keys))
     }
 
-    @Test("clean-backup aborts abandoned multipart uploads under the prefix")
-    func abandonedMultipartAborted() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+    @Test("clean-backup aborts abandoned multipart uploads and removes temp objects older versions left; young ones are kept")
+    func abandonedUploadsRemoved() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 10)
         _ = try box.backup()
-        let started = try box.peer("start-multipart", box.prefix + "app.db-crashed.db.gz.enc.tmp-1-abcdef12")
+        let started = try box.peer("start-multipart", box.prefix + "app.db-crashed.db.gz.enc")
         #expect(started.status == 0, "\(started.output)")
-        #expect(try box.peer("uploads", box.prefix).stdout.contains("crashed"))
-        // That a young upload is kept cannot be shown against moto: it reports every upload
-        // as initiated on 2010-11-10. The age limit is lowered to 0 to abort this one.
+        let oldTemp = box.prefix + "app.db-20250101T000000Z-x.db.gz.enc.tmp-4242-abcdef12"
+        #expect(try box.peer("put-bytes", oldTemp, "partial").status == 0)
+        let young = try box.run("clean-backup")
+        #expect(young.status == 0, "\(young.output)")
+        #expect(try box.peerUploads().count == 1, "a young upload may still be running: kept")
+        #expect(try box.peerKeys().contains(oldTemp))
         let run = try box.run("clean-backup", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
         #expect(run.status == 0, "\(run.output)")
-        #expect(try box.peer("uploads", box.prefix).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(try box.peerUploads().isEmpty)
+        #expect(try !box.peerKeys().contains(oldTemp))
+    }
+
+    @Test("an odd prefix (space, '+', '=', non-ASCII) through backup, list, restore and clean")
+    func oddPrefix() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        box.environment["BACKUP_PREFIX"] = "odd dir/a+b=c ünï/"
+        box.environment["BACKUP_S3_LIST_PAGE_SIZE"] = "1"
+        try TestDatabase.make(box.file("app.db"), rows: 200)
+        let first = try box.backup()
+        let second = try box.backup()
+        #expect(first.hasPrefix("odd dir/a+b=c ünï/app.db-"))
+        #expect(try box.peerKeys().sorted() == [first, second].sorted())
+        try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
+        let list = try box.run("restore", "--list", "--db", "app.db", "--json")
+        #expect(list.status == 0, "\(list.output)")
+        #expect(list.stdout.contains(first) && list.stdout.contains(second))
+        let run = try box.run("restore", "--key", first, "--out", "r.db")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try TestDatabase.count(box.file("r.db")) == 200)
+        let clean = try box.run("clean-backup", "--keep-last", "1")
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try box.peerKeys() == [second])
+    }
+
+    @Test("a key holding a character XML 1.0 forbids does not break listing or retention (encoding-type=url)")
+    func keyXMLCannotCarry() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        let first = try box.backup()
+        let last = try box.backup()
+        #expect(try box.peer("put-bytes", box.prefix + "stray\u{01}key", "x").status == 0)
+        let list = try box.run("restore", "--list")
+        #expect(list.status == 0, "\(list.output)")
+        #expect(list.stdout.contains(first))
+        let clean = try box.run("clean-backup", "--keep-last", "1")
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try box.peerKeys().sorted() == [box.prefix + "stray\u{01}key", last].sorted())
+    }
+
+    @Test("Laju's object (key with ':', one gzip member, metadata only on the object) restores by key with no catalog")
+    func lajuObjectRestores() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.make(box.file("app.db"), rows: 1500, wal: false)
+        let key = "backups/app.db-2025-01-10T23:33-\(UUID().uuidString.lowercased()).db.gz.enc"
+        let made = try Tool.python("laju_format.py", ["encrypt", box.keyText, box.file("app.db"), box.file("object")], in: box.path)
+        #expect(made.status == 0, "\(made.output)")
+        try made.stdout.write(toFile: box.file("meta.json"), atomically: true, encoding: .utf8)
+        let put = try box.peer("put", key, box.file("object"), box.file("meta.json"))
+        #expect(put.status == 0, "\(put.output)")
+        let run = try box.run("restore", "--key", key, "--out", "from-laju.db")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try TestDatabase.rows(box.file("from-laju.db")) == TestDatabase.rows(box.file("app.db")))
     }
 
     @Test("a missing bucket and an endpoint that does not answer give clear errors (78, 69)")
     func missingBucketAndDeadEndpoint() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 10)
         let bucket = try box.run("backup", "--db", "app.db", env: ["S3_BUCKET": "no-such-bucket-here"])
         #expect(bucket.status == 78, "\(bucket.output)")
@@ -166,135 +240,3 @@ struct S3Tests {
     }
 }
 
-/// Retries through a proxy that fails the first requests.
-struct S3RetryTests {
-    /// Starts fault_proxy.py in front of the checking server; returns its endpoint.
-    func proxy(_ box: Sandbox, mode: String, faults: Int) throws -> (endpoint: String, process: Process) {
-        let server = try S3TestServer.checking.get()
-        let upstream = Int(server.endpoint.split(separator: ":").last!)!
-        let info = box.file("proxy.json")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Tool.pythonPath)
-        process.arguments = [Fixtures.path("fault_proxy.py"), info, String(upstream), mode, String(faults), String(getpid())]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: info) && Date() < deadline { usleep(20_000) }
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: info))) as! [String: Any]
-        return ("http://127.0.0.1:\(json["port"] as! Int)", process)
-    }
-
-    func injected(_ box: Sandbox) -> Int {
-        Int((try? String(contentsOfFile: box.file("proxy.json.count"), encoding: .utf8)) ?? "0") ?? 0
-    }
-
-    @Test("503s and cut connections on the first requests are retried: the backup and restore succeed", arguments: ["503", "reset"])
-    func retriesSucceed(_ mode: String) throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
-        try TestDatabase.make(box.file("app.db"), rows: 500)
-        let (endpoint, process) = try proxy(box, mode: mode, faults: 2)
-        defer { process.terminate() }
-        let env = ["S3_ENDPOINT": endpoint, "BACKUP_S3_RETRIES": "4"]
-        let run = try box.run("backup", "--db", "app.db", "-v", env: env)
-        #expect(run.status == 0, "\(run.output)")
-        #expect(injected(box) == 2)
-        #expect(run.stderr.contains("retrying"))
-        let restore = try box.run("restore", "--db", "app.db", "--out", "r.db", env: env)
-        #expect(restore.status == 0, "\(restore.output)")
-        #expect(try TestDatabase.count(box.file("r.db")) == 500)
-    }
-
-    @Test("when retries run out: exit 69, no catalog row, no object visible", arguments: ["503", "reset"])
-    func retriesExhausted(_ mode: String) throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
-        try TestDatabase.make(box.file("app.db"), rows: 500)
-        let (endpoint, process) = try proxy(box, mode: mode, faults: 1000)
-        defer { process.terminate() }
-        let run = try box.run("backup", "--db", "app.db", env: ["S3_ENDPOINT": endpoint, "BACKUP_S3_RETRIES": "2"])
-        #expect(run.status == 69, "\(run.output)")
-        #expect(run.stderr.contains("BACKUP_S3_RETRIES"))
-        #expect(injected(box) == 3)
-        #expect(try box.liveCatalogKeys().isEmpty)
-        #expect(try box.peerKeys().isEmpty)
-    }
-}
-
-/// Keys S3 allows but moto's signature check cannot verify, against the unchecked server.
-struct S3KeyEncodingTests {
-    @Test("Laju's object (key with ':', one gzip member, metadata only on the object) restores by key with no catalog")
-    func lajuObjectRestores() throws {
-        let box = try Sandbox(s3: S3TestServer.unchecked)
-        box.environment["BACKUP_PREFIX"] = "backups/"
-        try TestDatabase.make(box.file("app.db"), rows: 1500, wal: false)
-        let key = "backups/app.db-2025-01-10T23:33-\(UUID().uuidString.lowercased()).db.gz.enc"
-        let made = try Tool.python("laju_format.py", ["encrypt", box.keyText, box.file("app.db"), box.file("object")], in: box.path)
-        #expect(made.status == 0, "\(made.output)")
-        try made.stdout.write(toFile: box.file("meta.json"), atomically: true, encoding: .utf8)
-        let put = try box.peer("put", key, box.file("object"), box.file("meta.json"))
-        #expect(put.status == 0, "\(put.output)")
-
-        let run = try box.run("restore", "--key", key, "--out", "from-laju.db")
-        #expect(run.status == 0, "\(run.output)")
-        #expect(try TestDatabase.rows(box.file("from-laju.db")) == TestDatabase.rows(box.file("app.db")))
-    }
-
-    @Test("keys with spaces, '+', ':', '=', unicode and '//' round-trip under their exact names")
-    func oddKeysRoundTrip() throws {
-        let box = try Sandbox(s3: S3TestServer.unchecked)
-        let prefix = "odd dir \(UUID().uuidString.prefix(4))/a+b:c=d/ünï//"
-        box.environment["BACKUP_PREFIX"] = prefix
-        try TestDatabase.make(box.file("app.db"), rows: 200)
-        let key = try box.backup()
-        #expect(key.hasPrefix(prefix))
-        #expect(try box.peerKeys() == [key])
-        let run = try box.run("restore", "--key", key, "--out", "r.db")
-        #expect(run.status == 0, "\(run.output)")
-        #expect(try TestDatabase.count(box.file("r.db")) == 200)
-        let list = try box.run("restore", "--list", "--db", "app.db")
-        #expect(list.stdout.contains(key))
-    }
-}
-
-/// The storage backend itself against the checking server, for paths the executables only
-/// take with objects too large for a test.
-struct S3StorageTests {
-    func storage() throws -> (S3Storage, String) {
-        let server = try S3TestServer.checking.get()
-        let prefix = "lib\(UUID().uuidString.prefix(8).lowercased())-"
-        let env = Environment(server.environment(prefix: prefix).merging(["BACKUP_S3_MULTIPART_THRESHOLD_MB": "5", "BACKUP_S3_PART_SIZE_MB": "5"]) { $1 })
-        return (S3Storage(config: try S3Configuration(environment: env)), prefix)
-    }
-
-    @Test("objects above CopyObject's limit are copied into place with UploadPartCopy, metadata intact")
-    func multipartCopy() throws {
-        let (storage, prefix) = try storage()
-        let upload = try storage.beginUpload(key: prefix + "big.db.gz.enc") as! S3Upload
-        upload.copyLimit = 6 << 20      // pretend 6 MiB is the 5 GiB limit
-        upload.copyPartSize = 5 << 20
-        let data = (0..<(13 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
-        for start in stride(from: 0, to: data.count, by: 1 << 20) {
-            try data[start..<min(start + (1 << 20), data.count)].withUnsafeBytes { try upload.write($0) }
-        }
-        try upload.complete(metadata: ObjectMetadata(["iv": "aXY=", "checksum": Digest.hash(.md5, data).hexString]))
-        let head = try storage.head(key: prefix + "big.db.gz.enc")
-        #expect(head.object.size == Int64(data.count))
-        #expect(head.metadata["checksum"] == Digest.hash(.md5, data).hexString)
-        var back: [UInt8] = []
-        try storage.download(key: prefix + "big.db.gz.enc") { back += $0 }
-        #expect(back == data)
-        #expect(try storage.list(prefix: prefix).map(\.key) == [prefix + "big.db.gz.enc"])
-    }
-
-    @Test("an aborted multipart upload leaves no object and no unfinished upload")
-    func abortedUpload() throws {
-        let (storage, prefix) = try storage()
-        let upload = try storage.beginUpload(key: prefix + "x.db.gz.enc")
-        let chunk = [UInt8](repeating: 7, count: 1 << 20)
-        for _ in 0..<12 { try chunk.withUnsafeBytes { try upload.write($0) } }
-        upload.abort()
-        #expect(try storage.list(prefix: prefix).isEmpty)
-        let pool = S3ClientPool(config: storage.config, listPageSize: 1000, onRetry: nil)
-        #expect(try pool.with { try $0.listMultipartUploads(prefix: prefix) }.isEmpty)
-    }
-}

@@ -85,7 +85,7 @@ struct SecretsTests {
 
     @Test("S3: the secret and the key never appear, for successes and failures, with --verbose and --json")
     func s3Sweep() throws {
-        let box = try Sandbox(s3: S3TestServer.checking)
+        let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 3000)
         let s3Secret = box.environment["S3_SECRET_KEY"]!
         let wrongSecret = "Wr0ng/Secret+ValueThat-MustNotLeak"

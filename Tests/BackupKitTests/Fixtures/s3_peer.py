@@ -10,6 +10,8 @@ Usage:
   s3_peer.py start-multipart KEY           a multipart upload with one part, never completed
   s3_peer.py uploads PREFIX                JSON list of unfinished multipart upload keys
   s3_peer.py head KEY                      JSON: metadata, size, server-side encryption
+  s3_peer.py create-bucket NAME            CreateBucket
+  s3_peer.py put-bytes KEY TEXT            PutObject of TEXT's bytes, no metadata
 """
 import json
 import os
@@ -47,5 +49,9 @@ elif command == "head":
     response = s3.head_object(Bucket=bucket, Key=sys.argv[2])
     print(json.dumps({"metadata": response["Metadata"], "size": response["ContentLength"],
                       "sse": response.get("ServerSideEncryption")}))
+elif command == "create-bucket":
+    s3.create_bucket(Bucket=sys.argv[2])
+elif command == "put-bytes":
+    s3.put_object(Bucket=bucket, Key=sys.argv[2], Body=sys.argv[3].encode())
 else:
     sys.exit("unknown command " + command)

@@ -6,6 +6,8 @@ import Foundation
 final class Sandbox {
     let dir: TemporaryDirectory
     var environment: [String: String]
+    /// The S3 settings of the boto3 peer (`peer(...)`), set with the S3 storage.
+    var peerEnvironment: [String: String] = [:]
     let keyText: String
 
     init(_ label: String = #function) throws {
@@ -13,7 +15,10 @@ final class Sandbox {
         keyText = try EncryptionKey.generateBase64()
         try (keyText + "\n").write(toFile: dir.file("backup.key"), atomically: true, encoding: .utf8)
         chmod(dir.file("backup.key"), 0o600)
-        environment = ["BACKUP_ENCRYPTION_KEY_FILE": dir.file("backup.key")]
+        // HOME is the sandbox (no developer's ~/.aws leaks in), and the instance metadata
+        // service is never asked: tests talk to loopback only.
+        environment = ["BACKUP_ENCRYPTION_KEY_FILE": dir.file("backup.key"), "HOME": dir.path,
+                       "AWS_EC2_METADATA_DISABLED": "true"]
     }
 
     var path: String { dir.path }

@@ -75,7 +75,17 @@ enum Tool {
         try runProcess(pythonPath, [Fixtures.path(script)] + arguments, in: directory, timeout: timeout)
     }
 
+    /// The test venv's python (`make test-deps` makes it in `.build/venv`, beside the
+    /// executables' build folder), else the first python3 on PATH.
     static let pythonPath: String = {
+        var dir = binDirectory
+        while !dir.isEmpty && dir != "/" {
+            if (dir as NSString).lastPathComponent == ".build" {
+                let venv = dir + "/venv/bin/python3"
+                if FileManager.default.isExecutableFile(atPath: venv) { return venv }
+            }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
         for candidate in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map({ "\($0)/python3" })
             where FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         return "/usr/bin/python3"

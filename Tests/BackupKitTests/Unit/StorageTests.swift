@@ -8,7 +8,7 @@ struct LocalStorageTests {
     func atomicVisibility() throws {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
-        let upload = try storage.beginUpload(key: "backups/x.db.gz.enc")
+        let upload = try storage.beginUpload(key: "backups/x.db.gz.enc", spoolDirectory: dir.path)
         try [UInt8](repeating: 7, count: 1000).withUnsafeBytes { try upload.write($0) }
         #expect(try storage.list(prefix: "backups/").isEmpty)
         try upload.complete(metadata: ObjectMetadata(["iv": "abc", "checksum": "00"]))
@@ -24,7 +24,7 @@ struct LocalStorageTests {
     func abortLeavesNothing() throws {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
-        let upload = try storage.beginUpload(key: "backups/y.db.gz.enc")
+        let upload = try storage.beginUpload(key: "backups/y.db.gz.enc", spoolDirectory: dir.path)
         try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try upload.write($0) }
         upload.abort()
         #expect(dir.allFiles().isEmpty)
@@ -34,7 +34,7 @@ struct LocalStorageTests {
     func deleteContract() throws {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
-        let upload = try storage.beginUpload(key: "p/z.db.gz.enc")
+        let upload = try storage.beginUpload(key: "p/z.db.gz.enc", spoolDirectory: dir.path)
         try upload.complete(metadata: ObjectMetadata(["a": "b"]))
         try storage.delete(key: "p/z.db.gz.enc")
         #expect(dir.allFiles().isEmpty)

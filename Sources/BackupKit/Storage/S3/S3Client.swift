@@ -1,12 +1,5 @@
 import Foundation
 
-/// One S3 object in a listing.
-struct S3ListedObject {
-    let key: String
-    let size: Int64
-    let lastModified: Int64
-}
-
 /// One unfinished multipart upload.
 struct S3MultipartUpload {
     let key: String
@@ -14,24 +7,29 @@ struct S3MultipartUpload {
     let initiated: Int64
 }
 
-/// S3's REST API over one libcurl handle: every request signed with SigV4, retried with
-/// exponential backoff and full jitter on connection errors, timeouts, 500/502/503/504 and
-/// `SlowDown`, at most `retries` times. Auth errors are not retried. Not thread-safe: use one
-/// client per thread.
-final class S3Client {
-    let config: S3Configuration
-    private let signer: SigV4Signer
+/// S3's REST API over one libcurl handle. Every request is signed with SigV4 for the
+/// session's region and clock, carries a `Content-Length`, and is retried by the session's
+/// `S3RetryPolicy` on connection errors, 408/429/500/502/503/504, `SlowDown`,
+/// `RequestTimeout`, `InternalError`, and on a 2xx whose body is an `<Error>` or is not the
+/// document the operation answers with. A bucket in another region and a skewed clock are
+/// corrected once, then the request goes on. Auth errors are not retried. Not thread-safe:
+/// one thread at a time (`S3ClientPool` hands clients over between threads, hence the
+/// unchecked `Sendable`).
+final class S3Client: @unchecked Sendable {
+    let session: S3Session
+    private var config: S3Configuration { session.config }
     private let http = CurlHandle()
     private let options: HTTPOptions
     /// Objects per ListObjectsV2 page (`BACKUP_S3_LIST_PAGE_SIZE`, default 1000).
     var listPageSize = 1000
-    /// Told about each retry (for `--verbose`).
-    var onRetry: ((String) -> Void)?
 
-    init(config: S3Configuration) {
-        self.config = config
-        signer = config.signer
-        options = HTTPOptions(connectTimeoutSeconds: config.connectTimeout, caBundle: config.caBundle)
+    /// The multipart upload is gone (completed by an earlier attempt whose answer was lost,
+    /// or aborted): the caller decides which.
+    struct NoSuchUpload: Error {}
+
+    init(session: S3Session) {
+        self.session = session
+        options = HTTPOptions(connectTimeoutSeconds: session.config.connectTimeout, caBundle: session.config.caBundle)
     }
 
     // MARK: Objects
@@ -42,7 +40,7 @@ final class S3Client {
         _ = try send("PUT", key: key, headers: headers + [("Content-MD5", md5)], body: body, signPayload: false, operation: "upload")
     }
 
-    /// HeadObject: size, time and `x-amz-meta-*` metadata; nil when there is no such object.
+    /// HeadObject: size, time, ETag and `x-amz-meta-*` metadata; nil when there is no such object.
     func headObject(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata)? {
         let response = try send("HEAD", key: key, operation: "read metadata of", allowedStatus: [404])
         if response.status == 404 {
@@ -51,7 +49,7 @@ final class S3Client {
         }
         var metadata = ObjectMetadata()
         for (name, value) in response.headers where name.hasPrefix("x-amz-meta-") {
-            metadata[String(name.dropFirst("x-amz-meta-".count))] = value
+            metadata[String(name.dropFirst("x-amz-meta-".count))] = S3Storage.metadataValue(fromHeader: value)
         }
         let size = Int64(response.headers["content-length"] ?? "") ?? 0
         let modified = response.headers["last-modified"].flatMap(S3Time.millis(http:)) ?? Formatting.nowMillis()
@@ -59,7 +57,9 @@ final class S3Client {
     }
 
     /// GetObject streamed to `sink`. A connection lost mid-way resumes with a Range request
-    /// from the first byte not yet delivered, so `sink` sees every byte exactly once.
+    /// from the first byte not yet delivered, `If-Match` the ETag of the first answer, so
+    /// `sink` sees every byte exactly once, all of one version of the object. Throws
+    /// `objectChanged` when the object was replaced in between.
     func getObject(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try withoutActuallyEscaping(sink) { sink in try getObject(key: key, escapingSink: sink) }
     }
@@ -68,11 +68,16 @@ final class S3Client {
         var delivered: Int64 = 0
         var resumedFrom: Int64 = 0
         var skipped: Int64 = 0
-        let response = try send("GET", key: key, operation: "download", allowedStatus: [404], beforeAttempt: { headers in
+        var etag: String?
+        let response = try send("GET", key: key, operation: "download", allowedStatus: [404, 412], beforeAttempt: { headers in
             resumedFrom = delivered
             skipped = 0
-            if delivered > 0 { headers.append(("Range", "bytes=\(delivered)-")) }
-        }, sink: { status, bytes in
+            if delivered > 0 {
+                headers.append(("Range", "bytes=\(delivered)-"))
+                if let etag { headers.append(("If-Match", etag)) }
+            }
+        }, sink: { status, headers, bytes in
+            if etag == nil { etag = headers["etag"] }
             var chunk = bytes
             // A server that ignored the Range header resends from the start: drop what was delivered.
             if status == 200 && skipped < resumedFrom {
@@ -84,6 +89,7 @@ final class S3Client {
             try sink(chunk)
             delivered += Int64(chunk.count)
         })
+        if response.status == 412 { throw BackupError.objectChanged(key: key) }
         if response.status == 404 {
             if S3ErrorDocument(response.body)?.code == "NoSuchBucket" { try requireBucket() }
             throw BackupError.backupNotFound(key: key)
@@ -95,32 +101,33 @@ final class S3Client {
         _ = try send("DELETE", key: key, operation: "delete", allowedStatus: [404])
     }
 
-    /// CopyObject onto `destination` with new metadata (objects up to 5 GiB).
-    func copyObject(from source: String, to destination: String, headers: [(String, String)]) throws {
-        let response = try send("PUT", key: destination,
-                                headers: headers + [("x-amz-copy-source", copySource(source)), ("x-amz-metadata-directive", "REPLACE")],
-                                operation: "copy")
-        try Self.failIfErrorDocument(response.body, operation: "copy to \(destination)")
-    }
-
-    /// ListObjectsV2 over every page.
-    func listObjects(prefix: String) throws -> [S3ListedObject] {
-        var objects: [S3ListedObject] = []
+    /// ListObjectsV2 over every page, keys URL-encoded on the wire (a key may hold
+    /// characters XML 1.0 cannot carry) and decoded here. A page that does not parse, or
+    /// says it is truncated without a continuation token, fails the listing: a short list
+    /// would make retention and restore act on part of the truth.
+    func listObjects(prefix: String) throws -> [StoredObject] {
+        var objects: [StoredObject] = []
         var token: String?
         repeat {
-            var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(listPageSize))]
+            var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(listPageSize)), ("encoding-type", "url")]
             if let token { query.append(("continuation-token", token)) }
-            let response = try send("GET", key: nil, query: query, operation: "list")
-            guard let root = XMLElement.parse(response.body), root.name == "ListBucketResult" else {
-                throw BackupError.storageUnavailable("S3 answered the listing of s3://\(config.bucket)/\(prefix) with something that is not a ListBucketResult; check S3_ENDPOINT")
-            }
+            let response = try send("GET", key: nil, query: query, operation: "list", expectedRoot: "ListBucketResult")
+            let root = try listingPage(response, prefix: prefix)
+            let encoded = root.value("EncodingType") == "url"
             for item in root.all("Contents") {
-                guard let key = item.value("Key") else { continue }
+                guard let raw = item.value("Key") else { continue }
                 // An unreadable date counts as now: unknown age never makes a backup look old.
-                objects.append(S3ListedObject(key: key, size: Int64(item.value("Size") ?? "") ?? 0,
-                                              lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
+                objects.append(StoredObject(key: encoded ? URIEncoding.decodeFormValue(raw) : raw,
+                                            size: Int64(item.value("Size") ?? "") ?? 0,
+                                            lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
             }
-            token = root.value("IsTruncated") == "true" ? root.value("NextContinuationToken") : nil
+            token = nil
+            if root.value("IsTruncated") == "true" {
+                guard let next = root.value("NextContinuationToken"), !next.isEmpty else {
+                    throw BackupError.storageUnavailable("S3 said the listing of s3://\(config.bucket)/\(prefix) goes on but gave no continuation token; the server is not S3-compatible here")
+                }
+                token = next
+            }
         } while token != nil
         return objects
     }
@@ -128,8 +135,9 @@ final class S3Client {
     // MARK: Multipart
 
     func createMultipartUpload(key: String, headers: [(String, String)]) throws -> String {
-        let response = try send("POST", key: key, query: [("uploads", "")], headers: headers, operation: "start a multipart upload of")
-        guard let id = XMLElement.parse(response.body)?.value("UploadId"), !id.isEmpty else {
+        let response = try send("POST", key: key, query: [("uploads", "")], headers: headers, operation: "start a multipart upload of",
+                                expectedRoot: "InitiateMultipartUploadResult")
+        guard let id = S3XMLElement.parse(response.body)?.value("UploadId"), !id.isEmpty else {
             throw BackupError.storageUnavailable("S3 started a multipart upload of \(key) without an UploadId; check S3_ENDPOINT")
         }
         return id
@@ -146,19 +154,7 @@ final class S3Client {
         return etag
     }
 
-    /// UploadPartCopy of `range` of `source`; returns the part's ETag.
-    func uploadPartCopy(key: String, uploadId: String, number: Int, source: String, range: ClosedRange<Int64>) throws -> String {
-        let response = try send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                                headers: [("x-amz-copy-source", copySource(source)),
-                                          ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound)")],
-                                operation: "copy part \(number) to")
-        try Self.failIfErrorDocument(response.body, operation: "copy part \(number) to \(key)")
-        guard let etag = XMLElement.parse(response.body)?.value("ETag") else {
-            throw BackupError.storageUnavailable("S3 copied part \(number) of \(key) without an ETag; check S3_ENDPOINT")
-        }
-        return etag
-    }
-
+    /// CompleteMultipartUpload. Throws `NoSuchUpload` when the upload is gone.
     func completeMultipartUpload(key: String, uploadId: String, parts: [String]) throws {
         var xml = "<CompleteMultipartUpload>"
         for (index, etag) in parts.enumerated() {
@@ -166,36 +162,48 @@ final class S3Client {
             xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(escaped)</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        let response = try send("POST", key: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
-                                body: Array(xml.utf8), operation: "complete the multipart upload of")
-        try Self.failIfErrorDocument(response.body, operation: "complete the multipart upload of \(key)")
+        _ = try send("POST", key: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
+                     body: Array(xml.utf8), operation: "complete the multipart upload of",
+                     expectedRoot: "CompleteMultipartUploadResult")
     }
 
     func abortMultipartUpload(key: String, uploadId: String) throws {
         _ = try send("DELETE", key: key, query: [("uploadId", uploadId)], operation: "abort the multipart upload of", allowedStatus: [404])
     }
 
-    /// ListMultipartUploads over every page.
+    /// ListMultipartUploads over every page, keys URL-encoded on the wire as in `listObjects`.
     func listMultipartUploads(prefix: String) throws -> [S3MultipartUpload] {
         var uploads: [S3MultipartUpload] = []
         var markers: (key: String, id: String)?
         repeat {
-            var query = [("uploads", ""), ("prefix", prefix)]
+            var query = [("uploads", ""), ("prefix", prefix), ("encoding-type", "url")]
             if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
-            let response = try send("GET", key: nil, query: query, operation: "list multipart uploads in")
-            guard let root = XMLElement.parse(response.body) else { break }
+            let response = try send("GET", key: nil, query: query, operation: "list multipart uploads in",
+                                    expectedRoot: "ListMultipartUploadsResult")
+            let root = try listingPage(response, prefix: prefix)
+            let decode = { (raw: String) in root.value("EncodingType") == "url" ? URIEncoding.decodeFormValue(raw) : raw }
             for upload in root.all("Upload") {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
-                uploads.append(S3MultipartUpload(key: key, uploadId: id,
+                uploads.append(S3MultipartUpload(key: decode(key), uploadId: id,
                                                  initiated: upload.value("Initiated").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
             }
-            if root.value("IsTruncated") == "true", let key = root.value("NextKeyMarker"), let id = root.value("NextUploadIdMarker") {
-                markers = (key, id)
-            } else {
-                markers = nil
+            markers = nil
+            if root.value("IsTruncated") == "true" {
+                guard let key = root.value("NextKeyMarker"), let id = root.value("NextUploadIdMarker") else {
+                    throw BackupError.storageUnavailable("S3 said the list of multipart uploads under s3://\(config.bucket)/\(prefix) goes on but gave no markers; the server is not S3-compatible here")
+                }
+                markers = (decode(key), id)
             }
         } while markers != nil
         return uploads
+    }
+
+    /// The parsed page (`send` has already checked its root element).
+    private func listingPage(_ response: HTTPResponse, prefix: String) throws -> S3XMLElement {
+        guard let root = S3XMLElement.parse(response.body) else {
+            throw BackupError.storageUnavailable("S3 answered the listing of s3://\(config.bucket)/\(prefix) with a page that does not parse; check S3_ENDPOINT")
+        }
+        return root
     }
 
     // MARK: Requests
@@ -205,88 +213,128 @@ final class S3Client {
         _ = try send("GET", key: nil, query: [("list-type", "2"), ("max-keys", "0")], operation: "list")
     }
 
-    private func copySource(_ key: String) -> String {
-        URIEncoding.encode("/\(config.bucket)/\(key)", keepSlash: true)
-    }
-
-    /// S3 may answer 200 and still put an `<Error>` document in the body (copy, complete).
-    private static func failIfErrorDocument(_ body: [UInt8], operation: String) throws {
-        if let error = S3ErrorDocument(body) {
-            throw BackupError.storageUnavailable("S3 could not \(operation): \(error.code) \(error.message)")
-        }
-    }
-
-    /// Signs and sends one request, retrying what is worth retrying. Statuses in
-    /// `allowedStatus` are returned to the caller instead of thrown.
+    /// Signs and sends one request, retrying what is worth retrying (see the type's comment).
+    /// Statuses in `allowedStatus` are returned to the caller instead of thrown. With
+    /// `expectedRoot`, a 2xx answer must be that XML document.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
               body: [UInt8]? = nil, signPayload: Bool = true, operation: String, allowedStatus: Set<Int> = [],
+              expectedRoot: String? = nil,
               beforeAttempt: ((inout [(String, String)]) -> Void)? = nil,
               sink: CurlHandle.BodySink? = nil) throws -> HTTPResponse {
         let path = config.path(for: key)
-        var url = "\(config.scheme)://\(config.authority)\(signer.canonicalPath(path))"
-        let canonicalQuery = signer.canonicalQuery(query)
-        if !canonicalQuery.isEmpty { url += "?" + canonicalQuery }
         let payloadHash = body.map { signPayload ? Digest.hash(.sha256, $0).hexString : SigV4Signer.unsignedPayload }
             ?? SigV4Signer.emptyPayloadHash
         let target = key.map { "s3://\(config.bucket)/\($0)" } ?? "s3://\(config.bucket)"
+        let policy = config.retryPolicy
+        let started = Date()
+        var retry = 0
         var lastProblem = ""
-        for attempt in 0...config.retries {
-            if attempt > 0 {
-                let ceiling = min(config.retryBaseDelay * pow(2, Double(attempt - 1)), 20)
-                let delay = Double.random(in: ceiling / 2...ceiling)
-                onRetry?("retrying \(operation) \(target) in \(String(format: "%.1f", delay)) s after: \(lastProblem)")
-                Thread.sleep(forTimeInterval: delay)
-            }
+        var regionCorrected = false
+        var clockCorrected = false
+        while true {
+            var retryAfter: TimeInterval?
+            let signer = try session.signer()
+            let authority = session.authority
+            var url = "\(config.scheme)://\(authority)\(signer.canonicalPath(path))"
+            let canonicalQuery = signer.canonicalQuery(query)
+            if !canonicalQuery.isEmpty { url += "?" + canonicalQuery }
             var requestHeaders = headers
             beforeAttempt?(&requestHeaders)
-            let date = Date()
-            requestHeaders += [("Host", config.authority), ("x-amz-date", SigV4Signer.amzDate(date)), ("x-amz-content-sha256", payloadHash)]
+            let date = session.now()
+            requestHeaders += [("Host", authority), ("x-amz-date", SigV4Signer.amzDate(date)), ("x-amz-content-sha256", payloadHash)]
             let signable = signer.withSecurityHeaders(SigV4Signer.Request(method: method, path: path, query: query,
                                                                           headers: requestHeaders, payloadHash: payloadHash))
             let request = HTTPRequest(method: method, url: url,
                                       headers: signable.headers + [("Authorization", signer.authorization(signable, date: date))],
                                       body: body)
-            let response: HTTPResponse
-            do {
-                response = try http.perform(request, options: options, sink: sink)
-            } catch let failure as HTTPTransportError {
-                lastProblem = failure.message
-                if failure.isRetryable { continue }
-                throw BackupError.storageUnavailable("cannot \(operation) \(target): \(failure.message); check S3_ENDPOINT and S3_CA_BUNDLE")
-            }
-            if (200..<300).contains(response.status) || allowedStatus.contains(response.status) { return response }
-            let document = S3ErrorDocument(response.body)
-            let code = document?.code ?? response.headers["x-amz-error-code"] ?? ""
-            if Self.isRetryable(status: response.status, code: code) {
+            attempt: do {
+                let response: HTTPResponse
+                do {
+                    response = try http.perform(request, options: options, sink: sink)
+                } catch let failure as HTTPTransportError {
+                    lastProblem = failure.message
+                    if failure.isRetryable { break attempt }
+                    throw BackupError.storageUnavailable("cannot \(operation) \(target): \(failure.message); check S3_ENDPOINT and S3_CA_BUNDLE")
+                }
+                let document = S3ErrorDocument(response.body)
+                if (200..<300).contains(response.status) {
+                    guard let expectedRoot else { return response }
+                    // AWS documents 200 answers whose body is an <Error> (Complete, copies):
+                    // retried like a 500, as are bodies that are not the expected document.
+                    if let document {
+                        if document.code == "NoSuchUpload" { throw NoSuchUpload() }
+                        lastProblem = "HTTP \(response.status) with an error document: \(document.code) \(document.message)"
+                    } else if S3XMLElement.parse(response.body)?.name == expectedRoot {
+                        return response
+                    } else {
+                        lastProblem = "HTTP \(response.status) with a body that is not a \(expectedRoot)"
+                    }
+                    break attempt
+                }
+                if allowedStatus.contains(response.status) { return response }
+                let code = document?.code ?? response.headers["x-amz-error-code"] ?? ""
+                if code == "NoSuchUpload" { throw NoSuchUpload() }
+                if !regionCorrected, [301, 307, 400].contains(response.status),
+                   let region = response.headers["x-amz-bucket-region"] ?? S3XMLElement.parse(response.body)?.value("Region"),
+                   session.adoptRegion(region) {
+                    regionCorrected = true
+                    continue
+                }
+                if !clockCorrected, code == "RequestTimeTooSkewed", let serverDate = response.date {
+                    clockCorrected = true
+                    session.adoptClock(serverDate: serverDate)
+                    continue
+                }
+                guard Self.isRetryable(status: response.status, code: code) else {
+                    throw error(status: response.status, code: code, message: document?.message ?? "", operation: operation, target: target)
+                }
                 lastProblem = "HTTP \(response.status) \(code)".trimmingCharacters(in: .whitespaces)
-                continue
+                retryAfter = response.retryAfter()
             }
-            throw error(status: response.status, code: code, message: document?.message ?? "", operation: operation, target: target)
+            retry += 1
+            let delay = policy.delay(retry: retry, retryAfter: retryAfter)
+            let elapsed = Date().timeIntervalSince(started)
+            guard policy.allows(retry: retry, delay: delay, elapsed: elapsed) else {
+                let why = retry > policy.retries ? "gave up after \(retry) attempts" : "gave up after \(Int(elapsed)) s and \(retry) attempts"
+                throw BackupError.storageUnavailable("cannot \(operation) \(target): \(why) (last: \(lastProblem)); check that \(config.scheme)://\(session.authority) is reachable, or raise BACKUP_S3_RETRIES or BACKUP_S3_RETRY_SECONDS")
+            }
+            session.log.detail("retrying \(operation) \(target) in \(String(format: "%.1f", delay)) s after: \(lastProblem)")
+            Thread.sleep(forTimeInterval: delay)
         }
-        throw BackupError.storageUnavailable("cannot \(operation) \(target): gave up after \(config.retries + 1) attempts (last: \(lastProblem)); check that \(config.scheme)://\(config.authority) is reachable, or raise BACKUP_S3_RETRIES")
     }
 
     static func isRetryable(status: Int, code: String) -> Bool {
         [500, 502, 503, 504, 408, 429].contains(status)
-            || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "RequestTimeTooSkewed"].contains(code)
+            || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code)
     }
 
     /// The user-facing error for an S3 error answer. Never includes the secret.
     private func error(status: Int, code: String, message: String, operation: String, target: String) -> BackupError {
+        let accessKey = (try? session.credentials.current().accessKey) ?? "?"
+        let source = config.credentialSource
+        let fromEnvironment = source.hasPrefix("environment")
         switch code {
         case "SignatureDoesNotMatch":
-            return .configuration("S3 rejected the request signature for access key \(config.accessKey): the secret key does not match it; check S3_SECRET_KEY")
+            return .configuration("S3 rejected the request signature for access key \(accessKey): the secret key does not match it; check \(fromEnvironment ? "S3_SECRET_KEY" : source)")
         case "InvalidAccessKeyId":
-            return .configuration("S3 does not know the access key \(config.accessKey); check S3_ACCESS_KEY")
+            return .configuration("S3 does not know the access key \(accessKey); check \(fromEnvironment ? "S3_ACCESS_KEY" : source)")
         case "AccessDenied", "AllAccessDisabled":
-            return .configuration("S3 denied access to \(operation) \(target) for access key \(config.accessKey); grant the key s3:GetObject, PutObject, DeleteObject and ListBucket on the bucket")
+            return .configuration("S3 denied access to \(operation) \(target) for access key \(accessKey); grant the key the permissions README's IAM policy lists (s3:GetObject, s3:PutObject, s3:ListBucket, and s3:DeleteObject for clean-backup)")
         case "NoSuchBucket":
             return .configuration("the bucket '\(config.bucket)' does not exist at \(config.scheme)://\(config.host)\(config.port.map { ":\($0)" } ?? ""); create it or fix S3_BUCKET")
         case "InvalidBucketName":
             return .configuration("'\(config.bucket)' is not a valid bucket name; fix S3_BUCKET")
+        case "RequestTimeTooSkewed":
+            return .configuration("S3 refused the request time although it was corrected by the server's Date: fix this machine's clock (NTP)")
         default:
+            if status == 501 && config.serverSideEncryption {
+                return .configuration("S3 answered 501 Not Implemented to \(operation) \(target) with server-side encryption: Cloudflare R2 (and some other stores) do not take x-amz-server-side-encryption; unset BACKUP_SSE (R2 encrypts every object at rest)")
+            }
+            if [301, 307, 400].contains(status) && (code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed") {
+                return .configuration("S3 sent \(operation) \(target) elsewhere (HTTP \(status) \(code)) while signing for region \(session.region): set S3_REGION to the bucket's region, or S3_ENDPOINT to its endpoint")
+            }
             if status == 403 {
-                return .configuration("S3 refused to \(operation) \(target) (HTTP 403): check S3_ACCESS_KEY, S3_SECRET_KEY and the key's permissions")
+                return .configuration("S3 refused to \(operation) \(target) (HTTP 403): check the credentials from \(source) and their permissions")
             }
             let detail = [code, message].filter { !$0.isEmpty }.joined(separator: ": ")
             return .storageUnavailable("S3 refused to \(operation) \(target) (HTTP \(status)\(detail.isEmpty ? "" : ", \(detail)"))")

@@ -7,39 +7,39 @@ import Foundation
 /// | setting | variables | default |
 /// |---|---|---|
 /// | bucket | `S3_BUCKET`, `WASABI_BUCKET` | none |
-/// | endpoint | `S3_ENDPOINT`, `AWS_ENDPOINT_URL`, `WASABI_ENDPOINT` | `https://s3.<region>.amazonaws.com` |
-/// | region | `S3_REGION`, `AWS_REGION`, `AWS_DEFAULT_REGION`, `WASABI_REGION` | `us-east-1` |
-/// | access key | `S3_ACCESS_KEY`, `AWS_ACCESS_KEY_ID`, `WASABI_ACCESS_KEY` | none |
-/// | secret | `S3_SECRET_KEY`, `AWS_SECRET_ACCESS_KEY`, `WASABI_SECRET_KEY` | none |
-/// | session token | `S3_SESSION_TOKEN`, `AWS_SESSION_TOKEN` | none |
+/// | endpoint | `S3_ENDPOINT`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, `WASABI_ENDPOINT` | `https://s3.<region>.amazonaws.com` |
+/// | region | `S3_REGION`, `AWS_REGION`, `AWS_DEFAULT_REGION`, `WASABI_REGION`, the profile's `region` | `us-east-1` |
+/// | credentials | see `CredentialChain` | none |
 public struct S3Configuration: Sendable, CustomStringConvertible {
     public var bucket: String
     /// `http` or `https`.
     public var scheme: String
     public var host: String
     public var port: Int?
+    /// The region signatures start with; a bucket elsewhere is found on the first answer.
     public var region: String
-    public var accessKey: String
-    let secretKey: String
-    let sessionToken: String?
+    /// Whether the endpoint was derived from the region (AWS), so it follows the bucket's region.
+    public var endpointFollowsRegion: Bool
+    /// Where the credentials come from (`CredentialChain`).
+    let credentials: any CredentialProvider
     /// Virtual-hosted addressing (`bucket.host/key`) instead of path-style (`host/bucket/key`).
     public var virtualHosted: Bool
+    /// Why virtual-hosted addressing was turned off, for `--verbose`.
+    public var addressingNote: String?
     public var caBundle: String?
     /// Adds `x-amz-server-side-encryption: AES256`.
     public var serverSideEncryption: Bool
-    /// Retries after the first attempt (`BACKUP_S3_RETRIES`, default 5).
-    public var retries: Int
-    /// Bytes per multipart part (`BACKUP_S3_PART_SIZE_MB`, default 5, at least 5; S3 allows
-    /// 10,000 parts, so 5 MiB parts carry objects up to about 48 GiB: raise it beyond that).
+    /// When to try again, and for how long (`BACKUP_S3_RETRIES`, `BACKUP_S3_RETRY_SECONDS`).
+    public var retryPolicy: S3RetryPolicy
+    /// Bytes per multipart part (`BACKUP_S3_PART_SIZE_MB`, default 8, at least 5; S3 allows
+    /// 10,000 parts, so 8 MiB parts carry objects up to about 78 GiB: raise it beyond that).
     public var partSize: Int
-    /// Objects larger than this go multipart (`BACKUP_S3_MULTIPART_THRESHOLD_MB`, default 5).
+    /// Objects larger than this go multipart (`BACKUP_S3_MULTIPART_THRESHOLD_MB`, default 8).
     public var multipartThreshold: Int
-    /// Parts uploading at once while later blocks compress (`BACKUP_S3_PARALLEL_PARTS`, default 2).
+    /// Parts uploading at once (`BACKUP_S3_PARALLEL_PARTS`, default 4).
     public var parallelParts: Int
     /// Seconds to wait for a connection (`BACKUP_S3_CONNECT_TIMEOUT`, default 10).
     public var connectTimeout: Int
-    /// The first retry waits about this long; each later one twice as long, with jitter.
-    public var retryBaseDelay: Double = 0.2
 
     static let mebibyte = 1 << 20
 
@@ -49,16 +49,14 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
             throw BackupError.configuration("BACKUP_STORAGE=s3 needs a bucket: set S3_BUCKET")
         }
         self.bucket = bucket
-        region = first("S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION", "WASABI_REGION") ?? "us-east-1"
-        guard let access = first("S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "WASABI_ACCESS_KEY"),
-              let secret = first("S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY") else {
-            throw BackupError.configuration("S3 credentials are incomplete: set S3_ACCESS_KEY and S3_SECRET_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
-        }
-        accessKey = access
-        secretKey = secret
-        sessionToken = first("S3_SESSION_TOKEN", "AWS_SESSION_TOKEN")
+        let files = SharedConfigFiles(environment: env)
+        let profile = files.profile(first("AWS_PROFILE", "AWS_DEFAULT_PROFILE") ?? "default")
+        region = first("S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION", "WASABI_REGION") ?? profile?["region"] ?? "us-east-1"
+        credentials = try CredentialChain.provider(environment: env, files: files, region: region)
 
-        let endpoint = first("S3_ENDPOINT", "AWS_ENDPOINT_URL", "WASABI_ENDPOINT") ?? "https://s3.\(region).amazonaws.com"
+        let configured = first("S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "WASABI_ENDPOINT")
+        endpointFollowsRegion = configured == nil
+        let endpoint = configured ?? "https://s3.\(region).amazonaws.com"
         let withScheme = endpoint.contains("://") ? endpoint : "https://" + endpoint
         guard let url = URLComponents(string: withScheme), let host = url.host, !host.isEmpty,
               url.scheme == "http" || url.scheme == "https" else {
@@ -68,19 +66,34 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         self.host = host
         port = url.port
         virtualHosted = (first("S3_ADDRESSING") ?? "path").lowercased() == "virtual"
+        // A dotted bucket name as a host name does not match the endpoint's wildcard
+        // certificate (*.s3.amazonaws.com covers one label): path style keeps TLS verified.
+        if virtualHosted && scheme == "https" && bucket.contains(".") {
+            virtualHosted = false
+            addressingNote = "bucket \(bucket) has dots, which virtual-hosted https cannot verify: using path-style addressing"
+        }
         caBundle = first("S3_CA_BUNDLE")
         serverSideEncryption = ["1", "true", "yes"].contains((first("BACKUP_SSE") ?? "").lowercased())
-        retries = try env.integer("BACKUP_S3_RETRIES", in: 0...20) ?? 5
-        partSize = (try env.integer("BACKUP_S3_PART_SIZE_MB", in: 5...5120) ?? 5) * Self.mebibyte
-        multipartThreshold = (try env.integer("BACKUP_S3_MULTIPART_THRESHOLD_MB", in: 5...5120) ?? 5) * Self.mebibyte
+        retryPolicy = S3RetryPolicy(retries: try env.integer("BACKUP_S3_RETRIES", in: 0...20) ?? 5,
+                                    budget: TimeInterval(try env.integer("BACKUP_S3_RETRY_SECONDS", in: 0...86_400) ?? 120))
+        partSize = (try env.integer("BACKUP_S3_PART_SIZE_MB", in: 5...5120) ?? 8) * Self.mebibyte
+        multipartThreshold = (try env.integer("BACKUP_S3_MULTIPART_THRESHOLD_MB", in: 5...5120) ?? 8) * Self.mebibyte
         connectTimeout = try env.integer("BACKUP_S3_CONNECT_TIMEOUT", in: 1...600) ?? 10
-        parallelParts = try env.integer("BACKUP_S3_PARALLEL_PARTS", in: 1...16) ?? 2
+        parallelParts = try env.integer("BACKUP_S3_PARALLEL_PARTS", in: 1...16) ?? 4
     }
 
-    /// `host[:port]` as the Host header and the signature carry it.
-    var authority: String {
+    /// `host[:port]` as the Host header and the signature carry it, for `host`.
+    func authority(host: String) -> String {
         let base = virtualHosted ? "\(bucket).\(host)" : host
         return port.map { "\(base):\($0)" } ?? base
+    }
+
+    /// The configured endpoint's authority.
+    var authority: String { authority(host: host) }
+
+    /// The AWS endpoint of `region`, when the endpoint follows the region.
+    func host(forRegion region: String) -> String {
+        endpointFollowsRegion ? "s3.\(region).amazonaws.com" : host
     }
 
     /// The raw (unencoded) request path for `key`, or for the bucket when nil.
@@ -89,13 +102,11 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
         return virtualHosted ? keyPart : "/" + bucket + (key == nil ? "" : keyPart)
     }
 
-    /// The signer for these credentials.
-    var signer: SigV4Signer {
-        SigV4Signer(accessKey: accessKey, secretKey: secretKey, sessionToken: sessionToken, region: region)
-    }
+    /// Where the credentials come from, never the secret.
+    public var credentialSource: String { credentials.source }
 
-    /// The settings with the secret and token masked.
+    /// The settings, without any secret.
     public var description: String {
-        "s3://\(bucket) at \(scheme)://\(authority) (region \(region), access key \(accessKey), secret ****)"
+        "s3://\(bucket) at \(scheme)://\(authority) (region \(region), credentials from \(credentials.source))"
     }
 }

@@ -1,27 +1,31 @@
 import Foundation
+import Synchronization
 
-/// Objects in an S3-compatible bucket (AWS, Wasabi, MinIO), behind the same contract as the
-/// local folder. Metadata travels as `x-amz-meta-*` headers on the object itself.
-///
-/// Uploads up to `multipartThreshold` are one PutObject with `Content-MD5` and every metadata
-/// header. Larger ones go multipart to a temp key, `<key>.tmp-<pid>-<random>` (under the same
-/// prefix, skipped by listings), with parts in `partSize` pieces so memory stays bounded;
-/// then a server-side copy puts the object under its final key with the complete metadata
-/// (the GCM tag and checksum are only known at the end), and the temp object is deleted. So
-/// the final key appears only when the object is complete; what a crash leaves is a hidden
-/// temp object or an unfinished multipart upload, both removed by `removeAbandonedUploads`.
+/// Objects in an S3-compatible bucket (AWS, Wasabi, B2, R2, MinIO, Ceph, SeaweedFS), behind
+/// the same contract as the local folder. Metadata travels as `x-amz-meta-*` headers on the
+/// object itself, written with the object in one request (see `S3Upload`): an object
+/// appears under its final key only when complete. What a crash leaves is an unfinished
+/// multipart upload (or, from versions before one-write uploads, a `<key>.tmp-<pid>-<random>`
+/// object), both removed by `removeAbandonedUploads`.
 public struct S3Storage: ObjectStorage {
-    public let config: S3Configuration
+    public var config: S3Configuration { session.config }
+    let session: S3Session
     private let pool: S3ClientPool
     /// Temp objects and multipart uploads older than this are abandoned (`BACKUP_ABANDONED_UPLOAD_HOURS`, default 24).
     public var abandonedAfter: TimeInterval = 86_400
 
     public var kind: StorageKind { .s3 }
 
-    public init(config: S3Configuration, listPageSize: Int = 1000, onRetry: (@Sendable (String) -> Void)? = nil) {
-        self.config = config
-        pool = S3ClientPool(config: config, listPageSize: listPageSize, onRetry: onRetry)
+    public init(config: S3Configuration, listPageSize: Int = 1000, log: StorageLog = .silent) {
+        session = S3Session(config: config, log: log)
+        pool = S3ClientPool(session: session, listPageSize: listPageSize)
     }
+
+    /// The region requests are signed for: the configured one, or the bucket's once S3 named it.
+    public var regionInUse: String { session.region }
+
+    /// Where the credentials come from (never the secret).
+    public var credentialSource: String { config.credentialSource }
 
     public func location(of key: String) -> String { "s3://\(config.bucket)/\(key)" }
 
@@ -29,9 +33,14 @@ public struct S3Storage: ObjectStorage {
         if key.isEmpty || key.utf8.count > 1024 || key.contains("\0") || key.hasPrefix("/") { throw BackupError.unsafeKey(key) }
     }
 
-    public func beginUpload(key: String) throws -> any ObjectUpload {
+    public func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
         try validate(key: key)
-        return S3Upload(key: key, pool: pool)
+        return try S3Upload(key: key, pool: pool, spoolDirectory: spoolDirectory)
+    }
+
+    /// The spool holds the whole object: at most the snapshot plus deflate's worst case.
+    public func spoolBytes(forSnapshotOf size: Int64) -> Int64 {
+        size + size / 1000 + (size >> 20 + 1) * 64 + (1 << 20)
     }
 
     public func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
@@ -51,9 +60,7 @@ public struct S3Storage: ObjectStorage {
     }
 
     public func list(prefix: String) throws -> [StoredObject] {
-        try pool.with { try $0.listObjects(prefix: prefix) }
-            .filter { !Self.isTemporary($0.key) }
-            .map { StoredObject(key: $0.key, size: $0.size, lastModified: $0.lastModified) }
+        try pool.with { try $0.listObjects(prefix: prefix) }.filter { !Self.isTemporary($0.key) }
     }
 
     public func removeAbandonedUploads(prefix: String) throws -> Int {
@@ -81,49 +88,40 @@ public struct S3Storage: ObjectStorage {
         return tail.count == 2 && Int(tail[0]) != nil && tail[1].count == 8 && !tail[1].contains("/")
     }
 
-    /// The temp key for a multipart upload of `key`: same prefix, never taken for a backup.
-    static func temporaryKey(for key: String) -> String {
-        "\(key)\(temporaryMarker)\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
-    }
-
-    /// Metadata as `x-amz-meta-*` headers; values outside printable ASCII are percent-encoded.
+    /// Metadata as `x-amz-meta-*` headers. Values outside printable ASCII, or holding `%`,
+    /// are percent-encoded (HTTP headers carry ASCII); `metadataValue(fromHeader:)` decodes them.
     static func metadataHeaders(_ metadata: ObjectMetadata) -> [(String, String)] {
         metadata.values.sorted { $0.key < $1.key }.map { name, value in
-            let printable = value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F }
-            return ("x-amz-meta-\(name.lowercased())", printable ? value : URIEncoding.encode(value, keepSlash: true))
+            let plain = value.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F && $0 != "%" }
+            return ("x-amz-meta-\(name.lowercased())", plain ? value : URIEncoding.encode(value, keepSlash: true))
         }
+    }
+
+    /// A metadata header's value as it was given to `metadataHeaders`.
+    static func metadataValue(fromHeader value: String) -> String {
+        value.contains("%") ? URIEncoding.decode(value) : value
     }
 }
 
 /// S3 clients for reuse: each owns one libcurl handle (and its open connections), and one
-/// thread uses a client at a time.
-final class S3ClientPool: @unchecked Sendable {
-    let config: S3Configuration
+/// thread uses a client at a time. All share one `S3Session`.
+final class S3ClientPool: Sendable {
+    let session: S3Session
     private let listPageSize: Int
-    private let onRetry: (@Sendable (String) -> Void)?
-    private let lock = NSLock()
-    private var idle: [S3Client] = []
+    private let idle = Mutex<[S3Client]>([])
 
-    init(config: S3Configuration, listPageSize: Int, onRetry: (@Sendable (String) -> Void)?) {
-        self.config = config
+    init(session: S3Session, listPageSize: Int) {
+        self.session = session
         self.listPageSize = listPageSize
-        self.onRetry = onRetry
     }
 
     func with<R>(_ body: (S3Client) throws -> R) throws -> R {
-        lock.lock()
-        let client = idle.popLast() ?? {
-            let made = S3Client(config: config)
+        let client = idle.withLock { $0.popLast() } ?? {
+            let made = S3Client(session: session)
             made.listPageSize = listPageSize
-            made.onRetry = onRetry
             return made
         }()
-        lock.unlock()
-        defer {
-            lock.lock()
-            idle.append(client)
-            lock.unlock()
-        }
+        defer { idle.withLock { $0.append(client) } }
         return try body(client)
     }
 }

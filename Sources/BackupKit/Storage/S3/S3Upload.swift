@@ -1,41 +1,36 @@
 import Foundation
+import Synchronization
 
-/// One upload to S3 (see `S3Storage` for the strategy). Parts upload on background threads,
-/// at most `parallelParts` at once, while the caller goes on producing bytes; memory holds at
-/// most the multipart threshold plus `parallelParts` parts.
-final class S3Upload: ObjectUpload, @unchecked Sendable {
-    /// CopyObject's limit; larger objects are copied in parts.
-    static let singleCopyLimit: Int64 = 5 << 30
-    /// Bytes per UploadPartCopy part when copying a larger object.
-    var copyPartSize: Int64 = 1 << 30
-    /// Objects above this are copied with UploadPartCopy instead of CopyObject.
-    var copyLimit: Int64 = S3Upload.singleCopyLimit
-
+/// One upload to S3, written once under its final key with its complete metadata.
+///
+/// The GCM tag and the checksum are known only when the last byte is written, and S3 fixes
+/// an object's metadata when it is created, so the bytes first go to a private spool file
+/// in the run's work folder (0600, removed on every exit path). `complete` then uploads the
+/// spool: one PutObject up to `multipartThreshold`, above it a multipart upload whose
+/// CreateMultipartUpload carries the metadata, parts read from the spool by
+/// `parallelParts` threads, each part retried on its own. No temp object and no server-side
+/// copy: the object appears only when complete, and is billed once.
+final class S3Upload: ObjectUpload {
     private let key: String
     private let pool: S3ClientPool
-    private var config: S3Configuration { pool.config }
-    private var buffer: [UInt8] = []
-    private var totalSize: Int64 = 0
-    private var multipart: (tempKey: String, uploadId: String)?
-    private var partCount = 0
-    private var tempObjectCompleted = false
+    private var config: S3Configuration { pool.session.config }
+    private let spoolPath: String
+    private var spool: FileDescriptor?
+    private var size: Int64 = 0
+    private var uploadId: String?
     private var finished = false
-    // Parts in flight.
-    private let lock = NSLock()
-    private var etags: [Int: String] = [:]
-    private var partFailure: Error?
-    private let inFlight = DispatchGroup()
-    private let slots: DispatchSemaphore
 
-    init(key: String, pool: S3ClientPool) {
+    init(key: String, pool: S3ClientPool, spoolDirectory: String) throws {
         self.key = key
         self.pool = pool
-        slots = DispatchSemaphore(value: pool.config.parallelParts)
+        spoolPath = spoolDirectory + "/upload-\(UUID().uuidString.prefix(8).lowercased()).spool"
+        Cleanup.shared.register(spoolPath)
+        spool = try FileDescriptor.createPrivate(spoolPath)
     }
 
     deinit { abort() }
 
-    /// Content type and server-side encryption, sent with every object-creating request.
+    /// Content type and server-side encryption, sent with the object-creating request.
     private var baseHeaders: [(String, String)] {
         var headers = [("Content-Type", "application/octet-stream")]
         if config.serverSideEncryption { headers.append(("x-amz-server-side-encryption", "AES256")) }
@@ -43,120 +38,143 @@ final class S3Upload: ObjectUpload, @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard !finished else { throw BackupError.unexpected("write after the upload ended") }
-        buffer.append(contentsOf: bytes)
-        totalSize += Int64(bytes.count)
-        if multipart == nil && buffer.count > config.multipartThreshold {
-            let tempKey = S3Storage.temporaryKey(for: key)
-            let id = try pool.with { try $0.createMultipartUpload(key: tempKey, headers: baseHeaders) }
-            multipart = (tempKey, id)
-        }
-        if multipart != nil {
-            while buffer.count >= config.partSize { try uploadPart(count: config.partSize) }
-        }
-    }
-
-    /// Hands the first `count` buffered bytes to a background upload (waiting for a free slot).
-    private func uploadPart(count: Int) throws {
-        guard let multipart else { return }
-        try throwPartFailure()
-        guard partCount < 10_000 else {
-            throw BackupError.configuration("the object needs more than S3's 10,000 parts: raise BACKUP_S3_PART_SIZE_MB (now \(config.partSize >> 20))")
-        }
-        let part = Array(buffer[0..<count])
-        buffer.removeFirst(count)
-        partCount += 1
-        let number = partCount
-        slots.wait()
-        inFlight.enter()
-        DispatchQueue.global().async { [self] in
-            defer {
-                slots.signal()
-                inFlight.leave()
-            }
-            do {
-                let etag = try pool.with { try $0.uploadPart(key: multipart.tempKey, uploadId: multipart.uploadId, number: number, body: part) }
-                lock.withLock { etags[number] = etag }
-            } catch {
-                lock.withLock { if partFailure == nil { partFailure = error } }
-            }
-        }
-    }
-
-    private func throwPartFailure() throws {
-        if let failure = lock.withLock({ partFailure }) { throw failure }
-    }
-
-    /// Waits for the parts in flight; returns their ETags in order.
-    private func finishedParts() throws -> [String] {
-        inFlight.wait()
-        try throwPartFailure()
-        return try (1...max(partCount, 1)).map { number in
-            guard let etag = lock.withLock({ etags[number] }) else { throw BackupError.unexpected("part \(number) has no ETag") }
-            return etag
-        }
+        guard !finished, let spool else { throw BackupError.unexpected("write after the upload ended") }
+        try spool.write(bytes)
+        size += Int64(bytes.count)
     }
 
     func complete(metadata: ObjectMetadata) throws {
-        guard !finished else { throw BackupError.unexpected("upload already ended") }
+        guard !finished, let spool else { throw BackupError.unexpected("upload already ended") }
         let headers = baseHeaders + S3Storage.metadataHeaders(metadata)
         do {
-            if let multipart {
-                if !buffer.isEmpty || partCount == 0 { try uploadPart(count: buffer.count) }
-                let parts = try finishedParts()
-                try pool.with { try $0.completeMultipartUpload(key: multipart.tempKey, uploadId: multipart.uploadId, parts: parts) }
-                tempObjectCompleted = true
-                try copy(from: multipart.tempKey, headers: headers)
-                try pool.with { try $0.deleteObject(key: multipart.tempKey) }
-                tempObjectCompleted = false
-            } else {
-                let body = buffer
+            try spool.close()
+            let reader = try FileDescriptor.openForReading(spoolPath)
+            if size <= Int64(config.multipartThreshold) {
+                var body = [UInt8](repeating: 0, count: Int(size))
+                _ = try body.withUnsafeMutableBytes { try reader.read(into: $0, at: 0) }
                 try pool.with { try $0.putObject(key: key, body: body, headers: headers) }
+            } else {
+                try uploadMultipart(from: reader, headers: headers, checksum: metadata["checksum"])
             }
             finished = true
-            buffer = []
+            removeSpool()
         } catch {
             abort()
             throw error
         }
     }
 
-    /// Puts the completed temp object under the final key with `headers` (the metadata).
-    private func copy(from tempKey: String, headers: [(String, String)]) throws {
-        if totalSize <= copyLimit {
-            try pool.with { try $0.copyObject(from: tempKey, to: key, headers: headers) }
-            return
+    /// Create (with the metadata), parts in parallel, Complete. A Complete whose answer was
+    /// lost may have worked: `NoSuchUpload` on a retry is success when the key holds our checksum.
+    private func uploadMultipart(from reader: FileDescriptor, headers: [(String, String)], checksum: String?) throws {
+        let partSize = Int64(config.partSize)
+        let partCount = Int((size + partSize - 1) / partSize)
+        guard partCount <= 10_000 else {
+            throw BackupError.configuration("the object needs more than S3's 10,000 parts: raise BACKUP_S3_PART_SIZE_MB (now \(config.partSize >> 20))")
         }
-        try pool.with { client in
-            let id = try client.createMultipartUpload(key: key, headers: headers)
-            do {
-                var parts: [String] = []
-                var start: Int64 = 0
-                while start < totalSize {
-                    let end = min(start + copyPartSize, totalSize) - 1
-                    parts.append(try client.uploadPartCopy(key: key, uploadId: id, number: parts.count + 1, source: tempKey, range: start...end))
-                    start = end + 1
-                }
-                try client.completeMultipartUpload(key: key, uploadId: id, parts: parts)
-            } catch {
-                try? client.abortMultipartUpload(key: key, uploadId: id)
-                throw error
+        let id = try pool.with { try $0.createMultipartUpload(key: key, headers: headers) }
+        uploadId = id
+        let etags = try PartUploader(key: key, uploadId: id, pool: pool, reader: reader, size: size, partSize: partSize,
+                                     threads: min(config.parallelParts, partCount)).run()
+        Failpoint.reach("parts-uploaded")
+        do {
+            try pool.with { try $0.completeMultipartUpload(key: key, uploadId: id, parts: etags) }
+        } catch is S3Client.NoSuchUpload {
+            guard let found = try pool.with({ try $0.headObject(key: key) }), found.object.size == size,
+                  found.metadata["checksum"] == checksum else {
+                throw BackupError.storageUnavailable("the multipart upload of s3://\(config.bucket)/\(key) vanished before it was completed (aborted by another process?); run the backup again")
+            }
+            pool.session.log.detail("the answer to completing \(key) was lost, but the object is there with our checksum")
+        }
+        uploadId = nil
+    }
+
+    private func removeSpool() {
+        spool = nil
+        unlink(spoolPath)
+        Cleanup.shared.forget(spoolPath)
+    }
+
+    /// Best effort: drop the spool and abort the multipart upload. What it cannot remove now,
+    /// `removeAbandonedUploads` removes later.
+    func abort() {
+        guard !finished else { return }
+        finished = true
+        removeSpool()
+        if let uploadId {
+            try? pool.with { try $0.abortMultipartUpload(key: key, uploadId: uploadId) }
+        }
+    }
+}
+
+/// Uploads the parts of a spool file with a few threads, each taking the next part number;
+/// the first failure stops the others.
+private final class PartUploader: Sendable {
+    let key: String
+    let uploadId: String
+    let pool: S3ClientPool
+    let reader: FileDescriptor
+    let size: Int64
+    let partSize: Int64
+    let threads: Int
+    private let state: Mutex<State>
+
+    private struct State {
+        var next = 1
+        var etags: [Int: String] = [:]
+        var failure: Error?
+    }
+
+    init(key: String, uploadId: String, pool: S3ClientPool, reader: FileDescriptor, size: Int64, partSize: Int64, threads: Int) {
+        self.key = key
+        self.uploadId = uploadId
+        self.pool = pool
+        self.reader = reader
+        self.size = size
+        self.partSize = partSize
+        self.threads = max(1, threads)
+        state = Mutex(State())
+    }
+
+    var partCount: Int { Int((size + partSize - 1) / partSize) }
+
+    /// The parts' ETags in order.
+    func run() throws -> [String] {
+        let workers = (0..<threads).map { n in BackgroundTask(name: "s3-part-\(n)") { [self] in work() } }
+        for worker in workers { try worker.join() }
+        return try state.withLock { state in
+            if let failure = state.failure { throw failure }
+            return try (1...partCount).map { number in
+                guard let etag = state.etags[number] else { throw BackupError.unexpected("part \(number) has no ETag") }
+                return etag
             }
         }
     }
 
-    /// Best effort: abort the multipart upload or delete the temp object. What it cannot
-    /// remove now, `removeAbandonedUploads` removes later.
-    func abort() {
-        guard !finished else { return }
-        finished = true
-        buffer = []
-        guard let multipart else { return }
-        inFlight.wait()
-        if tempObjectCompleted {
-            try? pool.with { try $0.deleteObject(key: multipart.tempKey) }
-        } else {
-            try? pool.with { try $0.abortMultipartUpload(key: multipart.tempKey, uploadId: multipart.uploadId) }
+    private func work() {
+        var buffer = [UInt8]()
+        while let number = claim() {
+            do {
+                let offset = Int64(number - 1) * partSize
+                let count = Int(min(partSize, size - offset))
+                buffer = [UInt8](repeating: 0, count: count)
+                _ = try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: offset) }
+                let body = buffer
+                let etag = try pool.with { try $0.uploadPart(key: key, uploadId: uploadId, number: number, body: body) }
+                state.withLock { $0.etags[number] = etag }
+            } catch {
+                state.withLock { if $0.failure == nil { $0.failure = error } }
+                return
+            }
+        }
+    }
+
+    /// The next part to upload, nil when none is left or a part failed.
+    private func claim() -> Int? {
+        state.withLock { state in
+            guard state.failure == nil, state.next <= partCount else { return nil }
+            defer { state.next += 1 }
+            return state.next
         }
     }
 }

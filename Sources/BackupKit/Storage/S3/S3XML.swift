@@ -3,23 +3,24 @@ import Foundation
 import FoundationXML
 #endif
 
-/// A parsed XML element: enough of a tree for S3's small response documents.
-struct XMLElement {
+/// A parsed XML element: enough of a tree for S3's small response documents. (Named apart
+/// from Foundation's `XMLElement`.)
+struct S3XMLElement {
     let name: String
     var text: String = ""
-    var children: [XMLElement] = []
+    var children: [S3XMLElement] = []
 
     /// The first child named `name`.
-    func child(_ name: String) -> XMLElement? { children.first { $0.name == name } }
+    func child(_ name: String) -> S3XMLElement? { children.first { $0.name == name } }
 
     /// Every child named `name`.
-    func all(_ name: String) -> [XMLElement] { children.filter { $0.name == name } }
+    func all(_ name: String) -> [S3XMLElement] { children.filter { $0.name == name } }
 
     /// The text of the first child named `name`.
     func value(_ name: String) -> String? { child(name)?.text }
 
     /// Parses `data`; nil when it is not well-formed XML.
-    static func parse(_ data: [UInt8]) -> XMLElement? {
+    static func parse(_ data: [UInt8]) -> S3XMLElement? {
         let builder = TreeBuilder()
         let parser = XMLParser(data: Data(data))
         parser.delegate = builder
@@ -28,12 +29,12 @@ struct XMLElement {
     }
 
     private final class TreeBuilder: NSObject, XMLParserDelegate {
-        var stack: [XMLElement] = []
-        var root: XMLElement?
+        var stack: [S3XMLElement] = []
+        var root: S3XMLElement?
 
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                     attributes: [String: String] = [:]) {
-            stack.append(XMLElement(name: name))
+            stack.append(S3XMLElement(name: name))
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) {
@@ -53,7 +54,7 @@ struct S3ErrorDocument {
     let message: String
 
     init?(_ body: [UInt8]) {
-        guard let root = XMLElement.parse(body), root.name == "Error" else { return nil }
+        guard let root = S3XMLElement.parse(body), root.name == "Error" else { return nil }
         code = root.value("Code") ?? ""
         message = root.value("Message") ?? ""
     }
@@ -67,6 +68,10 @@ enum S3Time {
         if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.date(from: text).map { Int64($0.timeIntervalSince1970 * 1000) }
+    }
+
+    static func date(iso text: String) -> Date? {
+        millis(iso: text).map { Date(timeIntervalSince1970: Double($0) / 1000) }
     }
 
     static func millis(http text: String) -> Int64? {

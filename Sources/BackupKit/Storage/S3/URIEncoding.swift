@@ -19,6 +19,12 @@ public enum URIEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Decodes a value of `application/x-www-form-urlencoded` (`+` is a space), as S3 writes
+    /// keys in listings asked for with `encoding-type=url`.
+    public static func decodeFormValue(_ text: String) -> String {
+        decode(text.replacingOccurrences(of: "+", with: " "))
+    }
+
     /// Decodes `%XX` sequences (and nothing else).
     public static func decode(_ text: String) -> String {
         var out: [UInt8] = []

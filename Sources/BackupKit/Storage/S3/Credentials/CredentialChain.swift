@@ -1,0 +1,94 @@
+import Foundation
+import Synchronization
+
+/// The AWS CLI's default credential chain, after the suite's own variables:
+///
+/// 1. keys in the environment: `S3_ACCESS_KEY`/`S3_SECRET_KEY`, `AWS_ACCESS_KEY_ID`/
+///    `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), Laju's `WASABI_*`;
+/// 2. a profile of the shared files: `AWS_PROFILE` (which must exist), else `default` when
+///    it holds keys; a profile with `role_arn` and `web_identity_token_file` assumes that role;
+/// 3. web identity: `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`;
+/// 4. container credentials: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`;
+/// 5. the EC2 instance role through IMDSv2, unless `AWS_EC2_METADATA_DISABLED=true`.
+enum CredentialChain {
+    /// The first link that applies. Only the instance metadata service is asked over the
+    /// network to know whether it applies, and only when it is reached (at first use).
+    static func provider(environment env: Environment, files: SharedConfigFiles, region: String) throws -> any CredentialProvider {
+        let access = env.first(["S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "WASABI_ACCESS_KEY"])
+        let secret = env.first(["S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY"])
+        if let access, let secret {
+            let token = env.first(["S3_SESSION_TOKEN", "AWS_SESSION_TOKEN"])?.value
+            return StaticCredentials(credentials: S3Credentials(accessKey: access.value, secretKey: secret.value, sessionToken: token),
+                                     source: "environment (\(access.name))")
+        }
+        if access != nil || secret != nil {
+            throw BackupError.configuration("S3 credentials are incomplete: set S3_ACCESS_KEY and S3_SECRET_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), or neither to use AWS_PROFILE or a role")
+        }
+        let named = env.first(["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])
+        if let provider = try profileProvider(named?.value ?? "default", explicit: named != nil, files: files, region: region, environment: env) {
+            return provider
+        }
+        if let tokenFile = env["AWS_WEB_IDENTITY_TOKEN_FILE"], let role = env["AWS_ROLE_ARN"] {
+            return WebIdentityCredentials(tokenFile: tokenFile, roleArn: role, sessionName: env["AWS_ROLE_SESSION_NAME"],
+                                          region: region, environment: env)
+        }
+        if let container = ContainerCredentials(environment: env) { return container }
+        guard !InstanceMetadataCredentials.isDisabled(env) else {
+            throw BackupError.configuration("no S3 credentials found: set S3_ACCESS_KEY and S3_SECRET_KEY, or AWS_PROFILE with \(files.credentialsPath), or run with a web identity, container or instance role (AWS_EC2_METADATA_DISABLED is true)")
+        }
+        return InstanceMetadataCredentials(environment: env)
+    }
+
+    private static func profileProvider(_ name: String, explicit: Bool, files: SharedConfigFiles, region: String,
+                                        environment env: Environment) throws -> (any CredentialProvider)? {
+        guard let profile = files.profile(name) else {
+            guard !explicit else {
+                throw BackupError.configuration("AWS_PROFILE=\(name) is not in \(files.credentialsPath) or \(files.configPath): add the profile or fix AWS_PROFILE (AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE move the files)")
+            }
+            return nil
+        }
+        if let access = profile["aws_access_key_id"], let secret = profile["aws_secret_access_key"] {
+            return ProfileCredentials(name: name, files: files,
+                                      credentials: S3Credentials(accessKey: access, secretKey: secret, sessionToken: profile["aws_session_token"]))
+        }
+        if let role = profile["role_arn"], let tokenFile = profile["web_identity_token_file"] {
+            return WebIdentityCredentials(tokenFile: SharedConfigFiles.expand(tokenFile, home: env["HOME"] ?? NSHomeDirectory()),
+                                          roleArn: role, sessionName: profile["role_session_name"], region: region, environment: env)
+        }
+        guard !explicit else {
+            throw BackupError.configuration("profile \(name) has no aws_access_key_id and aws_secret_access_key (nor role_arn with web_identity_token_file): add them to \(files.credentialsPath)")
+        }
+        return nil
+    }
+}
+
+/// Credentials shared by every request of a run, fetched at first use and fetched again
+/// five minutes before temporary ones expire, so a long run never signs with expired keys.
+final class CredentialCache: Sendable {
+    let provider: any CredentialProvider
+    private let cached = Mutex<S3Credentials?>(nil)
+    /// Temporary credentials this close to expiry are replaced.
+    static let refreshMargin: TimeInterval = 300
+
+    init(provider: any CredentialProvider) {
+        self.provider = provider
+    }
+
+    /// Valid credentials, fetching new ones when there are none or they expire soon. When a
+    /// refresh fails while the old ones still work, the old ones are used.
+    func current(now: Date = Date()) throws -> S3Credentials {
+        try cached.withLock { cached in
+            if let held = cached, held.expiration.map({ $0.timeIntervalSince(now) > Self.refreshMargin }) ?? true {
+                return held
+            }
+            do {
+                let fresh = try provider.fetch()
+                cached = fresh
+                return fresh
+            } catch {
+                if let held = cached, let expiry = held.expiration, expiry > now { return held }
+                throw error
+            }
+        }
+    }
+}
