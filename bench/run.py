@@ -2,8 +2,7 @@
 """`make bench`: backup and restore of generated databases by this suite and by the tools
 teams use today, on this machine, printed as one table.
 
-Tools: the suite to the local folder and to S3 (moto_server on loopback, signature checking
-on); the shell pipeline `sqlite3 .backup && gzip -6 | openssl enc | aws s3 cp -` and the same
+Tools: the suite to the local folder and to S3 (SeaweedFS on loopback, checking signatures); the shell pipeline `sqlite3 .backup && gzip -6 | openssl enc | aws s3 cp -` and the same
 with `pigz -p2`; and bench/python_peer.py (sqlite3 backup API, zlib 6, cryptography AES-GCM,
 boto3). Each is run BENCH_RUNS times (default 3): the table shows the median wall time, MB/s
 of database, the stored size and the peak RSS (the largest of the runs, of the whole process
@@ -45,17 +44,17 @@ def measured(command, env, shell=False):
 
 
 def start_s3():
-    info = os.path.join(OUT, "moto.json")
+    info = os.path.join(OUT, "s3.json")
     for leftover in (info, info + ".log"):
         if os.path.exists(leftover):
             os.remove(leftover)
-    subprocess.Popen([sys.executable, os.path.join(FIXTURES, "s3_server.py"), info, str(os.getpid())],
+    subprocess.Popen([sys.executable, os.path.join(FIXTURES, "s3_server.py"), info, str(os.getpid()), "--seaweed"],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):
         if os.path.exists(info):
             return json.load(open(info))
         time.sleep(0.1)
-    sys.exit("moto_server did not start")
+    sys.exit("the S3 server (SeaweedFS) did not start; see %s.log" % info)
 
 
 def object_size(env, key):
@@ -97,7 +96,7 @@ def main():
         }
         tools = [
             ("suite, local folder", dict(base, BACKUP_ENCRYPTION_KEY_FILE=key_file, BACKUP_LOCAL_DIR=os.path.join(OUT, "local")), "suite"),
-            ("suite, S3 (moto)", dict(s3_env, BACKUP_ENCRYPTION_KEY_FILE=key_file, BACKUP_PREFIX="suite-",
+            ("suite, S3 (SeaweedFS)", dict(s3_env, BACKUP_ENCRYPTION_KEY_FILE=key_file, BACKUP_PREFIX="suite-",
                                       BACKUP_LOCAL_DIR=os.path.join(OUT, "state")), "suite"),
             ("shell: gzip, openssl enc, aws s3 cp", s3_env, "gzip"),
             ("shell: pigz -p2, openssl enc, aws s3 cp", s3_env, "pigz"),
@@ -150,9 +149,9 @@ def main():
     print()
     for size in SIZES:
         mine = {name: (b, r, stored) for s, name, b, _, r, stored, _, _ in rows if s == size}
-        if "suite, S3 (moto)" not in mine:
+        if "suite, S3 (SeaweedFS)" not in mine:
             continue
-        sb, sr, ss = mine["suite, S3 (moto)"]
+        sb, sr, ss = mine["suite, S3 (SeaweedFS)"]
         for name, (b, r, stored) in mine.items():
             if name.startswith("suite"):
                 continue

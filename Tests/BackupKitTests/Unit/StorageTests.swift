@@ -86,3 +86,31 @@ struct BackupKeyTests {
         #expect(!BackupKey.isBackup("backups/readme.txt"))
     }
 }
+
+/// The free-space check before a backup's snapshot and spool.
+struct FreeSpaceTests {
+    @Test("too little room in the work folder is exit 73, naming the folder and the bytes needed")
+    func insufficientSpace() throws {
+        let dir = TemporaryDirectory()
+        do {
+            try BackupOperation.requireFreeSpace(in: dir.path, shownAs: "/srv/backups/.work", needed: Int64.max / 2)
+            Issue.record("no file system has that much room")
+        } catch let error as BackupError {
+            #expect(error.exitStatus == .cannotCreate)
+            #expect(error.description.contains("/srv/backups/.work"))
+            #expect(error.description.contains("\(Int64.max / 2) bytes"))
+            #expect(error.description.contains("BACKUP_LOCAL_DIR"))
+        }
+        try BackupOperation.requireFreeSpace(in: dir.path, shownAs: dir.path, needed: 1)
+    }
+
+    @Test("S3 asks room for a spool of the worst deflate case; the local folder needs none")
+    func spoolEstimate() throws {
+        let env = Environment(["S3_BUCKET": "b", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "s"])
+        let s3 = S3Storage(config: try S3Configuration(environment: env))
+        let size: Int64 = 1 << 30
+        #expect(s3.spoolBytes(forSnapshotOf: size) > size)
+        #expect(s3.spoolBytes(forSnapshotOf: size) < size + size / 100)
+        #expect(try LocalFolderStorage(root: TemporaryDirectory().path).spoolBytes(forSnapshotOf: size) == 0)
+    }
+}

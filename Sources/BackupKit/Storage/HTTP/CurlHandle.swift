@@ -78,7 +78,7 @@ final class CurlHandle {
             }
 
             let rc = curl_easy_perform(handle)
-            if let failure = transfer.sinkError { throw failure }
+            if let failure = transfer.sinkError ?? transfer.readError { throw failure }
             guard rc == CURLE_OK else {
                 let detail = String(cString: errors.baseAddress!)
                 let text = detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail

@@ -4,14 +4,15 @@ import CCurl
 /// response as it arrives. Lives for one `CurlHandle.perform`.
 final class CurlTransfer {
     let handle: UnsafeMutableRawPointer
-    let body: [UInt8]?
-    var bodyOffset = 0
+    let body: HTTPBody?
+    var bodyOffset: Int64 = 0
+    var readError: Error?
     let sink: CurlHandle.BodySink?
     var sinkError: Error?
     var headers: [String: String] = [:]
     var collected: [UInt8] = []
 
-    init(handle: UnsafeMutableRawPointer, body: [UInt8]?, sink: CurlHandle.BodySink?) {
+    init(handle: UnsafeMutableRawPointer, body: HTTPBody?, sink: CurlHandle.BodySink?) {
         self.handle = handle
         self.body = body
         self.sink = sink
@@ -61,14 +62,18 @@ func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count:
 func curlReadBody(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
     let transfer = CurlTransfer.from(user)
     guard let body = transfer.body, let buffer else { return 0 }
-    let n = min(size * count, body.count - transfer.bodyOffset)
+    let n: Int
+    do {
+        n = try body.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count), at: transfer.bodyOffset)
+    } catch {
+        transfer.readError = error
+        return Int(CURL_READFUNC_ABORT)
+    }
     if n > 0 {
-        body.withUnsafeBytes { src in
-            UnsafeMutableRawPointer(buffer).copyMemory(from: src.baseAddress! + transfer.bodyOffset, byteCount: n)
-        }
-        transfer.bodyOffset += n
+        let half = body.count / 2
+        transfer.bodyOffset += Int64(n)
         // Tests only: freeze with a request's body half sent.
-        if Failpoint.isActive && transfer.bodyOffset >= body.count / 2 && transfer.bodyOffset - n < body.count / 2 {
+        if Failpoint.isActive && transfer.bodyOffset >= half && transfer.bodyOffset - Int64(n) < half {
             Failpoint.reach("mid-put")
         }
     }
@@ -81,6 +86,6 @@ func curlSeekBody(_ user: UnsafeMutableRawPointer?, _ offset: curl_off_t, _ orig
     guard let body = transfer.body, origin == SEEK_SET, offset >= 0, offset <= body.count else {
         return Int32(CURL_SEEKFUNC_CANTSEEK)
     }
-    transfer.bodyOffset = Int(offset)
+    transfer.bodyOffset = Int64(offset)
     return Int32(CURL_SEEKFUNC_OK)
 }

@@ -35,9 +35,16 @@ final class S3Client: @unchecked Sendable {
     // MARK: Objects
 
     /// PutObject with `Content-MD5`.
-    func putObject(key: String, body: [UInt8], headers: [(String, String)]) throws {
-        let md5 = Data(Digest.hash(.md5, body)).base64EncodedString()
-        _ = try send("PUT", key: key, headers: headers + [("Content-MD5", md5)], body: body, signPayload: false, operation: "upload")
+    func putObject(key: String, body: HTTPBody, headers: [(String, String)]) throws {
+        _ = try send("PUT", key: key, headers: headers + [("Content-MD5", try Self.contentMD5(body))], body: body,
+                     signPayload: false, operation: "upload")
+    }
+
+    /// The base64 MD5 of `body`, as `Content-MD5` carries it.
+    static func contentMD5(_ body: HTTPBody) throws -> String {
+        let md5 = Digest(.md5)
+        try body.forEachChunk { md5.update($0) }
+        return Data(md5.finish()).base64EncodedString()
     }
 
     /// HeadObject: size, time, ETag and `x-amz-meta-*` metadata; nil when there is no such object.
@@ -144,10 +151,10 @@ final class S3Client: @unchecked Sendable {
     }
 
     /// UploadPart with `Content-MD5`; returns the part's ETag.
-    func uploadPart(key: String, uploadId: String, number: Int, body: [UInt8]) throws -> String {
-        let md5 = Data(Digest.hash(.md5, body)).base64EncodedString()
+    func uploadPart(key: String, uploadId: String, number: Int, body: HTTPBody) throws -> String {
         let response = try send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
-                                headers: [("Content-MD5", md5)], body: body, signPayload: false, operation: "upload part \(number) of")
+                                headers: [("Content-MD5", try Self.contentMD5(body))], body: body, signPayload: false,
+                                operation: "upload part \(number) of")
         guard let etag = response.headers["etag"] else {
             throw BackupError.storageUnavailable("S3 accepted part \(number) of \(key) without an ETag; check S3_ENDPOINT")
         }
@@ -163,7 +170,7 @@ final class S3Client: @unchecked Sendable {
         }
         xml += "</CompleteMultipartUpload>"
         _ = try send("POST", key: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
-                     body: Array(xml.utf8), operation: "complete the multipart upload of",
+                     body: .bytes(Array(xml.utf8)), operation: "complete the multipart upload of",
                      expectedRoot: "CompleteMultipartUploadResult")
     }
 
@@ -217,13 +224,17 @@ final class S3Client: @unchecked Sendable {
     /// Statuses in `allowedStatus` are returned to the caller instead of thrown. With
     /// `expectedRoot`, a 2xx answer must be that XML document.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
-              body: [UInt8]? = nil, signPayload: Bool = true, operation: String, allowedStatus: Set<Int> = [],
+              body: HTTPBody? = nil, signPayload: Bool = true, operation: String, allowedStatus: Set<Int> = [],
               expectedRoot: String? = nil,
               beforeAttempt: ((inout [(String, String)]) -> Void)? = nil,
               sink: CurlHandle.BodySink? = nil) throws -> HTTPResponse {
         let path = config.path(for: key)
-        let payloadHash = body.map { signPayload ? Digest.hash(.sha256, $0).hexString : SigV4Signer.unsignedPayload }
-            ?? SigV4Signer.emptyPayloadHash
+        let payloadHash: String
+        switch body {
+        case nil: payloadHash = SigV4Signer.emptyPayloadHash
+        case .bytes(let bytes) where signPayload: payloadHash = Digest.hash(.sha256, bytes).hexString
+        default: payloadHash = SigV4Signer.unsignedPayload
+        }
         let target = key.map { "s3://\(config.bucket)/\($0)" } ?? "s3://\(config.bucket)"
         let policy = config.retryPolicy
         let started = Date()

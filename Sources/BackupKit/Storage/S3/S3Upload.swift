@@ -8,7 +8,8 @@ import Synchronization
 /// in the run's work folder (0600, removed on every exit path). `complete` then uploads the
 /// spool: one PutObject up to `multipartThreshold`, above it a multipart upload whose
 /// CreateMultipartUpload carries the metadata, parts read from the spool by
-/// `parallelParts` threads, each part retried on its own. No temp object and no server-side
+/// `parallelParts` threads (streamed from the file, never held in memory), each part retried
+/// on its own. No temp object and no server-side
 /// copy: the object appears only when complete, and is billed once.
 final class S3Upload: ObjectUpload {
     private let key: String
@@ -50,9 +51,7 @@ final class S3Upload: ObjectUpload {
             try spool.close()
             let reader = try FileDescriptor.openForReading(spoolPath)
             if size <= Int64(config.multipartThreshold) {
-                var body = [UInt8](repeating: 0, count: Int(size))
-                _ = try body.withUnsafeMutableBytes { try reader.read(into: $0, at: 0) }
-                try pool.with { try $0.putObject(key: key, body: body, headers: headers) }
+                try pool.with { try $0.putObject(key: key, body: .file(reader, offset: 0, length: size), headers: headers) }
             } else {
                 try uploadMultipart(from: reader, headers: headers, checksum: metadata["checksum"])
             }
@@ -151,15 +150,13 @@ private final class PartUploader: Sendable {
         }
     }
 
+    /// Uploads parts until none is left. Each part is read from the spool as libcurl sends
+    /// it (pread: the threads share the descriptor), so memory does not grow with the part size.
     private func work() {
-        var buffer = [UInt8]()
         while let number = claim() {
             do {
                 let offset = Int64(number - 1) * partSize
-                let count = Int(min(partSize, size - offset))
-                buffer = [UInt8](repeating: 0, count: count)
-                _ = try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: offset) }
-                let body = buffer
+                let body = HTTPBody.file(reader, offset: offset, length: min(partSize, size - offset))
                 let etag = try pool.with { try $0.uploadPart(key: key, uploadId: uploadId, number: number, body: body) }
                 state.withLock { $0.etags[number] = etag }
             } catch {

@@ -14,7 +14,7 @@ enum CredentialHTTP {
         for attempt in 0..<3 {
             if attempt > 0 { Thread.sleep(forTimeInterval: 0.2 * Double(attempt)) }
             do {
-                let response = try http.perform(HTTPRequest(method: method, url: url, headers: headers, body: body), options: options)
+                let response = try http.perform(HTTPRequest(method: method, url: url, headers: headers, body: body.map(HTTPBody.bytes)), options: options)
                 if response.status >= 500 {
                     problem = "HTTP \(response.status)"
                     continue
