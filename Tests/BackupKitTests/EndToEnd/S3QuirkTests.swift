@@ -134,6 +134,31 @@ struct S3QuirkTests {
         #expect(clean.status == 0, "\(clean.output)")
     }
 
+    @Test("a listing page that says it is truncated but gives no token: exit 69, never a short list acted on")
+    func truncatedListingWithoutToken() throws {
+        let (box, _) = try setUp()
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        let keys = [try box.backup(), try box.backup()]
+        let broken = try QuirkProxy(box, upstream: S3TestServer.seaweed.get(), rules: [["match": "list", "action": "notoken", "count": 1000]])
+        for arguments in [["restore", "--list"], ["clean-backup", "--keep-last", "1"]] {
+            let run = try box.run(arguments[0], Array(arguments.dropFirst()), env: broken.environment)
+            #expect(run.status == 69, "\(arguments): \(run.output)")
+            #expect(run.stderr.contains("continuation token"))
+        }
+        #expect(try box.peerKeys().sorted() == keys.sorted(), "nothing was deleted")
+    }
+
+    @Test("BACKUP_SSE on a store that answers 501 to it (Cloudflare R2): exit 78 naming R2 and BACKUP_SSE")
+    func sseNotImplemented() throws {
+        let (box, _) = try setUp([["match": "any", "action": "sse501"]])
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        let run = try box.run("backup", "--db", "app.db", env: ["BACKUP_SSE": "true"])
+        #expect(run.status == 78, "\(run.output)")
+        #expect(run.stderr.contains("R2") && run.stderr.contains("BACKUP_SSE"))
+        #expect(try box.peerKeys().isEmpty)
+        #expect(try box.run("backup", "--db", "app.db").status == 0, "without BACKUP_SSE it works")
+    }
+
     @Test("a whole cycle (multipart backup, list, restore, clean, status): every request has a length, none is a copy")
     func everyRequestHasALength() throws {
         let (box, proxy) = try setUp()

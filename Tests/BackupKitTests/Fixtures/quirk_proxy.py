@@ -24,6 +24,9 @@ acts instead of plain forwarding. A rule: {"match": M, "action": A, "count": N, 
     "skew"      pretends this server's clock is "offset" seconds ahead: a request whose
                 x-amz-date is more than 5 minutes off gets 403 RequestTimeTooSkewed with
                 that Date (count not used)
+    "notoken"   forwards a listing and says it is truncated, without a continuation token
+    "sse501"    answers 501 NotImplemented to a request carrying x-amz-server-side-encryption
+                (as Cloudflare R2 does)
     "badkey"    forwards a listing and puts a key holding U+0001 (which XML 1.0 forbids) in
                 the answer, URL-encoded when the request asked for encoding-type=url
 INFO_FILE receives JSON {"port": N}. Stops when PARENT_PID is gone.
@@ -85,6 +88,8 @@ class Handler(BaseHTTPRequestHandler):
                   "access_key": access, "region": region, "token": "X-Amz-Security-Token" in self.headers,
                   "time": time.time()}
         rule = self.pick(what, region)
+        if rule and rule["action"] == "sse501" and "x-amz-server-side-encryption" not in self.headers:
+            rule = None
         action = rule["action"] if rule else None
         if action == "reset":
             return self.finish_record(record, "reset", close=True)
@@ -92,6 +97,10 @@ class Handler(BaseHTTPRequestHandler):
             body503 = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>'
             extra = [("Retry-After", str(rule["retry_after"]))] if "retry_after" in rule else []
             return self.answer(record, 503, body503, extra)
+        if action == "sse501":
+            doc = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>Header '
+                   b"'x-amz-server-side-encryption' with value 'AES256' not implemented</Message></Error>")
+            return self.answer(record, 501, doc)
         if action == "nosuchupload":
             doc = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified '
                    b'upload does not exist.</Message></Error>')
@@ -113,6 +122,9 @@ class Handler(BaseHTTPRequestHandler):
             encoded = "encoding-type" in query
             key = ("%01" if encoded else "\x01").join(["injected", "key"])
             data = data.replace(b"</ListBucketResult>", ("<Contents><Key>%s</Key><Size>1</Size><LastModified>2020-01-01T00:00:00.000Z</LastModified></Contents></ListBucketResult>" % key).encode())
+        if action == "notoken" and status == 200:
+            data = re.sub(rb"<IsTruncated>false</IsTruncated>", b"<IsTruncated>true</IsTruncated>", data)
+            data = re.sub(rb"<NextContinuationToken>.*?</NextContinuationToken>", b"", data)
         self.relay(record, status, reason, headers, data, head_length)
 
     def pick(self, what, region):
@@ -133,6 +145,8 @@ class Handler(BaseHTTPRequestHandler):
                     if abs(sent - (time.time() + rule["offset"])) > 300:
                         return rule
                     continue
+                if rule["action"] == "sse501":
+                    return rule
                 if rule.get("count", 0) > 0:
                     rule["count"] -= 1
                     return rule
