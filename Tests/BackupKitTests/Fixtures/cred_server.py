@@ -17,8 +17,9 @@ import json
 import os
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from loopback_server import serve
 
 info_file, parent_pid, config = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 TOKEN = "imds-session-token-%s" % os.urandom(4).hex()
@@ -79,25 +80,4 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, "not found")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-server = Server(("127.0.0.1", 0), Handler)
-tmp = info_file + ".tmp"
-with open(tmp, "w") as out:
-    json.dump({"port": server.server_address[1]}, out)
-os.rename(tmp, info_file)
-
-
-def watch_parent():
-    while True:
-        try:
-            os.kill(parent_pid, 0)
-        except ProcessLookupError:
-            os._exit(0)
-        time.sleep(0.5)
-
-
-threading.Thread(target=watch_parent, daemon=True).start()
-server.serve_forever()
+serve(Handler, info_file, parent_pid)
