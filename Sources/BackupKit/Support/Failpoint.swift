@@ -12,7 +12,8 @@ import Glibc
 /// `before-complete` (all bytes written, object not yet completed), `after-upload` (object
 /// stored, catalog row not yet written), `mid-restore` (restore temp file partly written),
 /// `before-place` (restore verified, before the rename or the copy into the target), `mid-put`
-/// (an S3 PUT request, a whole object or a part, with half its body sent).
+/// (an S3 PUT request, a whole object or a part, with half its body sent), `parts-uploaded`
+/// (every part of an S3 multipart upload sent, the upload not yet completed).
 public enum Failpoint {
     static let selected: String? = ProcessInfo.processInfo.environment["BACKUP_FAILPOINT"]
 

@@ -81,7 +81,8 @@ public struct S3Storage: ObjectStorage {
 
     static let temporaryMarker = ".tmp-"
 
-    /// Whether `key` is a temp object of a multipart upload (`<key>.tmp-<pid>-<random>`).
+    /// Whether `key` is a temp object that versions before one-write uploads used for
+    /// multipart uploads (`<key>.tmp-<pid>-<random>`): never a backup, removed when abandoned.
     static func isTemporary(_ key: String) -> Bool {
         guard let range = key.range(of: temporaryMarker, options: .backwards) else { return false }
         let tail = key[range.upperBound...].split(separator: "-")
