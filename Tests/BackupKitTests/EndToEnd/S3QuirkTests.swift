@@ -159,6 +159,30 @@ struct S3QuirkTests {
         #expect(try box.run("backup", "--db", "app.db").status == 0, "without BACKUP_SSE it works")
     }
 
+    @Test("a download cut mid-body resumes with Range and If-Match; when the object changed (412) the restore starts over",
+          arguments: [false, true])
+    func downloadResumes(_ objectChanged: Bool) throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try S3Tests.makeIncompressible(box.file("app.db"), rows: 1000)
+        let key = try box.backup()
+        var rules: [[String: Any]] = [["match": "other", "action": "cutget", "count": 1]]
+        if objectChanged { rules.append(["match": "other", "action": "changed", "count": 1]) }
+        let cutting = try QuirkProxy(box, upstream: S3TestServer.seaweed.get(), rules: rules)
+        let run = try box.run("restore", "--key", key, "--out", "r.db", "-v", env: cutting.environment)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try S3Tests.blobs(box.file("r.db")) == S3Tests.blobs(box.file("app.db")))
+        let gets = try cutting.requests().filter { $0["method"] as? String == "GET" && $0["kind"] as? String == "other" }
+        #expect((gets.first?["outcome"] as? String)?.hasPrefix("cut after") == true)
+        let resumed = try #require(gets.dropFirst().first)
+        #expect((resumed["range"] as? String)?.hasPrefix("bytes=") == true)
+        #expect(resumed["if_match"] is String, "the resume names the ETag it continues")
+        if objectChanged {
+            #expect(resumed["outcome"] as? Int == 412)
+            #expect(run.stderr.contains("starting over"))
+            #expect(gets.count == 3 && gets[2]["range"] is NSNull, "started over from the first byte")
+        }
+    }
+
     @Test("a whole cycle (multipart backup, list, restore, clean, status): every request has a length, none is a copy")
     func everyRequestHasALength() throws {
         let (box, proxy) = try setUp()

@@ -27,6 +27,9 @@ acts instead of plain forwarding. A rule: {"match": M, "action": A, "count": N, 
     "notoken"   forwards a listing and says it is truncated, without a continuation token
     "sse501"    answers 501 NotImplemented to a request carrying x-amz-server-side-encryption
                 (as Cloudflare R2 does)
+    "cutget"    forwards a GetObject but sends only half its body, then closes the connection
+    "changed"   answers 412 PreconditionFailed to a request carrying If-Match (as S3 does when
+                the object was replaced since the ETag was read)
     "badkey"    forwards a listing and puts a key holding U+0001 (which XML 1.0 forbids) in
                 the answer, URL-encoded when the request asked for encoding-type=url
 INFO_FILE receives JSON {"port": N}. Stops when PARENT_PID is gone.
@@ -88,6 +91,7 @@ class Handler(BaseHTTPRequestHandler):
         record = {"method": self.command, "path": parts.path, "query": sorted(query), "kind": what,
                   "has_length": has_length, "copy_source": self.headers.get("x-amz-copy-source"),
                   "access_key": access, "region": region, "token": "X-Amz-Security-Token" in self.headers,
+                  "range": self.headers.get("Range"), "if_match": self.headers.get("If-Match"),
                   "time": time.time()}
         rule = self.pick(what, region)
         if rule and rule["action"] == "sse501" and "x-amz-server-side-encryption" not in self.headers:
@@ -99,6 +103,10 @@ class Handler(BaseHTTPRequestHandler):
             body503 = b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>'
             extra = [("Retry-After", str(rule["retry_after"]))] if "retry_after" in rule else []
             return self.answer(record, 503, body503, extra)
+        if action == "changed":
+            doc = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one '
+                   b'of the pre-conditions you specified did not hold</Message></Error>')
+            return self.answer(record, 412, doc)
         if action == "sse501":
             doc = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>Header '
                    b"'x-amz-server-side-encryption' with value 'AES256' not implemented</Message></Error>")
@@ -124,6 +132,15 @@ class Handler(BaseHTTPRequestHandler):
             encoded = "encoding-type" in query
             key = ("%01" if encoded else "\x01").join(["injected", "key"])
             data = data.replace(b"</ListBucketResult>", ("<Contents><Key>%s</Key><Size>1</Size><LastModified>2020-01-01T00:00:00.000Z</LastModified></Contents></ListBucketResult>" % key).encode())
+        if action == "cutget" and status == 200:
+            self.send_response_only(status, reason)
+            for name, value in headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            return self.finish_record(record, "cut after %d of %d bytes" % (len(data) // 2, len(data)), close=True)
         if action == "notoken" and status == 200:
             data = re.sub(rb"<IsTruncated>false</IsTruncated>", b"<IsTruncated>true</IsTruncated>", data)
             data = re.sub(rb"<NextContinuationToken>.*?</NextContinuationToken>", b"", data)
@@ -149,6 +166,10 @@ class Handler(BaseHTTPRequestHandler):
                     continue
                 if rule["action"] == "sse501":
                     return rule
+                if rule["action"] == "changed" and "If-Match" not in self.headers:
+                    continue
+                if rule["action"] == "cutget" and (self.command != "GET" or what != "other"):
+                    continue
                 if rule.get("count", 0) > 0:
                     rule["count"] -= 1
                     return rule
