@@ -267,7 +267,8 @@ final class S3Client: @unchecked Sendable {
                     if failure.isRetryable { break attempt }
                     throw BackupError.storageUnavailable("cannot \(operation) \(target): \(failure.message); check S3_ENDPOINT and S3_CA_BUNDLE")
                 }
-                let document = S3ErrorDocument(response.body)
+                let root = S3XMLElement.parse(response.body)
+                let document = S3ErrorDocument(parsed: root)
                 if (200..<300).contains(response.status) {
                     guard let expectedRoot else { return response }
                     // AWS documents 200 answers whose body is an <Error> (Complete, copies):
@@ -275,7 +276,7 @@ final class S3Client: @unchecked Sendable {
                     if let document {
                         if document.code == "NoSuchUpload" { throw NoSuchUpload() }
                         lastProblem = "HTTP \(response.status) with an error document: \(document.code) \(document.message)"
-                    } else if S3XMLElement.parse(response.body)?.name == expectedRoot {
+                    } else if root?.name == expectedRoot {
                         return response
                     } else {
                         lastProblem = "HTTP \(response.status) with a body that is not a \(expectedRoot)"
@@ -286,7 +287,7 @@ final class S3Client: @unchecked Sendable {
                 let code = document?.code ?? response.headers["x-amz-error-code"] ?? ""
                 if code == "NoSuchUpload" { throw NoSuchUpload() }
                 if !regionCorrected, [301, 307, 400].contains(response.status),
-                   let region = response.headers["x-amz-bucket-region"] ?? S3XMLElement.parse(response.body)?.value("Region"),
+                   let region = response.headers["x-amz-bucket-region"] ?? root?.value("Region"),
                    session.adoptRegion(region) {
                     regionCorrected = true
                     continue

@@ -54,7 +54,12 @@ struct S3ErrorDocument {
     let message: String
 
     init?(_ body: [UInt8]) {
-        guard let root = S3XMLElement.parse(body), root.name == "Error" else { return nil }
+        self.init(parsed: S3XMLElement.parse(body))
+    }
+
+    /// The error document `root` is, nil when it is not one.
+    init?(parsed root: S3XMLElement?) {
+        guard let root, root.name == "Error" else { return nil }
         code = root.value("Code") ?? ""
         message = root.value("Message") ?? ""
     }
