@@ -118,8 +118,7 @@ final class S3Client: @unchecked Sendable {
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(listPageSize)), ("encoding-type", "url")]
             if let token { query.append(("continuation-token", token)) }
-            let response = try send("GET", key: nil, query: query, operation: "list", expectedRoot: "ListBucketResult")
-            let root = try listingPage(response, prefix: prefix)
+            let root = try document("GET", key: nil, query: query, operation: "list", expectedRoot: "ListBucketResult")
             let encoded = root.value("EncodingType") == "url"
             for item in root.all("Contents") {
                 guard let raw = item.value("Key") else { continue }
@@ -142,9 +141,9 @@ final class S3Client: @unchecked Sendable {
     // MARK: Multipart
 
     func createMultipartUpload(key: String, headers: [(String, String)]) throws -> String {
-        let response = try send("POST", key: key, query: [("uploads", "")], headers: headers, operation: "start a multipart upload of",
+        let root = try document("POST", key: key, query: [("uploads", "")], headers: headers, operation: "start a multipart upload of",
                                 expectedRoot: "InitiateMultipartUploadResult")
-        guard let id = S3XMLElement.parse(response.body)?.value("UploadId"), !id.isEmpty else {
+        guard let id = root.value("UploadId"), !id.isEmpty else {
             throw BackupError.storageUnavailable("S3 started a multipart upload of \(key) without an UploadId; check S3_ENDPOINT")
         }
         return id
@@ -169,9 +168,9 @@ final class S3Client: @unchecked Sendable {
             xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(escaped)</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        _ = try send("POST", key: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
-                     body: .bytes(Array(xml.utf8)), operation: "complete the multipart upload of",
-                     expectedRoot: "CompleteMultipartUploadResult")
+        _ = try document("POST", key: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
+                         body: .bytes(Array(xml.utf8)), operation: "complete the multipart upload of",
+                         expectedRoot: "CompleteMultipartUploadResult")
     }
 
     func abortMultipartUpload(key: String, uploadId: String) throws {
@@ -185,9 +184,8 @@ final class S3Client: @unchecked Sendable {
         repeat {
             var query = [("uploads", ""), ("prefix", prefix), ("encoding-type", "url")]
             if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
-            let response = try send("GET", key: nil, query: query, operation: "list multipart uploads in",
+            let root = try document("GET", key: nil, query: query, operation: "list multipart uploads in",
                                     expectedRoot: "ListMultipartUploadsResult")
-            let root = try listingPage(response, prefix: prefix)
             let decode = { (raw: String) in root.value("EncodingType") == "url" ? URIEncoding.decodeFormValue(raw) : raw }
             for upload in root.all("Upload") {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
@@ -205,14 +203,6 @@ final class S3Client: @unchecked Sendable {
         return uploads
     }
 
-    /// The parsed page (`send` has already checked its root element).
-    private func listingPage(_ response: HTTPResponse, prefix: String) throws -> S3XMLElement {
-        guard let root = S3XMLElement.parse(response.body) else {
-            throw BackupError.storageUnavailable("S3 answered the listing of s3://\(config.bucket)/\(prefix) with a page that does not parse; check S3_ENDPOINT")
-        }
-        return root
-    }
-
     // MARK: Requests
 
     /// Throws the configuration error for a missing bucket, if it is missing.
@@ -221,13 +211,31 @@ final class S3Client: @unchecked Sendable {
     }
 
     /// Signs and sends one request, retrying what is worth retrying (see the type's comment).
-    /// Statuses in `allowedStatus` are returned to the caller instead of thrown. With
-    /// `expectedRoot`, a 2xx answer must be that XML document.
+    /// Statuses in `allowedStatus` are returned to the caller instead of thrown.
     func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
               body: HTTPBody? = nil, signPayload: Bool = true, operation: String, allowedStatus: Set<Int> = [],
-              expectedRoot: String? = nil,
               beforeAttempt: ((inout [(String, String)]) -> Void)? = nil,
               sink: CurlHandle.BodySink? = nil) throws -> HTTPResponse {
+        try exchange(method, key: key, query: query, headers: headers, body: body, signPayload: signPayload, operation: operation,
+                     allowedStatus: allowedStatus, expectedRoot: nil, beforeAttempt: beforeAttempt, sink: sink).response
+    }
+
+    /// `send` for an operation that answers with an XML document: its root, already checked
+    /// to be `expectedRoot` (anything else was retried).
+    func document(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+                  body: HTTPBody? = nil, operation: String, expectedRoot: String) throws -> S3XMLElement {
+        let answer = try exchange(method, key: key, query: query, headers: headers, body: body, signPayload: true, operation: operation,
+                                  allowedStatus: [], expectedRoot: expectedRoot, beforeAttempt: nil, sink: nil)
+        guard let root = answer.root else { throw BackupError.unexpected("S3 answered \(operation) without a document") }
+        return root
+    }
+
+    /// The request loop behind `send` and `document`. With `expectedRoot`, a 2xx answer must
+    /// be that XML document; it comes back parsed.
+    private func exchange(_ method: String, key: String?, query: [(String, String)], headers: [(String, String)],
+                          body: HTTPBody?, signPayload: Bool, operation: String, allowedStatus: Set<Int>,
+                          expectedRoot: String?, beforeAttempt: ((inout [(String, String)]) -> Void)?,
+                          sink: CurlHandle.BodySink?) throws -> (response: HTTPResponse, root: S3XMLElement?) {
         let path = config.path(for: key)
         let payloadHash: String
         switch body {
@@ -270,20 +278,20 @@ final class S3Client: @unchecked Sendable {
                 let root = S3XMLElement.parse(response.body)
                 let document = S3ErrorDocument(parsed: root)
                 if (200..<300).contains(response.status) {
-                    guard let expectedRoot else { return response }
+                    guard let expectedRoot else { return (response, root) }
                     // AWS documents 200 answers whose body is an <Error> (Complete, copies):
                     // retried like a 500, as are bodies that are not the expected document.
                     if let document {
                         if document.code == "NoSuchUpload" { throw NoSuchUpload() }
                         lastProblem = "HTTP \(response.status) with an error document: \(document.code) \(document.message)"
                     } else if root?.name == expectedRoot {
-                        return response
+                        return (response, root)
                     } else {
                         lastProblem = "HTTP \(response.status) with a body that is not a \(expectedRoot)"
                     }
                     break attempt
                 }
-                if allowedStatus.contains(response.status) { return response }
+                if allowedStatus.contains(response.status) { return (response, root) }
                 let code = document?.code ?? response.headers["x-amz-error-code"] ?? ""
                 if code == "NoSuchUpload" { throw NoSuchUpload() }
                 if !regionCorrected, [301, 307, 400].contains(response.status),
