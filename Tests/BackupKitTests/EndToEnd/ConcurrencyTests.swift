@@ -61,7 +61,7 @@ struct ConcurrencyTests {
     @Test("two backups of one database at once: the second exits 75 at once, the first completes unaffected")
     func twoBackupsAtOnce() throws {
         let box = try Sandbox()
-        try CrashTests.makeDatabase(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         let first = box.process("backup", ["--db", "app.db"])
         let firstOut = Pipe()
         first.standardOutput = firstOut

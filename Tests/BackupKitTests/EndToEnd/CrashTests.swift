@@ -6,15 +6,6 @@ import Testing
 /// the promises: no catalog row points at an incomplete object, no partial object is visible,
 /// the next run cleans up and succeeds, and an object stored without its row is re-indexed.
 struct CrashTests {
-    /// A database whose object is about 16 MiB (random blobs barely compress).
-    static func makeDatabase(_ path: String) throws {
-        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
-        try db.execute("PRAGMA journal_mode=WAL; CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
-        try db.execute("BEGIN")
-        for i in 1...4000 { try db.run("INSERT INTO blobs VALUES (?, randomblob(4096))", [.integer(Int64(i))]) }
-        try db.execute("COMMIT")
-    }
-
     /// Starts `tool` frozen at `failpoint`, waits until it gets there, and kills it with SIGKILL.
     static func killAt(_ failpoint: String, _ box: Sandbox, _ tool: String, _ arguments: [String]) throws {
         let process = box.process(tool, arguments, env: ["BACKUP_FAILPOINT": failpoint])
@@ -42,7 +33,7 @@ struct CrashTests {
           arguments: ["mid-snapshot", "after-snapshot", "mid-upload", "before-complete"])
     func localBackupKilledBeforeStoring(_ failpoint: String) throws {
         let box = try Sandbox()
-        try Self.makeDatabase(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
         #expect(box.storedObjects().isEmpty, "no partial object is visible")
         #expect(try box.liveCatalogKeys().isEmpty, "no catalog row")
@@ -58,7 +49,7 @@ struct CrashTests {
     @Test("SIGKILL between the upload and the catalog insert: the object is complete, re-indexed, restorable")
     func localBackupKilledAfterUpload() throws {
         let box = try Sandbox()
-        try Self.makeDatabase(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         try Self.killAt("after-upload", box, "backup", ["--db", "app.db"])
         #expect(try box.liveCatalogKeys().isEmpty)
         let orphan = box.storedObjects()
@@ -77,7 +68,7 @@ struct CrashTests {
         let box = try Sandbox(s3: S3TestServer.seaweed)
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
-        try Self.makeDatabase(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
         #expect(try box.peerKeys().isEmpty, "no object is visible")
         #expect(try box.liveCatalogKeys().isEmpty)
@@ -128,7 +119,7 @@ struct CrashTests {
           arguments: ["mid-restore", "before-place"])
     func restoreKilled(_ failpoint: String) throws {
         let box = try Sandbox()
-        try Self.makeDatabase(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         let key = try box.backup()
         try Self.killAt(failpoint, box, "restore", ["--key", key, "--out", "r.db"])
         #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
@@ -141,7 +132,7 @@ struct CrashTests {
           arguments: ["mid-restore", "before-place"])
     func restoreTargetKilled(_ failpoint: String) throws {
         let box = try Sandbox()
-        try Self.makeDatabase(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         let key = try box.backup()
         let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWrite)
         try db.execute("INSERT INTO blobs SELECT id + 10000, data FROM blobs WHERE id <= 100")

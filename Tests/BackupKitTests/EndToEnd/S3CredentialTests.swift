@@ -56,7 +56,7 @@ struct S3CredentialTests {
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
         try FileManager.default.removeItem(atPath: box.file("app.db"))
-        try S3Tests.makeIncompressible(box.file("app.db"), rows: 2000)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 2000)
         // The first credentials expire in 4 minutes, inside the 5-minute refresh margin: the
         // next request fetches again and gets the second identity, valid for hours.
         let creds = try CredentialServer(box, config: ["imds": [server.identities[1] + [240], server.identities[2] + [21600]]])

@@ -58,7 +58,7 @@ struct S3QuirkTests {
         let (box, proxy) = try setUp([["match": "complete", "action": "error200", "count": 1]])
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
-        try S3Tests.makeIncompressible(box.file("app.db"), rows: 2000)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 2000)
         let run = try box.run("backup", "--db", "app.db", "-v")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.stderr.contains("InternalError"))
@@ -76,7 +76,7 @@ struct S3QuirkTests {
         let (box, proxy) = try setUp(rules)
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
-        try S3Tests.makeIncompressible(box.file("app.db"), rows: 2000)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 2000)
         let run = try box.run("backup", "--db", "app.db", "-v")
         #expect(run.status == 0, "\(run.output)")
         let completes = try proxy.requests().filter { $0["kind"] as? String == "complete" }
@@ -90,7 +90,7 @@ struct S3QuirkTests {
         #expect(try box.peerUploads().isEmpty)
         let restore = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(restore.status == 0, "\(restore.output)")
-        #expect(try S3Tests.blobs(box.file("r.db")) == S3Tests.blobs(box.file("app.db")))
+        #expect(try TestDatabase.blobs(box.file("r.db")) == TestDatabase.blobs(box.file("app.db")))
     }
 
     @Test("a bucket in another region (301 with x-amz-bucket-region): re-signed for it and on; --verbose says so, --status shows it")
@@ -163,14 +163,14 @@ struct S3QuirkTests {
           arguments: [false, true])
     func downloadResumes(_ objectChanged: Bool) throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)
-        try S3Tests.makeIncompressible(box.file("app.db"), rows: 1000)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 1000)
         let key = try box.backup()
         var rules: [[String: Any]] = [["match": "other", "action": "cutget", "count": 1]]
         if objectChanged { rules.append(["match": "other", "action": "changed", "count": 1]) }
         let cutting = try QuirkProxy(box, upstream: S3TestServer.seaweed.get(), rules: rules)
         let run = try box.run("restore", "--key", key, "--out", "r.db", "-v", env: cutting.environment)
         #expect(run.status == 0, "\(run.output)")
-        #expect(try S3Tests.blobs(box.file("r.db")) == S3Tests.blobs(box.file("app.db")))
+        #expect(try TestDatabase.blobs(box.file("r.db")) == TestDatabase.blobs(box.file("app.db")))
         let gets = try cutting.requests().filter { $0["method"] as? String == "GET" && $0["kind"] as? String == "other" }
         #expect((gets.first?["outcome"] as? String)?.hasPrefix("cut after") == true)
         let resumed = try #require(gets.dropFirst().first)
@@ -188,7 +188,7 @@ struct S3QuirkTests {
         let (box, proxy) = try setUp()
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
-        try S3Tests.makeIncompressible(box.file("app.db"), rows: 2000)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 2000)
         let key = try box.backup()
         _ = try box.backup()
         for arguments in [["restore", "--list"], ["restore", "--key", key, "--out", "r.db"], ["backup", "--db", "app.db", "--status"],

@@ -64,7 +64,7 @@ struct S3Tests {
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
         box.environment["BACKUP_SSE"] = "true"
         let proxy = try QuirkProxy(box, upstream: S3TestServer.seaweed.get())
-        try Self.makeIncompressible(box.file("app.db"))
+        try TestDatabase.makeIncompressible(box.file("app.db"))
         let run = try box.run("backup", "--db", "app.db", "--json", "-v", env: proxy.environment)
         #expect(run.status == 0, "\(run.output)")
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
@@ -86,23 +86,10 @@ struct S3Tests {
         #expect(get.status == 0, "\(get.output)")
         let laju = try Tool.python("laju_format.py", ["decrypt", box.keyText, box.file("object"), box.file("meta.json"), box.file("laju.db")], in: box.path)
         #expect(laju.status == 0, "\(laju.output)")
-        #expect(try Self.blobs(box.file("laju.db")) == Self.blobs(box.file("app.db")))
+        #expect(try TestDatabase.blobs(box.file("laju.db")) == TestDatabase.blobs(box.file("app.db")))
         let restore = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(restore.status == 0, "\(restore.output)")
-        #expect(try Self.blobs(box.file("r.db")) == Self.blobs(box.file("app.db")))
-    }
-
-    /// Random blobs barely compress: about 16 MiB stored.
-    static func makeIncompressible(_ path: String, rows: Int = 4000) throws {
-        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
-        try db.execute("CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
-        try db.execute("BEGIN")
-        for i in 1...rows { try db.run("INSERT INTO blobs VALUES (?, randomblob(4096))", [.integer(Int64(i))]) }
-        try db.execute("COMMIT")
-    }
-
-    static func blobs(_ path: String) throws -> [[SQLiteValue]] {
-        try SQLiteConnection(path: path, mode: .readOnly).query("SELECT id, data FROM blobs ORDER BY id")
+        #expect(try TestDatabase.blobs(box.file("r.db")) == TestDatabase.blobs(box.file("app.db")))
     }
 
     @Test("a wrong secret: clear error naming the credentials, exit 78, the secret never printed")

@@ -14,6 +14,21 @@ enum TestDatabase {
         return db
     }
 
+    /// A WAL database of `rows` random 4 KiB blobs in `blobs(id, data)`: it barely
+    /// compresses, so 4000 rows make about 16 MiB stored (several S3 parts).
+    static func makeIncompressible(_ path: String, rows: Int = 4000) throws {
+        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+        try db.execute("PRAGMA journal_mode=WAL; CREATE TABLE blobs(id INTEGER PRIMARY KEY, data BLOB)")
+        try db.execute("BEGIN")
+        for i in 1...rows { try db.run("INSERT INTO blobs VALUES (?, randomblob(4096))", [.integer(Int64(i))]) }
+        try db.execute("COMMIT")
+    }
+
+    /// The rows of a `makeIncompressible` database, in order.
+    static func blobs(_ path: String) throws -> [[SQLiteValue]] {
+        try SQLiteConnection(path: path, mode: .readOnly).query("SELECT id, data FROM blobs ORDER BY id")
+    }
+
     static func insert(_ db: SQLiteConnection, from first: Int, count: Int, seed: Int = 1) throws {
         try db.execute("BEGIN")
         let statement = try db.prepare("INSERT INTO items(id, body, n) VALUES (?, ?, ?)")
