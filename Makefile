@@ -43,8 +43,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## test: unit tests and end-to-end tests of the built executables.
+## test: unit tests and end-to-end tests of the built executables (the release build too:
+## one test checks that it has no failpoints).
 test: test-deps
+	$(SWIFT) build -c release
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
 

@@ -27,7 +27,9 @@ let package = Package(
             dependencies: [
                 "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Failpoints (fault injection for the crash tests) exist in debug builds only.
+            swiftSettings: [.define("FAILPOINTS", .when(configuration: .debug))]
         ),
 
         // Three thin executables.

@@ -1,3 +1,3 @@
 import BackupKit
 
-BackupCommand.main()
+CommandLineTool.main(BackupCommand.self)

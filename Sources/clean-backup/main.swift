@@ -1,3 +1,3 @@
 import BackupKit
 
-CleanBackupCommand.main()
+CommandLineTool.main(CleanBackupCommand.self)

@@ -1,3 +1,3 @@
 import BackupKit
 
-RestoreCommand.main()
+CommandLineTool.main(RestoreCommand.self)

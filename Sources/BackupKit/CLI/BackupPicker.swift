@@ -6,15 +6,9 @@ enum BackupPicker {
     /// How many backups the list shows at most.
     static let shown = 30
 
-    static func choose(settings: Settings, console: Console, yes: Bool) throws -> String {
-        let storage = try settings.makeStorage()
-        let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
-        let entries = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
-                                         databaseName: settings.databaseName, reindex: false, console: console).entries
-        guard let newest = entries.first else {
-            throw BackupError.noBackups(scope: "under \(storage.location(of: settings.prefix))")
-        }
-        if yes { return newest.key }
+    /// The object key of the backup the user picks among `entries` (newest first).
+    static func choose(from entries: [BackupEntry], console: Console, yes: Bool) throws -> String {
+        if yes { return entries[0].key }
         guard console.isTerminal else { throw BackupError.pickNeedsTerminal }
         let listed = Array(entries.prefix(shown))
         let now = Date()

@@ -2,24 +2,30 @@ import ArgumentParser
 import Foundation
 
 /// `clean-backup`: apply the retention policy.
-public struct CleanBackupCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct CleanBackupCommand: RunnableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "clean-backup",
-        abstract: "Delete the backups no retention rule keeps, from storage and the catalog.",
+        abstract: "Delete the backups no retention rule keeps, from storage and catalog.",
         discussion: """
-            Each rule that is set keeps a set of backups; a backup is deleted only when no
-            rule keeps it. With no rule set, backups younger than 30 days are kept. The newest
-            backup of each database is always kept. Rules come from these flags or from
-            BACKUP_RETENTION_DAYS, _COUNT, _DAILY, _WEEKLY, _MONTHLY.
+            Each rule that is set keeps a set of backups; a backup is deleted only
+            when no rule keeps it. With no rule set, backups younger than 30 days are
+            kept. The newest backup of each database is always kept. Rules come from
+            these flags or from BACKUP_RETENTION_DAYS, _COUNT, _DAILY, _WEEKLY and
+            _MONTHLY.
 
             Examples:
-              clean-backup                                  keep 30 days
-              clean-backup --keep-last 10                   keep the newest 10
+              clean-backup                     keep 30 days
+              clean-backup --keep-last 10      keep the newest 10
               clean-backup --keep-daily 7 --keep-weekly 4 --keep-monthly 12
-              clean-backup --keep-days 14 --dry-run         show what would go
+              clean-backup --keep-days 14 --dry-run
+                                               show what would go
 
-            Exit codes: 0 ok, 1 unexpected or some deletions failed, 64 usage,
-            69 storage unavailable, 78 configuration.
+            Exit codes:
+              0   ok
+              1   unexpected failure, or some deletions failed
+              64  usage
+              69  storage unavailable
+              78  configuration
             """
     )
 
@@ -43,20 +49,33 @@ public struct CleanBackupCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "List what would be deleted; delete nothing.")
     var dryRun = false
 
-    public init() {}
+    package init() {}
 
-    public func run() throws {
-        var failures = 0
-        try CommandRunner.run(tool: "clean-backup", options: options, job: .clean) { settings, console in
-            let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
-            let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
-            let result = try CleanOperation(settings: settings, policy: policy, console: console).run(dryRun: dryRun)
-            failures = result.failed.count
-            return result
-        } human: { result, console in
-            let verb = result.dryRun ? "would delete" : "deleted"
-            console.info("\(verb) \(result.deleted.count), kept \(result.kept.count), failed \(result.failed.count) (policy: \(result.policy))")
+    package func validate() throws {
+        for (flag, value) in [("--keep-days", keepDays), ("--keep-last", keepLast), ("--keep-daily", keepDaily),
+                              ("--keep-weekly", keepWeekly), ("--keep-monthly", keepMonthly)] {
+            if let value, !RetentionPolicy.limits.contains(value) {
+                throw ValidationError("\(flag) \(value) is out of range: use a whole number from 1 to \(RetentionPolicy.limits.upperBound)")
+            }
         }
-        if failures > 0 { throw ExitCode(ExitStatus.failure.rawValue) }
+    }
+
+    var job: MetricsFile.Job? { .clean }
+
+    func execute(_ context: RunContext) throws -> any CommandResult {
+        let settings = try context.settings()
+        let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
+        let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
+        return try CleanOperation(settings: settings, policy: policy, console: context.console).run(dryRun: dryRun)
+    }
+}
+
+extension CleanResult: CommandResult {
+    var exitStatus: ExitStatus { failed.isEmpty ? .ok : .failure }
+    var metricsOutcome: MetricsFile.Outcome { failed.isEmpty ? .success(sizeBytes: keptBytes) : .failure }
+
+    func render(on console: Console) {
+        let verb = dryRun ? "would delete" : "deleted"
+        console.info("\(verb) \(deleted.count), kept \(kept.count), failed \(failed.count) (policy: \(policy))")
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The settings every executable takes: where the database, the backups, the catalog and
 /// the key are, and how much to say. Flags win over the environment and `.env`.
-public struct CommonOptions: ParsableArguments {
+package struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read settings from this file instead of ./.env.", valueName: "path"))
     var envFile: String?
 
@@ -33,9 +33,9 @@ public struct CommonOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print each step.")
     var verbose = false
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if quiet && verbose { throw ValidationError("--quiet and --verbose contradict each other: pass one of them") }
     }
 
@@ -50,7 +50,7 @@ public struct CommonOptions: ParsableArguments {
         return o
     }
 
-    func console(tool: String) -> Console {
-        Console(tool: tool, verbosity: quiet ? .quiet : verbose ? .verbose : .normal, json: json)
+    func console(tool: String, sink: (@Sendable (Console.Stream, String) -> Void)? = nil) -> Console {
+        Console(tool: tool, verbosity: quiet ? .quiet : verbose ? .verbose : .normal, json: json, sink: sink)
     }
 }

@@ -2,31 +2,35 @@ import ArgumentParser
 import Foundation
 
 /// `restore`: bring a backup back, verified, as a new file or into a live database.
-public struct RestoreCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct RestoreCommand: RunnableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Restore a backup: download, verify, decrypt, decompress, integrity-check, write.",
+        abstract: "Restore a backup: download, verify, decrypt, integrity-check, write.",
         discussion: """
-            Without --key the newest backup (of --db's database when one is configured) is
-            restored. Nothing is written to the output or the target unless the checksum, the
-            GCM tag and PRAGMA integrity_check all pass.
+            Without --key the newest backup (of --db's database when one is set) is
+            restored. Nothing is written to the output or the target unless the
+            checksum, the GCM tag and PRAGMA integrity_check all pass. Backups made
+            with a retired key restore when it is in BACKUP_DECRYPTION_KEYS.
 
             Examples:
-              restore                                   newest backup -> ./backups/restored-<stamp>.db
-              restore --list                            backups, newest first
-              restore --key 'backups/app.db-20261123T061500Z-<uuid>.db.gz.enc' --out /tmp/app.db
-              restore --verify-only                     full check of the newest backup, writes nothing
-              restore --target app.db --yes             replace a live database (safety snapshot first)
-              restore --sql app.sql                     newest backup as a plain SQL dump
-              restore --pick                            choose from a numbered list (on a terminal)
+              restore                       newest -> ./backups/restored-<stamp>.db
+              restore --list                backups, newest first
+              restore --key KEY --out x.db  one backup (a key from --list)
+              restore --verify-only         check the newest, write nothing
+              restore --target app.db --yes replace a live database (safely)
+              restore --sql app.sql         newest backup as an SQL dump
+              restore --pick                choose from a list (on a terminal)
 
-            Backups made with a retired key restore when that key is listed in
-            BACKUP_DECRYPTION_KEYS or BACKUP_DECRYPTION_KEYS_FILE: each backup records its key id.
-
-            Exit codes: 0 ok, 1 unexpected, 64 usage (or no terminal to confirm --target),
-            65 data error (tampered or corrupt backup, wrong key or iv/tag, failed integrity
-            check), 66 backup missing, 69 storage unavailable, 73 cannot write the output,
-            78 configuration (including: the key the backup names by id is not configured).
+            Exit codes:
+              0   ok
+              1   unexpected failure
+              64  usage, or no terminal to confirm --target
+              65  data error: tampered or corrupt backup, wrong key or iv/tag,
+                  failed integrity check
+              66  backup missing
+              69  storage unavailable
+              73  cannot write the output
+              78  configuration, or the key the backup names is not configured
             """
     )
 
@@ -59,9 +63,9 @@ public struct RestoreCommand: ParsableCommand {
     @Flag(help: "Choose the backup from a numbered list (needs a terminal; --yes takes the newest).")
     var pick = false
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         let modes = [out != nil, target != nil, verifyOnly, list, sql != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("--out, --sql, --target, --verify-only and --list exclude each other: pass one of them") }
         if list && (key != nil || pick) { throw ValidationError("--list takes no --key or --pick: pass one of them") }
@@ -69,36 +73,57 @@ public struct RestoreCommand: ParsableCommand {
         if overwrite && out == nil && sql == nil { throw ValidationError("--overwrite goes with --out PATH or --sql PATH") }
     }
 
-    public func run() throws {
+    var job: MetricsFile.Job? { list ? nil : .restore }
+
+    func execute(_ context: RunContext) throws -> any CommandResult {
+        let settings = try context.settings()
+        let console = context.console
         if list {
-            try CommandRunner.run(tool: "restore", options: options) { settings, console in
-                try BackupListing.load(settings: settings, console: console)
-            } human: { listing, console in
-                listing.printTable(console)
-            }
-            return
+            return try BackupListing.load(settings: settings, console: console)
         }
         let destination: RestoreRequest.Destination
         if let target { destination = .liveDatabase(target, confirmed: yes) }
         else if verifyOnly { destination = .verifyOnly }
         else if let sql { destination = .sqlDump(sql, overwrite: overwrite) }
         else { destination = .file(out, overwrite: overwrite) }
-        try CommandRunner.run(tool: "restore", options: options, job: .restore) { settings, console in
-            let chosen = pick ? try BackupPicker.choose(settings: settings, console: console, yes: yes) : key
-            return try RestoreOperation(settings: settings, console: console).run(RestoreRequest(key: chosen, destination: destination))
-        } human: { result, console in
-            let size = "\(Formatting.bytes(result.storedSize)) -> \(Formatting.bytes(result.restoredSize))"
-            let seconds = String(format: "%.1f s", result.durationSeconds)
-            if result.verifyOnly {
-                console.info("verified \(result.key) (\(size)): checksum, tag and integrity_check ok in \(seconds)")
-            } else if let target = result.target {
-                console.info("restored \(result.key) into \(target) (\(size)) in \(seconds)")
-                if let safety = result.safetySnapshot { console.info("the previous content is saved in \(safety)") }
-            } else if let output = result.output {
-                console.result(output)
-                let what = result.format == "sql" ? "as an SQL dump " : ""
-                console.info("restored \(result.key) \(what)to \(output) (\(size)) in \(seconds)")
-            }
+        let selection: RestoreRequest.Selection
+        if pick { selection = .chosen { [yes] in try BackupPicker.choose(from: $0, console: console, yes: yes) } }
+        else if let key { selection = .objectKey(key) }
+        else { selection = .newest }
+        return try RestoreOperation(settings: settings, console: console)
+            .run(RestoreRequest(selection: selection, destination: destination))
+    }
+}
+
+extension BackupListing: CommandResult {
+    func render(on console: Console) {
+        if backups.isEmpty {
+            console.info("no backups found")
+            return
+        }
+        for item in backups {
+            let size = Formatting.bytes(item.size).padding(toLength: 10, withPad: " ", startingAt: 0)
+            let storage = item.storage.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
+            console.result("\(item.created)  \(size)  \(storage)  \(item.key)")
+        }
+    }
+}
+
+extension RestoreResult: CommandResult {
+    var metricsOutcome: MetricsFile.Outcome { .success(sizeBytes: restoredSize) }
+
+    func render(on console: Console) {
+        let size = "\(Formatting.bytes(storedSize)) -> \(Formatting.bytes(restoredSize))"
+        let seconds = String(format: "%.1f s", durationSeconds)
+        if verifyOnly {
+            console.info("verified \(key) (\(size)): checksum, tag and integrity_check ok in \(seconds)")
+        } else if let target {
+            console.info("restored \(key) into \(target) (\(size)) in \(seconds)")
+            if let safetySnapshot { console.info("the previous content is saved in \(safetySnapshot)") }
+        } else if let output {
+            console.result(output)
+            let what = format == "sql" ? "as an SQL dump " : ""
+            console.info("restored \(key) \(what)to \(output) (\(size)) in \(seconds)")
         }
     }
 }

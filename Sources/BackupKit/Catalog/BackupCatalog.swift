@@ -3,16 +3,16 @@ import Foundation
 /// The `backup_files` table: the fast index of backups. Storage stays the truth; the
 /// catalog can be lost and rebuilt from object metadata. It may live in its own file
 /// (the default) or in the application database itself, as Laju keeps it.
-public final class BackupCatalog {
+package final class BackupCatalog {
     static let columns = ["id", "key", "file_name", "file_size", "compression", "storage", "checksum",
                           "uploaded_at", "deleted_at", "encryption", "enc_iv", "enc_tag"]
 
     private let connection: SQLiteConnection
-    public let path: String
+    package let path: String
 
     /// Opens the catalog, creating the file (0600) and the table when missing. An existing
     /// table (one Laju made, say) is used as it is if it has the needed columns.
-    public init(path: String, create: Bool = true) throws {
+    package init(path: String, create: Bool = true) throws {
         self.path = path
         if !Files.exists(path) {
             guard create else { throw BackupError.databaseMissing(path: path) }
@@ -54,7 +54,7 @@ public final class BackupCatalog {
     }
 
     /// Adds a row for a stored object.
-    public func insert(_ record: BackupRecord) throws {
+    package func insert(_ record: BackupRecord) throws {
         try connection.run("""
             INSERT INTO backup_files (id, key, file_name, file_size, compression, storage, checksum,
                                       uploaded_at, deleted_at, encryption, enc_iv, enc_tag)
@@ -62,25 +62,19 @@ public final class BackupCatalog {
             """, Self.values(of: record))
     }
 
-    /// Every row that is not soft-deleted, newest first.
-    public func liveRecords() throws -> [BackupRecord] {
-        try connection.query("SELECT \(Self.columns.joined(separator: ", ")) FROM backup_files WHERE deleted_at IS NULL ORDER BY uploaded_at DESC")
-            .map(Self.record)
-    }
-
     /// The row for `key`, live or deleted.
-    public func record(forKey key: String) throws -> BackupRecord? {
+    package func record(forKey key: String) throws -> BackupRecord? {
         try connection.query("SELECT \(Self.columns.joined(separator: ", ")) FROM backup_files WHERE key = ?", [.text(key)])
             .first.map(Self.record)
     }
 
     /// Every row, live or deleted.
-    public func records() throws -> [BackupRecord] {
+    package func records() throws -> [BackupRecord] {
         try connection.query("SELECT \(Self.columns.joined(separator: ", ")) FROM backup_files").map(Self.record)
     }
 
     /// Soft-deletes the row for `key`.
-    public func markDeleted(key: String, at time: Int64) throws {
+    package func markDeleted(key: String, at time: Int64) throws {
         try connection.run("UPDATE backup_files SET deleted_at = ? WHERE key = ? AND deleted_at IS NULL", [.integer(time), .text(key)])
     }
 

@@ -1,31 +1,31 @@
 /// One row of the `backup_files` table (Laju's columns).
-public struct BackupRecord: Sendable, Equatable {
+package struct BackupRecord: Sendable, Equatable {
     /// A UUID string.
-    public var id: String
+    package var id: String
     /// The object key in storage; unique.
-    public var key: String
+    package var key: String
     /// The last path component of the key.
-    public var fileName: String
+    package var fileName: String
     /// Stored bytes.
-    public var fileSize: Int64
+    package var fileSize: Int64
     /// `gzip`.
-    public var compression: String?
+    package var compression: String?
     /// `local` or `s3`.
-    public var storage: String
+    package var storage: String
     /// MD5 hex of the stored bytes.
-    public var checksum: String?
+    package var checksum: String?
     /// Milliseconds since the epoch.
-    public var uploadedAt: Int64
+    package var uploadedAt: Int64
     /// Milliseconds since the epoch; nil while the backup is live.
-    public var deletedAt: Int64?
+    package var deletedAt: Int64?
     /// `aes-256-gcm`.
-    public var encryption: String?
+    package var encryption: String?
     /// Base64 IV.
-    public var encIV: String?
+    package var encIV: String?
     /// Base64 GCM tag.
-    public var encTag: String?
+    package var encTag: String?
 
-    public init(id: String, key: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
+    package init(id: String, key: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
                 encIV: String?, encTag: String?) {
         self.id = id
@@ -44,7 +44,7 @@ public struct BackupRecord: Sendable, Equatable {
 
     /// The row describing an object from its own metadata (used to re-index objects that
     /// have no row).
-    public init(object: StoredObject, metadata: ObjectMetadata, storage: StorageKind, id: String) {
+    package init(object: StoredObject, metadata: ObjectMetadata, storage: StorageKind, id: String) {
         self.init(id: id, key: object.key, fileName: BackupKey.fileName(of: object.key), fileSize: object.size,
                   compression: metadata[ObjectMetadata.Field.compression],
                   storage: storage.rawValue, checksum: metadata[ObjectMetadata.Field.checksum],
@@ -54,7 +54,7 @@ public struct BackupRecord: Sendable, Equatable {
     }
 
     /// The decryption fields as object metadata, for a restore that trusts the catalog.
-    public var metadata: ObjectMetadata {
+    package var metadata: ObjectMetadata {
         var values: [String: String] = [:]
         values[ObjectMetadata.Field.algorithm] = encryption
         values[ObjectMetadata.Field.iv] = encIV

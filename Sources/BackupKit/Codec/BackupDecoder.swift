@@ -1,12 +1,12 @@
 /// The outcome of decoding one stored object, judged by `RestorePlan.verify`.
-public struct DecodedObject: Sendable {
-    public let md5Hex: String
-    public let storedSize: Int64
-    public let restoredSize: Int64
+package struct DecodedObject: Sendable {
+    package let md5Hex: String
+    package let storedSize: Int64
+    package let restoredSize: Int64
     /// Whether the GCM tag verified.
-    public let authenticated: Bool
+    package let authenticated: Bool
     /// Why the decrypted bytes were not a complete gzip stream, if they were not.
-    public let decompressionFailure: String?
+    package let decompressionFailure: String?
 }
 
 /// The restore codec pipeline, stages running concurrently with bounded queues between them:
@@ -16,13 +16,13 @@ public struct DecodedObject: Sendable {
 ///
 /// Decoding keeps hashing and decrypting after a decompression failure, so the verdict can
 /// tell a wrong key from a tampered object. Memory: a few queued chunks, whatever the size.
-public final class BackupDecoder {
+package final class BackupDecoder {
     private let key: EncryptionKey
     private let iv: [UInt8]
     private let tag: [UInt8]
     static let queueDepth = 4
 
-    public init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) {
+    package init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) {
         self.key = key
         self.iv = iv
         self.tag = tag
@@ -30,7 +30,7 @@ public final class BackupDecoder {
 
     /// Runs `download` (which hands stored bytes to its argument, in order) on its own thread
     /// and decodes what it delivers into `sink`. Throws what `download` or `sink` threw.
-    public func decode(download: @escaping @Sendable (_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
+    package func decode(download: @escaping @Sendable (_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
                        into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DecodedObject {
         let (key, iv, tag) = (self.key, self.iv, self.tag)
         let gunzip = try GzipStreamReader()

@@ -1,15 +1,15 @@
 import Foundation
 
 /// What the encoder learned about the object it produced.
-public struct EncodedObject: Sendable {
-    public let iv: [UInt8]
-    public let tag: [UInt8]
+package struct EncodedObject: Sendable {
+    package let iv: [UInt8]
+    package let tag: [UInt8]
     /// MD5 of the stored bytes, lower-case hex (the `checksum` field).
-    public let md5Hex: String
+    package let md5Hex: String
     /// Bytes of the snapshot that went in.
-    public let sourceSize: Int64
+    package let sourceSize: Int64
     /// Bytes of the object that came out.
-    public let storedSize: Int64
+    package let storedSize: Int64
 }
 
 /// The backup codec pipeline, stages running concurrently with bounded queues between them:
@@ -20,16 +20,16 @@ public struct EncodedObject: Sendable {
 ///
 /// Memory is `N + 2` block buffers and as many member buffers, allocated once, whatever the
 /// size of the database.
-public final class BackupEncoder {
+package final class BackupEncoder {
     /// Bytes of snapshot per gzip member.
-    public static let defaultBlockSize = 1 << 20
+    package static let defaultBlockSize = 1 << 20
 
     private let key: EncryptionKey
     private let level: Int
     private let blockSize: Int
     private let workers: Int
 
-    public init(key: EncryptionKey, level: Int, blockSize: Int = BackupEncoder.defaultBlockSize,
+    package init(key: EncryptionKey, level: Int, blockSize: Int = BackupEncoder.defaultBlockSize,
                 workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.key = key
         self.level = level
@@ -39,7 +39,7 @@ public final class BackupEncoder {
 
     /// Encodes the file at `path`, handing each run of stored bytes to `sink` in order (on the
     /// calling thread). `progress`, when given, counts the bytes of `path` read so far.
-    public func encode(file path: String, progress: Counter? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
+    package func encode(file path: String, progress: Counter? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
         let input = try FileDescriptor.openForReading(path)
         let iv = try SecureRandom.bytes(AESGCM.ivLength)
         let cipher = try AESGCM.Encryptor(key: key, iv: iv)

@@ -4,12 +4,12 @@ import CDeflate
 /// form one valid multi-member gzip stream that `gzip -d`, Node's `createGunzip` and
 /// Python's `gzip` read, and independent members are what lets blocks compress in parallel.
 /// One writer per thread.
-public final class GzipMemberWriter {
+package final class GzipMemberWriter {
     private let compressor: OpaquePointer
     private var output: [UInt8] = []
-    public let level: Int
+    package let level: Int
 
-    public init(level: Int) throws {
+    package init(level: Int) throws {
         guard let compressor = libdeflate_alloc_compressor(Int32(level)) else {
             throw BackupError.unexpected("libdeflate could not start compression at level \(level)")
         }
@@ -20,7 +20,7 @@ public final class GzipMemberWriter {
     deinit { libdeflate_free_compressor(compressor) }
 
     /// Compresses `block` into one complete gzip member and hands it to `body`.
-    public func compressMember<R>(_ block: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    package func compressMember<R>(_ block: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let bound = libdeflate_gzip_compress_bound(compressor, block.count)
         if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
         let produced = output.withUnsafeMutableBytes { out in

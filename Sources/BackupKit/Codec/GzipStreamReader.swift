@@ -9,10 +9,10 @@ import CZlib
 /// decompressed from a buffer by libdeflate, about twice as fast as zlib; a member that does
 /// not fit the window (Laju's one-member objects) or bytes libdeflate rejects switch the rest
 /// of the stream to zlib's streaming inflate, which also words the precise error.
-public final class GzipStreamReader {
+package final class GzipStreamReader {
     /// A problem in the compressed bytes.
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Compressed bytes buffered for whole-member decompression are tried once this many are
@@ -24,7 +24,7 @@ public final class GzipStreamReader {
     private var stream = z_stream()
     private var output = [UInt8](repeating: 0, count: 256 * 1024)
     private var atMemberBoundary = true
-    public private(set) var members = 0
+    package private(set) var members = 0
 
     private let decompressor: OpaquePointer
     private var useZlib = false
@@ -32,7 +32,7 @@ public final class GzipStreamReader {
     private var pendingStart = 0
     private var memberOutput = [UInt8](repeating: 0, count: GzipStreamReader.memberOutputLimit)
 
-    public init() throws {
+    package init() throws {
         guard CZlib_inflateInit2(&stream, 15 + 16) == Z_OK, let decompressor = libdeflate_alloc_decompressor() else {
             throw BackupError.unexpected("could not start gzip decompression")
         }
@@ -46,7 +46,7 @@ public final class GzipStreamReader {
     }
 
     /// Decompresses `input`, handing every run of output to `emit`.
-    public func feed(_ input: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func feed(_ input: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard input.count > 0 else { return }
         if useZlib { return try inflateStreaming(input, emit) }
         pending.append(contentsOf: input)
@@ -115,7 +115,7 @@ public final class GzipStreamReader {
 
     /// Decodes what is still buffered and checks that the stream ended exactly after a
     /// complete member.
-    public func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         try decodeWholeMembers(final: true, emit)
         guard members > 0, atMemberBoundary else {
             throw Failure(description: "gzip data ends in the middle of a member (truncated)")

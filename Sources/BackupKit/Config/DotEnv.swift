@@ -3,8 +3,8 @@ import Foundation
 /// Parses `.env` files the way dotenv does: `NAME=value` lines, `#` comments, optional
 /// `export ` prefix, single or double quotes (double quotes understand `\n`), inline
 /// `#` comments after unquoted values.
-public enum DotEnv {
-    public static func parse(_ text: String) -> [String: String] {
+package enum DotEnv {
+    package static func parse(_ text: String) -> [String: String] {
         var values: [String: String] = [:]
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             var line = rawLine.trimmingCharacters(in: .whitespaces)

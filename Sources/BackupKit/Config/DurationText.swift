@@ -2,9 +2,9 @@ import Foundation
 
 /// Durations written for people in settings: `23h`, `90m`, `1d12h`, `2w`, `45s`, or plain
 /// seconds (`3600`).
-public enum DurationText {
+package enum DurationText {
     /// Seconds in `text`, nil when it is not a duration.
-    public static func seconds(_ text: String) -> TimeInterval? {
+    package static func seconds(_ text: String) -> TimeInterval? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if trimmed.isEmpty { return nil }
         if let plain = Double(trimmed) { return plain >= 0 ? plain : nil }
@@ -27,7 +27,7 @@ public enum DurationText {
 
 extension Environment {
     /// A duration setting (`BACKUP_MIN_INTERVAL=23h`), nil when unset.
-    public func duration(_ name: String) throws -> TimeInterval? {
+    package func duration(_ name: String) throws -> TimeInterval? {
         guard let text = self[name] else { return nil }
         guard let seconds = DurationText.seconds(text) else {
             throw BackupError.configuration("\(name)=\(text) is not a duration: write it like 23h, 90m, 7d or 1d12h")

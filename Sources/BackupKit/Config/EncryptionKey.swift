@@ -1,14 +1,12 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A 256-bit AES key. Its bytes never appear in `description`, logs or errors.
-public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The raw 32 bytes.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
 
-    public init(bytes: [UInt8]) throws {
+    package init(bytes: [UInt8]) throws {
         guard bytes.count == 32 else { throw BackupError.malformedEncryptionKey(source: "the key") }
         self.bytes = bytes
     }
@@ -16,7 +14,7 @@ public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStrin
     /// Parses a key with Laju's rule, trying in order: base64 that decodes to 32 bytes,
     /// 64 hex digits, then a string of exactly 32 UTF-8 bytes. `source` names where it came
     /// from in the error.
-    public static func parse(_ text: String, source: String) throws -> EncryptionKey {
+    package static func parse(_ text: String, source: String) throws -> EncryptionKey {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if let data = Data(base64Encoded: trimmed), data.count == 32 {
             return try EncryptionKey(bytes: Array(data))
@@ -32,7 +30,7 @@ public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStrin
     }
 
     /// Reads and parses a key file (its whole content, surrounding white space ignored).
-    public static func load(file path: String) throws -> EncryptionKey {
+    package static func load(file path: String) throws -> EncryptionKey {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = Files.exists(path) ? "permission denied" : "no such file"
             throw BackupError.unreadableKeyFile(path: path, reason: reason)
@@ -45,7 +43,7 @@ public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStrin
 
     /// The key from the environment: `BACKUP_ENCRYPTION_KEY_FILE` wins over
     /// `BACKUP_ENCRYPTION_KEY`; an explicit `keyFile` (a flag) wins over both.
-    public static func resolve(keyFile: String?, environment: Environment) throws -> EncryptionKey {
+    package static func resolve(keyFile: String?, environment: Environment) throws -> EncryptionKey {
         if let path = keyFile ?? environment["BACKUP_ENCRYPTION_KEY_FILE"] {
             return try load(file: path)
         }
@@ -56,12 +54,12 @@ public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStrin
     }
 
     /// A fresh random key written as base64.
-    public static func generateBase64() throws -> String {
+    package static func generateBase64() throws -> String {
         Data(try SecureRandom.bytes(32)).base64EncodedString()
     }
 
     /// Whether a key file can be read by group or others (worth a warning).
-    public static func isLooselyProtected(file path: String) -> Bool {
+    package static func isLooselyProtected(file path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
         return info.st_mode & 0o077 != 0
@@ -69,12 +67,12 @@ public struct EncryptionKey: Sendable, CustomStringConvertible, CustomDebugStrin
 
     /// The key's id: 16 hex digits of HMAC-SHA256(key, "sqlite-s3-backup key id"). It names
     /// a key in metadata and messages without revealing anything about it.
-    public var id: String {
+    package var id: String {
         Array(HMACSHA256.mac(key: bytes, message: Array("sqlite-s3-backup key id".utf8)).prefix(8)).hexString
     }
 
-    public var description: String { "EncryptionKey(<redacted>)" }
-    public var debugDescription: String { description }
+    package var description: String { "EncryptionKey(<redacted>)" }
+    package var debugDescription: String { description }
 
     static func hexBytes(_ text: String) -> [UInt8]? {
         var bytes: [UInt8] = []

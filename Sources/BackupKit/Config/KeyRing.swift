@@ -3,25 +3,25 @@ import Foundation
 /// The keys a run may use: the current key (`BACKUP_ENCRYPTION_KEY[_FILE]`), which encrypts
 /// new backups, and retired keys (`BACKUP_DECRYPTION_KEYS` or `BACKUP_DECRYPTION_KEYS_FILE`),
 /// which only decrypt old ones. Keys are found by id; their bytes are never shown.
-public struct KeyRing: Sendable {
+package struct KeyRing: Sendable {
     /// The key new backups are made with; nil when only retired keys are configured.
-    public let current: EncryptionKey?
+    package let current: EncryptionKey?
     /// Keys kept to restore backups made before a rotation.
-    public let retired: [EncryptionKey]
+    package let retired: [EncryptionKey]
 
-    public init(current: EncryptionKey?, retired: [EncryptionKey]) {
+    package init(current: EncryptionKey?, retired: [EncryptionKey]) {
         self.current = current
         self.retired = retired
     }
 
     /// Every key, the current one first, without duplicates.
-    public var all: [EncryptionKey] {
+    package var all: [EncryptionKey] {
         var seen = Set<String>()
         return ([current].compactMap { $0 } + retired).filter { seen.insert($0.id).inserted }
     }
 
     /// The key with this id.
-    public func key(id: String) -> EncryptionKey? {
+    package func key(id: String) -> EncryptionKey? {
         all.first { $0.id == id.lowercased() }
     }
 

@@ -1,22 +1,22 @@
 import Foundation
 
 /// Where backups are stored.
-public enum StorageKind: String, Sendable, Codable {
+package enum StorageKind: String, Sendable, Codable {
     case local
     case s3
 }
 
 /// Values given as flags. Each one, when set, wins over the environment.
-public struct SettingOverrides: Sendable {
-    public var databasePath: String?
-    public var storage: String?
-    public var localDirectory: String?
-    public var prefix: String?
-    public var catalogPath: String?
-    public var keyFile: String?
-    public var compressionLevel: Int?
+package struct SettingOverrides: Sendable {
+    package var databasePath: String?
+    package var storage: String?
+    package var localDirectory: String?
+    package var prefix: String?
+    package var catalogPath: String?
+    package var keyFile: String?
+    package var compressionLevel: Int?
 
-    public init() {}
+    package init() {}
 }
 
 /// The resolved configuration shared by all three executables.
@@ -31,22 +31,20 @@ public struct SettingOverrides: Sendable {
 /// | catalog | `--catalog` | `BACKUP_CATALOG_PATH` | `<local folder>/catalog.sqlite` |
 /// | key file | `--encryption-key-file` | `BACKUP_ENCRYPTION_KEY_FILE`, `BACKUP_ENCRYPTION_KEY` | none |
 /// | gzip level | `--compression-level` | `BACKUP_COMPRESSION_LEVEL` | 6 |
-public struct Settings: Sendable {
-    public var databasePath: String?
-    public var storageKind: StorageKind
-    public var localDirectory: String
-    public var prefix: String
-    public var catalogPath: String
-    public var compressionLevel: Int
-    public var keyFile: String?
-    public let environment: Environment
-    /// Where storage reports retries and detours (`--verbose`) and warnings.
-    public var storageLog: StorageLog = .silent
+package struct Settings: Sendable {
+    package var databasePath: String?
+    package var storageKind: StorageKind
+    package var localDirectory: String
+    package var prefix: String
+    package var catalogPath: String
+    package var compressionLevel: Int
+    package var keyFile: String?
+    package let environment: Environment
 
     /// Names of the variables that configure a bucket, in precedence order.
     static let bucketVariables = ["S3_BUCKET", "WASABI_BUCKET"]
 
-    public init(overrides: SettingOverrides, environment: Environment) throws {
+    package init(overrides: SettingOverrides, environment: Environment) throws {
         self.environment = environment
         databasePath = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map(Files.absolute)
 
@@ -76,13 +74,13 @@ public struct Settings: Sendable {
     }
 
     /// The encryption key, loaded only by the commands that need it.
-    public func encryptionKey() throws -> EncryptionKey {
+    package func encryptionKey() throws -> EncryptionKey {
         try EncryptionKey.resolve(keyFile: keyFile, environment: environment)
     }
 
     /// The current key and the retired ones. Restore needs at least one of them; the
     /// current key alone may be missing when retired keys are configured.
-    public func keyRing() throws -> KeyRing {
+    package func keyRing() throws -> KeyRing {
         let retired = try KeyRing.retiredKeys(environment: environment)
         do {
             return KeyRing(current: try encryptionKey(), retired: retired)
@@ -92,21 +90,21 @@ public struct Settings: Sendable {
     }
 
     /// `BACKUP_MIN_INTERVAL`: backup skips while the newest backup is younger.
-    public func minimumInterval() throws -> TimeInterval? { try environment.duration("BACKUP_MIN_INTERVAL") }
+    package func minimumInterval() throws -> TimeInterval? { try environment.duration("BACKUP_MIN_INTERVAL") }
 
     /// `BACKUP_MAX_AGE`: `backup --status` fails when the newest backup is older.
-    public func maximumAge() throws -> TimeInterval? { try environment.duration("BACKUP_MAX_AGE") }
+    package func maximumAge() throws -> TimeInterval? { try environment.duration("BACKUP_MAX_AGE") }
 
     /// `BACKUP_METRICS_FILE`: the Prometheus textfile each run updates.
-    public var metricsFile: String? { environment["BACKUP_METRICS_FILE"].map(Files.absolute) }
+    package var metricsFile: String? { environment["BACKUP_METRICS_FILE"].map(Files.absolute) }
 
     /// The key file in use, if the key comes from a file.
-    public var keyFilePath: String? {
+    package var keyFilePath: String? {
         keyFile ?? environment["BACKUP_ENCRYPTION_KEY_FILE"]
     }
 
     /// The database path or a usage error naming both ways to set it.
-    public func requireDatabase() throws -> String {
+    package func requireDatabase() throws -> String {
         guard let path = databasePath else {
             throw BackupError.invalidArgument("no database given: pass --db PATH or set BACKUP_DB_PATH")
         }
@@ -114,24 +112,8 @@ public struct Settings: Sendable {
     }
 
     /// The file name of the configured database, which scopes restore and retention.
-    public var databaseName: String? {
+    package var databaseName: String? {
         databasePath.map { ($0 as NSString).lastPathComponent }
-    }
-
-    /// Builds the storage backend these settings describe.
-    public func makeStorage() throws -> any ObjectStorage {
-        switch storageKind {
-        case .local:
-            return try LocalFolderStorage(root: localDirectory)
-        case .s3:
-            var storage = S3Storage(config: try S3Configuration(environment: environment),
-                                    listPageSize: try environment.integer("BACKUP_S3_LIST_PAGE_SIZE", in: 1...1000) ?? 1000,
-                                    log: storageLog)
-            if let hours = try environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) {
-                storage.abandonedAfter = TimeInterval(hours) * 3600
-            }
-            return storage
-        }
     }
 
     /// The prefix as given (a plain string prefix, as S3 treats it: `backups/` is a folder,

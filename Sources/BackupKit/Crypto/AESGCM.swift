@@ -2,9 +2,9 @@ import COpenSSL
 
 /// Streaming AES-256-GCM over OpenSSL, with the 16-byte tag kept apart from the ciphertext
 /// (the Laju object format): `iv` 12 bytes, no additional authenticated data.
-public enum AESGCM {
-    public static let ivLength = 12
-    public static let tagLength = 16
+package enum AESGCM {
+    package static let ivLength = 12
+    package static let tagLength = 16
 
     /// `EVP_EncryptUpdate` or `EVP_DecryptUpdate`.
     typealias EVPUpdate = (OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int32>?, UnsafePointer<UInt8>?, Int32) -> Int32
@@ -22,11 +22,11 @@ public enum AESGCM {
     }
 
     /// Encrypts a stream: `update` returns ciphertext of the same length, `finish` the tag.
-    public final class Encryptor {
+    package final class Encryptor {
         private let context: OpaquePointer
         private var output: [UInt8] = []
 
-        public init(key: EncryptionKey, iv: [UInt8]) throws {
+        package init(key: EncryptionKey, iv: [UInt8]) throws {
             guard iv.count == AESGCM.ivLength else { throw BackupError.unexpected("AES-GCM needs a 12-byte IV") }
             context = EVP_CIPHER_CTX_new()!
             let ok = EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1
@@ -38,12 +38,12 @@ public enum AESGCM {
         deinit { EVP_CIPHER_CTX_free(context) }
 
         /// Encrypts `plaintext` and hands the ciphertext to `body` (valid only during the call).
-        public func update<R>(_ plaintext: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        package func update<R>(_ plaintext: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
             try AESGCM.transform(context, EVP_EncryptUpdate, plaintext, buffer: &output, action: "encryption", body)
         }
 
         /// Ends the stream and returns the 16-byte authentication tag.
-        public func finish() throws -> [UInt8] {
+        package func finish() throws -> [UInt8] {
             var scratch = [UInt8](repeating: 0, count: 16)
             var written: Int32 = 0
             guard EVP_EncryptFinal_ex(context, &scratch, &written) == 1 else {
@@ -59,11 +59,11 @@ public enum AESGCM {
 
     /// Decrypts a stream. Plaintext from `update` is unauthenticated until `finish` returns
     /// true, so callers write it only to a private temp file and discard it on failure.
-    public final class Decryptor {
+    package final class Decryptor {
         private let context: OpaquePointer
         private var output: [UInt8] = []
 
-        public init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) throws {
+        package init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) throws {
             guard !iv.isEmpty, tag.count == AESGCM.tagLength else {
                 throw BackupError.unexpected("AES-GCM needs an IV and a 16-byte tag")
             }
@@ -78,12 +78,12 @@ public enum AESGCM {
 
         deinit { EVP_CIPHER_CTX_free(context) }
 
-        public func update<R>(_ ciphertext: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        package func update<R>(_ ciphertext: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
             try AESGCM.transform(context, EVP_DecryptUpdate, ciphertext, buffer: &output, action: "decryption", body)
         }
 
         /// Whether the tag verified over everything passed to `update`.
-        public func finish() -> Bool {
+        package func finish() -> Bool {
             var scratch = [UInt8](repeating: 0, count: 16)
             var written: Int32 = 0
             return EVP_DecryptFinal_ex(context, &scratch, &written) == 1

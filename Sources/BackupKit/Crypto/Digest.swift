@@ -1,8 +1,8 @@
 import COpenSSL
 
 /// A streaming message digest (MD5 or SHA-256) over OpenSSL's EVP interface.
-public final class Digest {
-    public enum Algorithm: Sendable {
+package final class Digest {
+    package enum Algorithm: Sendable {
         case md5
         case sha256
 
@@ -16,24 +16,24 @@ public final class Digest {
 
     private let context: OpaquePointer
 
-    public init(_ algorithm: Algorithm) {
+    package init(_ algorithm: Algorithm) {
         context = EVP_MD_CTX_new()!
         precondition(EVP_DigestInit_ex(context, algorithm.evp, nil) == 1, "EVP_DigestInit_ex failed")
     }
 
     deinit { EVP_MD_CTX_free(context) }
 
-    public func update(_ bytes: UnsafeRawBufferPointer) {
+    package func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
     }
 
-    public func update(_ bytes: [UInt8]) {
+    package func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The digest; the object must not be used afterwards.
-    public func finish() -> [UInt8] {
+    package func finish() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &out, &length)
@@ -41,7 +41,7 @@ public final class Digest {
     }
 
     /// The digest of `bytes` in one call.
-    public static func hash(_ algorithm: Algorithm, _ bytes: [UInt8]) -> [UInt8] {
+    package static func hash(_ algorithm: Algorithm, _ bytes: [UInt8]) -> [UInt8] {
         let digest = Digest(algorithm)
         digest.update(bytes)
         return digest.finish()
@@ -50,7 +50,7 @@ public final class Digest {
 
 extension Array where Element == UInt8 {
     /// Lower-case hexadecimal.
-    public var hexString: String {
+    package var hexString: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(count * 2)

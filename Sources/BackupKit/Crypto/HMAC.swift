@@ -1,8 +1,8 @@
 import COpenSSL
 
 /// HMAC-SHA256 over OpenSSL.
-public enum HMACSHA256 {
-    public static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
+package enum HMACSHA256 {
+    package static func mac(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         _ = HMAC(EVP_sha256(), key, Int32(key.count), message, message.count, &out, &length)

@@ -1,43 +1,43 @@
 import Foundation
 
 /// What a backup run produced (the `--json` shape of `backup`).
-public struct BackupResult: Codable, Sendable {
-    public var ok = true
-    public var skipped = false
-    public let key: String
-    public let location: String
-    public let storage: StorageKind
-    public let database: String
-    public let sourceSize: Int64
-    public let storedSize: Int64
-    public let checksum: String
+package struct BackupResult: Codable, Sendable {
+    package var ok = true
+    package var skipped = false
+    package let key: String
+    package let location: String
+    package let storage: StorageKind
+    package let database: String
+    package let sourceSize: Int64
+    package let storedSize: Int64
+    package let checksum: String
     /// The id of the key it was encrypted with (`EncryptionKey.id`).
-    public let keyID: String
+    package let keyID: String
     /// Whether the snapshot was compacted with `VACUUM INTO`.
-    public let vacuum: Bool
-    public let createdAt: Int64
-    public let snapshotSeconds: Double
-    public let uploadSeconds: Double
-    public let durationSeconds: Double
+    package let vacuum: Bool
+    package let createdAt: Int64
+    package let snapshotSeconds: Double
+    package let uploadSeconds: Double
+    package let durationSeconds: Double
 }
 
 /// A backup run that did nothing because the newest backup is recent (`BACKUP_MIN_INTERVAL`).
-public struct BackupSkipped: Codable, Sendable {
-    public var ok = true
-    public var skipped = true
-    public let database: String
-    public let reason: String
-    public let newestKey: String
-    public let newestAgeSeconds: Double
-    public let minIntervalSeconds: Double
+package struct BackupSkipped: Codable, Sendable {
+    package var ok = true
+    package var skipped = true
+    package let database: String
+    package let reason: String
+    package let newestKey: String
+    package let newestAgeSeconds: Double
+    package let minIntervalSeconds: Double
 }
 
 /// The outcome of `backup`: a new backup, or a skip.
-public enum BackupOutcome: Encodable, Sendable {
+package enum BackupOutcome: Encodable, Sendable {
     case completed(BackupResult)
     case skipped(BackupSkipped)
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         switch self {
         case .completed(let result): try result.encode(to: encoder)
         case .skipped(let skip): try skip.encode(to: encoder)
@@ -45,30 +45,21 @@ public enum BackupOutcome: Encodable, Sendable {
     }
 }
 
-extension BackupOutcome: MetricsReporting {
-    var metricsOutcome: MetricsFile.Outcome {
-        switch self {
-        case .completed(let result): return .success(sizeBytes: result.storedSize)
-        case .skipped: return .skipped
-        }
-    }
-}
-
 /// snapshot → gzip → AES-256-GCM → storage → catalog row, one run per database at a time.
-public struct BackupOperation {
-    public let settings: Settings
-    public let console: Console
+package struct BackupOperation {
+    package let settings: Settings
+    package let console: Console
     /// Back up even when the newest backup is younger than `BACKUP_MIN_INTERVAL`.
-    public var force = false
+    package var force = false
     /// Take the snapshot with `VACUUM INTO` (compacted) instead of the backup API.
-    public var vacuum = false
+    package var vacuum = false
 
-    public init(settings: Settings, console: Console) {
+    package init(settings: Settings, console: Console) {
         self.settings = settings
         self.console = console
     }
 
-    public func run() throws -> BackupOutcome {
+    package func run() throws -> BackupOutcome {
         let started = ContinuousClock.now
         let database = try settings.requireDatabase()
         let key = try settings.encryptionKey()
@@ -77,12 +68,12 @@ public struct BackupOperation {
         }
         guard Files.exists(database) else { throw BackupError.databaseMissing(path: database) }
         let minInterval = try settings.minimumInterval()
-        let storage = try settings.makeStorage()
-        let catalog = try BackupCatalog(path: settings.catalogPath)
+        let repository = try BackupRepository(settings: settings, catalog: .required, console: console)
+        let storage = repository.storage
 
         let lock = try BackupLock(databasePath: database, lockDirectory: settings.localDirectory + "/.locks")
         defer { withExtendedLifetime(lock) {} }
-        if let minInterval, !force, let skip = try recentBackup(within: minInterval, storage: storage, catalog: catalog) {
+        if let minInterval, !force, let skip = try recentBackup(within: minInterval, in: repository) {
             return .skipped(skip)
         }
 
@@ -99,7 +90,7 @@ public struct BackupOperation {
         meter.finish()
         let snapshotSeconds = Formatting.durationSeconds(ContinuousClock.now - snapshotStarted)
         console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(String(format: "%.1f s", snapshotSeconds))")
-        Failpoint.reach("after-snapshot")
+        Failpoint.afterSnapshot.reach()
 
         let databaseName = (database as NSString).lastPathComponent
         let createdAt = Formatting.nowMillis()
@@ -118,12 +109,12 @@ public struct BackupOperation {
             encoded = try BackupEncoder(key: key, level: settings.compressionLevel).encode(file: snapshotPath, progress: consumed) { bytes in
                 try upload.write(bytes)
                 written += bytes.count
-                if Failpoint.isActive && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.reach("mid-upload") }
+                if Failpoint.midUpload.isSelected && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.midUpload.reach() }
             }
             try check.join()
             // The snapshot is checked and encoded: its disk space goes back before the upload.
             unlink(snapshotPath)
-            Failpoint.reach("before-complete")
+            Failpoint.beforeComplete.reach()
             try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName, keyID: key.id))
         } catch {
             upload.abort()
@@ -133,14 +124,14 @@ public struct BackupOperation {
         let uploadSeconds = Formatting.durationSeconds(ContinuousClock.now - uploadStarted)
         console.detail("quick_check ok; compressed, encrypted and stored in \(String(format: "%.1f s", uploadSeconds))")
         work.remove()
-        Failpoint.reach("after-upload")
+        Failpoint.afterUpload.reach()
 
         let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: BackupKey.fileName(of: objectKey),
                                   fileSize: encoded.storedSize, compression: "gzip", storage: storage.kind.rawValue,
                                   checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
                                   encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString())
         do {
-            try catalog.insert(record)
+            try repository.catalog?.insert(record)
         } catch {
             throw BackupError.catalogWriteFailed(key: objectKey, reason: "\(error)")
         }
@@ -167,11 +158,8 @@ public struct BackupOperation {
     }
 
     /// The skip, when this database's newest live backup is younger than `interval`.
-    private func recentBackup(within interval: TimeInterval, storage: any ObjectStorage,
-                              catalog: BackupCatalog) throws -> BackupSkipped? {
-        let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
-                                           databaseName: settings.databaseName, reindex: false, console: console)
-        guard let newest = inventory.entries.first else { return nil }
+    private func recentBackup(within interval: TimeInterval, in repository: BackupRepository) throws -> BackupSkipped? {
+        guard let newest = try repository.inventory().entries.first else { return nil }
         let age = newest.age()
         guard age < interval else { return nil }
         let name = settings.databaseName ?? ""

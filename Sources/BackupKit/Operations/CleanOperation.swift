@@ -1,53 +1,49 @@
 import Foundation
 
 /// What a clean run did (the `--json` shape of `clean-backup`).
-public struct CleanResult: Codable, Sendable {
-    public struct Failure: Codable, Sendable {
-        public let key: String
-        public let error: String
+package struct CleanResult: Codable, Sendable {
+    package struct Failure: Codable, Sendable {
+        package let key: String
+        package let error: String
     }
 
-    public struct Kept: Codable, Sendable {
-        public let key: String
-        public let reasons: [String]
+    package struct Kept: Codable, Sendable {
+        package let key: String
+        package let reasons: [String]
     }
 
-    public var ok = true
-    public let dryRun: Bool
-    public let policy: String
-    public let deleted: [String]
-    public let kept: [Kept]
-    public let failed: [Failure]
-    public let reindexed: [String]
-    public let abandonedUploadsRemoved: Int
+    /// False when some deletions failed (the run exits 1).
+    package var ok: Bool { failed.isEmpty }
+    package let dryRun: Bool
+    package let policy: String
+    package let deleted: [String]
+    package let kept: [Kept]
+    package let failed: [Failure]
+    package let reindexed: [String]
+    package let abandonedUploadsRemoved: Int
     /// Stored bytes of the backups kept.
-    public let keptBytes: Int64
-}
-
-extension CleanResult: MetricsReporting {
-    var metricsOutcome: MetricsFile.Outcome { failed.isEmpty ? .success(sizeBytes: keptBytes) : .failure }
+    package let keptBytes: Int64
 }
 
 /// Applies the retention policy per database: deletes each object no rule keeps (and its
 /// sidecar), then soft-deletes its catalog row. One failure does not stop the rest.
-public struct CleanOperation {
-    public let settings: Settings
-    public let policy: RetentionPolicy
-    public let console: Console
+package struct CleanOperation {
+    package let settings: Settings
+    package let policy: RetentionPolicy
+    package let console: Console
 
-    public init(settings: Settings, policy: RetentionPolicy, console: Console) {
+    package init(settings: Settings, policy: RetentionPolicy, console: Console) {
         self.settings = settings
         self.policy = policy
         self.console = console
     }
 
-    public func run(dryRun: Bool, now: Date = Date()) throws -> CleanResult {
-        let storage = try settings.makeStorage()
-        let catalog = dryRun
-            ? Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
-            : try BackupCatalog(path: settings.catalogPath)
-        let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
-                                           databaseName: settings.databaseName, reindex: !dryRun, console: console)
+    package func run(dryRun: Bool, now: Date = Date()) throws -> CleanResult {
+        // A dry run changes nothing, the catalog included.
+        let repository = try BackupRepository(settings: settings, catalog: dryRun ? .ifPresent : .required, console: console)
+        let storage = repository.storage
+        let catalog = repository.catalog
+        let inventory = try repository.inventory(reindex: !dryRun)
         if !inventory.reindexed.isEmpty {
             console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
         }

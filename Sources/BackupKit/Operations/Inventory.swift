@@ -1,36 +1,36 @@
 import Foundation
 
 /// One backup as the operations see it: an object in storage, with its catalog row if any.
-public struct BackupEntry: Sendable {
-    public let key: String
+package struct BackupEntry: Sendable {
+    package let key: String
     /// Milliseconds since the epoch: the catalog's `uploaded_at`, else the object's
     /// `created-at` metadata, else its modification time.
-    public let createdAt: Int64
-    public let size: Int64
-    public let storage: StorageKind
-    public let databaseName: String?
+    package let createdAt: Int64
+    package let size: Int64
+    package let storage: StorageKind
+    package let databaseName: String?
     /// The catalog row, nil when the catalog has none (or could not be read).
-    public let record: BackupRecord?
+    package let record: BackupRecord?
 
     /// Seconds since the backup was made, never negative (clocks disagree).
-    public func age(at now: Date = Date()) -> TimeInterval {
+    package func age(at now: Date = Date()) -> TimeInterval {
         max(0, now.timeIntervalSince1970 - Double(createdAt) / 1000)
     }
 }
 
 /// The backups under the prefix: storage is the truth, the catalog the fast index.
 /// Objects without a row are re-indexed from their own metadata when asked.
-public struct Inventory {
+package struct Inventory {
     /// Newest first.
-    public var entries: [BackupEntry]
+    package var entries: [BackupEntry]
     /// Keys that got a catalog row from their metadata during this load.
-    public var reindexed: [String]
+    package var reindexed: [String]
     /// Live catalog rows whose object is gone from storage.
-    public var missingObjects: [String]
+    package var missingObjects: [String]
 
     /// Lists storage under `prefix` and joins it with `catalog`. Keeps only the backups of
     /// `databaseName` when it is given.
-    public static func load(storage: any ObjectStorage, prefix: String, catalog: BackupCatalog?,
+    static func load(storage: any ObjectStorage, prefix: String, catalog: BackupCatalog?,
                             databaseName: String?, reindex: Bool, console: Console) throws -> Inventory {
         let objects = try storage.list(prefix: prefix).filter { BackupKey.isBackup($0.key) }
         var records: [String: BackupRecord] = [:]
@@ -74,20 +74,5 @@ public struct Inventory {
                 && (databaseName == nil || BackupKey.databaseName(of: $0.key, prefix: prefix) == databaseName)
         }.map(\.key).sorted()
         return Inventory(entries: entries, reindexed: reindexed, missingObjects: missing)
-    }
-
-    /// Opens the catalog for reading and re-indexing, or returns nil with a warning when it
-    /// is missing or unusable: listing and restoring work from storage alone.
-    public static func openCatalog(_ path: String, createIfMissing: Bool, console: Console) -> BackupCatalog? {
-        if !createIfMissing && !Files.exists(path) {
-            console.detail("no catalog at \(path); using the objects' own metadata")
-            return nil
-        }
-        do {
-            return try BackupCatalog(path: path, create: createIfMissing)
-        } catch {
-            console.warning("the catalog \(path) is unusable (\(error)); using the objects' own metadata")
-            return nil
-        }
     }
 }

@@ -1,11 +1,9 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// What `restore` should do.
-public struct RestoreRequest: Sendable {
-    public enum Destination: Sendable, Equatable {
+package struct RestoreRequest {
+    package enum Destination: Sendable, Equatable {
         /// Write a new file (`--out`, or `<local dir>/restored-<stamp>.db`).
         case file(String?, overwrite: Bool)
         /// Replace a possibly live database through the backup API (`--target`).
@@ -16,48 +14,54 @@ public struct RestoreRequest: Sendable {
         case sqlDump(String, overwrite: Bool)
     }
 
-    public var key: String?
-    public var destination: Destination
+    /// Which backup to restore.
+    package enum Selection {
+        /// The newest backup in scope.
+        case newest
+        /// The backup stored under this object key (`--key`).
+        case objectKey(String)
+        /// One the closure picks from the backups in scope, newest first (`--pick`).
+        case chosen(by: ([BackupEntry]) throws -> String)
+    }
 
-    public init(key: String?, destination: Destination) {
-        self.key = key
+    package var selection: Selection
+    package var destination: Destination
+
+    package init(selection: Selection, destination: Destination) {
+        self.selection = selection
         self.destination = destination
     }
 }
 
 /// What a restore did (the `--json` shape of `restore`).
-public struct RestoreResult: Codable, Sendable {
-    public var ok = true
-    public let key: String
+package struct RestoreResult: Codable, Sendable {
+    package var ok = true
+    package let key: String
     /// The restored file, or the SQL dump with `--sql`.
-    public let output: String?
+    package let output: String?
     /// `sqlite`, `sql` (a dump), or nil for `--verify-only` and `--target`.
-    public let format: String?
-    public let target: String?
-    public let safetySnapshot: String?
-    public let verifyOnly: Bool
-    public let storedSize: Int64
-    public let restoredSize: Int64
-    public let checksum: String
-    public let integrityCheck: String
+    package let format: String?
+    package let target: String?
+    package let safetySnapshot: String?
+    package let verifyOnly: Bool
+    package let storedSize: Int64
+    package let restoredSize: Int64
+    package let checksum: String
+    package let integrityCheck: String
     /// The id of the key that decrypted it.
-    public let keyID: String
-    public let durationSeconds: Double
-}
-
-extension RestoreResult: MetricsReporting {
-    var metricsOutcome: MetricsFile.Outcome { .success(sizeBytes: restoredSize) }
+    package let keyID: String
+    package let durationSeconds: Double
 }
 
 /// download → verify → decrypt → decompress → `PRAGMA integrity_check` → place. Nothing
 /// reaches the output path or the target until every check passed.
-public struct RestoreOperation {
-    public let settings: Settings
-    public let console: Console
+package struct RestoreOperation {
+    package let settings: Settings
+    package let console: Console
     /// Asks the user a yes/no question; nil when no terminal can answer.
-    public var confirm: (String) -> Bool?
+    package var confirm: (String) -> Bool?
 
-    public init(settings: Settings, console: Console, confirm: ((String) -> Bool?)? = nil) {
+    package init(settings: Settings, console: Console, confirm: ((String) -> Bool?)? = nil) {
         self.settings = settings
         self.console = console
         self.confirm = confirm ?? { question in
@@ -65,11 +69,11 @@ public struct RestoreOperation {
         }
     }
 
-    public func run(_ request: RestoreRequest) throws -> RestoreResult {
+    package func run(_ request: RestoreRequest) throws -> RestoreResult {
         let started = ContinuousClock.now
-        let storage = try settings.makeStorage()
-        let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
-        let plan = try RestorePlan.resolve(key: request.key, storage: storage, settings: settings, catalog: catalog, console: console)
+        let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
+        let storage = repository.storage
+        let plan = try RestorePlan.resolve(request.selection, in: repository)
         let keys = try plan.candidateKeys(settings.keyRing())
 
         // Fail on the destination before downloading anything.
@@ -145,7 +149,7 @@ public struct RestoreOperation {
         checking.finish()
         console.detail("PRAGMA integrity_check ok in \(Formatting.seconds(ContinuousClock.now - checkStarted))")
 
-        Failpoint.reach("before-place")
+        Failpoint.beforePlace.reach()
         var output: String?
         var format: String?
         var target: String?
@@ -204,7 +208,7 @@ public struct RestoreOperation {
                 }
             }, into: { bytes in
                 try file.write(bytes)
-                if Failpoint.isActive && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.reach("mid-restore") }
+                if Failpoint.midRestore.isSelected && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.midRestore.reach() }
             })
         meter.finish()
         try plan.verify(decoded)

@@ -11,26 +11,30 @@ struct RestorePlan {
     /// The id of the key the object was made with (objects by this suite record it; Laju's do not).
     let keyID: String?
 
-    /// Resolves `key` (or the newest backup) to a plan. Metadata comes from the catalog row
-    /// when there is one, else from the object's own metadata.
-    static func resolve(key requested: String?, storage: any ObjectStorage, settings: Settings,
-                        catalog: BackupCatalog?, console: Console) throws -> RestorePlan {
+    /// Resolves the selection to a plan. Metadata comes from the catalog row when there is
+    /// one, else from the object's own metadata.
+    static func resolve(_ selection: RestoreRequest.Selection, in repository: BackupRepository) throws -> RestorePlan {
+        let storage = repository.storage
         let key: String
         var record: BackupRecord?
-        if let requested {
+        if case .objectKey(let requested) = selection {
             try storage.validate(key: requested)
             key = requested
-            record = try? catalog?.record(forKey: requested)
+            record = try? repository.catalog?.record(forKey: requested)
         } else {
-            let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
-                                               databaseName: settings.databaseName, reindex: false, console: console)
-            guard let newest = inventory.entries.first else {
-                let scope = settings.databaseName.map { "for \($0) under \(storage.location(of: settings.prefix))" }
-                    ?? "under \(storage.location(of: settings.prefix))"
+            let entries = try repository.inventory().entries
+            guard !entries.isEmpty else {
+                let scope = repository.databaseName.map { "for \($0) under \(repository.location)" } ?? "under \(repository.location)"
                 throw BackupError.noBackups(scope: scope)
             }
-            key = newest.key
-            record = newest.record
+            var chosen = entries[0]
+            if case .chosen(let pick) = selection {
+                let picked = try pick(entries)
+                guard let entry = entries.first(where: { $0.key == picked }) else { throw BackupError.backupNotFound(key: picked) }
+                chosen = entry
+            }
+            key = chosen.key
+            record = chosen.record
         }
         let head = try storage.head(key: key)
         var metadata = head.metadata

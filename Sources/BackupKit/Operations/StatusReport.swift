@@ -4,54 +4,54 @@ import Foundation
 /// the newest backup's age, for a person or a monitoring check. Its `exitStatus` is 0 when
 /// all is well, 78 for a configuration problem, 69 when storage does not answer, and 3 when
 /// there is no backup or the newest is older than `BACKUP_MAX_AGE`.
-public struct StatusReport: Encodable, Sendable {
-    public struct Configuration: Encodable, Sendable {
-        public var database: String?
-        public var storage: StorageKind
-        public var location: String
-        public var prefix: String
-        public var catalog: String
-        public var keySource: String?
-        public var keyID: String?
-        public var retiredKeyIds: [String]
-        public var compressionLevel: Int
-        public var s3Endpoint: String?
-        public var s3Bucket: String?
+package struct StatusReport: Encodable, Sendable {
+    package struct Configuration: Encodable, Sendable {
+        package var database: String?
+        package var storage: StorageKind
+        package var location: String
+        package var prefix: String
+        package var catalog: String
+        package var keySource: String?
+        package var keyID: String?
+        package var retiredKeyIds: [String]
+        package var compressionLevel: Int
+        package var s3Endpoint: String?
+        package var s3Bucket: String?
         /// The region in use: the configured one, or the bucket's once S3 named it.
-        public var s3Region: String?
+        package var s3Region: String?
         /// Where the credentials come from (environment, profile, web identity, container, instance).
-        public var s3Credentials: String?
+        package var s3Credentials: String?
         /// The access key id, shortened; the secret is never shown.
-        public var s3AccessKey: String?
-        public var s3SecretKey: String?
-        public var minIntervalSeconds: Double?
-        public var maxAgeSeconds: Double?
-        public var retention: String?
-        public var metricsFile: String?
+        package var s3AccessKey: String?
+        package var s3SecretKey: String?
+        package var minIntervalSeconds: Double?
+        package var maxAgeSeconds: Double?
+        package var retention: String?
+        package var metricsFile: String?
     }
 
-    public struct Backups: Encodable, Sendable {
-        public var count: Int
-        public var totalSize: Int64
-        public var newestKey: String?
-        public var newestCreatedAt: Int64?
-        public var newestAgeSeconds: Double?
+    package struct Backups: Encodable, Sendable {
+        package var count: Int
+        package var totalSize: Int64
+        package var newestKey: String?
+        package var newestCreatedAt: Int64?
+        package var newestAgeSeconds: Double?
     }
 
-    public var ok: Bool { problems.isEmpty }
-    public var configuration: Configuration
-    public var storageReachable: Bool
-    public var backups: Backups?
+    package var ok: Bool { problems.isEmpty }
+    package var configuration: Configuration
+    package var storageReachable: Bool
+    package var backups: Backups?
     /// One line per problem, each naming the fix.
-    public var problems: [String]
-    public var exitCode: Int32 { exitStatus.rawValue }
+    package var problems: [String]
+    package var exitCode: Int32 { exitStatus.rawValue }
     var exitStatus: ExitStatus
 
     enum CodingKeys: String, CodingKey {
         case ok, configuration, storageReachable, backups, problems, exitCode
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(ok, forKey: .ok)
         try c.encode(configuration, forKey: .configuration)
@@ -62,7 +62,7 @@ public struct StatusReport: Encodable, Sendable {
     }
 
     /// Gathers the report; problems are collected, not thrown, so one run shows them all.
-    public static func gather(settings: Settings, console: Console, now: Date = Date()) -> StatusReport {
+    package static func gather(settings: Settings, console: Console, now: Date = Date()) -> StatusReport {
         var problems: [(ExitStatus, String)] = []
         func note(_ error: Error) {
             let status = (error as? BackupError)?.exitStatus ?? .failure
@@ -93,13 +93,11 @@ public struct StatusReport: Encodable, Sendable {
         var reachable = false
         var backups: Backups?
         do {
-            let storage = try settings.makeStorage()
-            let s3 = storage as? S3Storage
+            let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
+            let s3 = repository.storage as? S3Storage
             defer { if let s3 { describe(s3, into: &config) } }
-            config.location = storage.location(of: settings.prefix)
-            let catalog = Inventory.openCatalog(settings.catalogPath, createIfMissing: false, console: console)
-            let inventory = try Inventory.load(storage: storage, prefix: settings.prefix, catalog: catalog,
-                                               databaseName: settings.databaseName, reindex: false, console: console)
+            config.location = repository.location
+            let inventory = try repository.inventory()
             reachable = true
             let newest = inventory.entries.first
             let age = newest?.age(at: now)
@@ -136,7 +134,7 @@ public struct StatusReport: Encodable, Sendable {
     }
 
     /// The report as aligned lines for a person (the problems are printed apart, as errors).
-    public func lines() -> [String] {
+    package func lines() -> [String] {
         var rows: [(String, String)] = []
         let c = configuration
         rows.append(("database", c.database ?? "not set (BACKUP_DB_PATH or --db)"))

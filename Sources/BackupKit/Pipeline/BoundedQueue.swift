@@ -56,35 +56,3 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         condition.changeAndBroadcast { if failure == nil { failure = error } }
     }
 }
-
-extension NSCondition {
-    /// Changes the guarded state under the lock and wakes every waiter.
-    func changeAndBroadcast(_ change: () -> Void) {
-        lock()
-        change()
-        broadcast()
-        unlock()
-    }
-}
-
-/// Runs `body` on a new thread; `join` waits for it and rethrows what it threw.
-final class BackgroundTask: @unchecked Sendable {
-    private var error: Error?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(name: String, _ body: @escaping @Sendable () throws -> Void) {
-        let thread = Thread { [self] in
-            do { try body() } catch { self.error = error }
-            done.signal()
-        }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    func join() throws {
-        done.wait()
-        done.signal() // later joins return at once
-        if let error { throw error }
-    }
-}

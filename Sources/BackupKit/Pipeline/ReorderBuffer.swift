@@ -52,12 +52,3 @@ final class ReorderBuffer: @unchecked Sendable {
         condition.changeAndBroadcast { if failure == nil { failure = error } }
     }
 }
-
-/// A thread-safe running total.
-public final class Counter: @unchecked Sendable {
-    public init() {}
-    private var total: Int64 = 0
-    private let lock = NSLock()
-    public func add(_ n: Int64) { lock.lock(); total += n; lock.unlock() }
-    public var value: Int64 { lock.lock(); defer { lock.unlock() }; return total }
-}

@@ -1,7 +1,6 @@
 import Foundation
-#if canImport(Glibc)
+import Synchronization
 import Glibc
-#endif
 
 /// Where the suite talks: human messages on stderr (quiet, normal or verbose), results
 /// on stdout (the key, a listing, or JSON with `--json`).
@@ -9,68 +8,81 @@ import Glibc
 /// On a terminal, messages are plain lines and a stage may show a live progress line.
 /// Off a terminal (cron, a pipe, a log file) there is no progress line and every message
 /// starts with an ISO-8601 UTC timestamp and a level: `2026-11-23T03:00:01.234Z INFO backup: ...`.
-public final class Console: @unchecked Sendable {
-    public enum Verbosity: Sendable { case quiet, normal, verbose }
+package final class Console: Sendable {
+    package enum Verbosity: Sendable { case quiet, normal, verbose }
 
     /// Message levels, as written off a terminal.
     enum Level: String { case debug = "DEBUG", info = "INFO", warning = "WARN", error = "ERROR" }
 
-    public let verbosity: Verbosity
-    public let json: Bool
-    /// Whether stderr is a terminal: progress lines on, timestamps off.
-    public let isTerminal: Bool
-    let tool: String
-    private let lock = NSLock()
-    /// The progress line currently drawn on the terminal, if any.
-    private var progressLine: String?
+    /// The two streams a console writes to.
+    package enum Stream: Sendable { case stdout, stderr }
 
-    public init(tool: String, verbosity: Verbosity, json: Bool, isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
+    package let verbosity: Verbosity
+    package let json: Bool
+    /// Whether stderr is a terminal: progress lines on, timestamps off.
+    package let isTerminal: Bool
+    let tool: String
+    /// The progress line currently drawn on the terminal, if any; its lock also keeps
+    /// lines from different threads whole.
+    private let progressLine = Mutex<String?>(nil)
+    /// Where text goes: the process's stdout and stderr, or a test's transcript.
+    private let sink: @Sendable (Stream, String) -> Void
+
+    /// A console on the process's stdout and stderr, or on `sink` (in-process runs in tests).
+    package init(tool: String, verbosity: Verbosity, json: Bool, isTerminal: Bool = isatty(STDERR_FILENO) == 1,
+                sink: (@Sendable (Stream, String) -> Void)? = nil) {
         self.tool = tool
         self.verbosity = verbosity
         self.json = json
         self.isTerminal = isTerminal
+        self.sink = sink ?? { stream, text in Console.writeAll(text, to: stream == .stdout ? STDOUT_FILENO : STDERR_FILENO) }
     }
 
     /// A progress or summary message (hidden by `--quiet`). `plain` text (menus) is
     /// written as it is, without timestamp or level.
-    public func info(_ message: @autoclosure () -> String, plain: Bool = false) {
+    package func info(_ message: @autoclosure () -> String, plain: Bool = false) {
         guard verbosity != .quiet else { return }
-        if plain { write(message() + "\n", to: STDERR_FILENO) } else { log(.info, message()) }
+        if plain { write(message() + "\n", to: .stderr) } else { log(.info, message()) }
     }
 
     /// Detail shown only with `--verbose`.
-    public func detail(_ message: @autoclosure () -> String) {
+    package func detail(_ message: @autoclosure () -> String) {
         if verbosity == .verbose { log(.debug, message()) }
     }
 
     /// Something the user should know even under `--quiet`.
-    public func warning(_ message: String) {
+    package func warning(_ message: String) {
         log(.warning, message)
     }
 
     /// The one-line error of a failed run.
-    public func error(_ message: String) {
+    package func error(_ message: String) {
         log(.error, message)
     }
 
+    /// Text as it is on stderr, whatever the verbosity: the parser's usage message.
+    func usage(_ text: String) {
+        write(text + "\n", to: .stderr)
+    }
+
     /// A line of result on stdout (hidden by `--quiet` unless it is JSON).
-    public func result(_ line: String) {
-        if verbosity != .quiet || json { write(line + "\n", to: STDOUT_FILENO) }
+    package func result(_ line: String) {
+        if verbosity != .quiet || json { write(line + "\n", to: .stdout) }
     }
 
     /// Whether live progress lines are shown: on a terminal, unless `--quiet`.
-    public var showsProgress: Bool { isTerminal && verbosity != .quiet }
+    package var showsProgress: Bool { isTerminal && verbosity != .quiet }
 
     /// Starts a live progress line for one stage (a no-op off a terminal).
-    public func progress(_ stage: String, total: Int64?, done: @escaping @Sendable () -> Int64) -> ProgressMeter {
+    package func progress(_ stage: String, total: Int64?, done: @escaping @Sendable () -> Int64) -> ProgressMeter {
         ProgressMeter(console: self, stage: stage, total: total, done: done, enabled: showsProgress)
     }
 
     /// Asks a question on the terminal and reads one line of answer; nil when stdin or
     /// stderr is not a terminal (cron), or stdin ends.
-    public func ask(_ question: String) -> String? {
+    package func ask(_ question: String) -> String? {
         guard isatty(STDIN_FILENO) == 1 && isTerminal else { return nil }
-        write(question, to: STDERR_FILENO)
+        write(question, to: .stderr)
         return readLine()?.trimmingCharacters(in: .whitespaces)
     }
 
@@ -85,30 +97,30 @@ public final class Console: @unchecked Sendable {
         } else {
             line = "\(Formatting.timestamp(Date())) \(level.rawValue) \(tool): \(message)"
         }
-        write(line + "\n", to: STDERR_FILENO)
+        write(line + "\n", to: .stderr)
     }
 
     /// Draws (or, with nil, erases) the progress line; other messages erase it first.
     func drawProgress(_ text: String?) {
-        lock.lock()
-        defer { lock.unlock() }
-        var out = progressLine == nil ? "" : "\r\u{1B}[K"
-        if let text { out += text }
-        progressLine = text
-        Self.writeAll(out, to: STDERR_FILENO)
+        progressLine.withLock { line in
+            var out = line == nil ? "" : "\r\u{1B}[K"
+            if let text { out += text }
+            line = text
+            sink(.stderr, out)
+        }
     }
 
-    private func write(_ text: String, to fd: Int32) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let line = progressLine else { return Self.writeAll(text, to: fd) }
-        // Erase the progress line, print the message, draw the progress line again below it.
-        if fd == STDERR_FILENO {
-            Self.writeAll("\r\u{1B}[K" + text + line, to: fd)
-        } else {
-            Self.writeAll("\r\u{1B}[K", to: STDERR_FILENO)
-            Self.writeAll(text, to: fd)
-            Self.writeAll(line, to: STDERR_FILENO)
+    private func write(_ text: String, to stream: Stream) {
+        progressLine.withLock { line in
+            guard let line else { return sink(stream, text) }
+            // Erase the progress line, print the message, draw the progress line again below it.
+            if stream == .stderr {
+                sink(.stderr, "\r\u{1B}[K" + text + line)
+            } else {
+                sink(.stderr, "\r\u{1B}[K")
+                sink(.stdout, text)
+                sink(.stderr, line)
+            }
         }
     }
 

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The Prometheus textfile-collector file named by `BACKUP_METRICS_FILE`, for node_exporter's
 /// `--collector.textfile.directory`. Each run reads the file, updates its own job's series
@@ -15,25 +13,25 @@ import Glibc
 /// - `database_<job>_last_success_timestamp_seconds`
 /// where `<job>` is `backup`, `restore` (restores and `--verify-only` checks) or `clean`,
 /// plus `database_backup_skipped_total` (runs skipped by `BACKUP_MIN_INTERVAL`).
-public struct MetricsFile {
+package struct MetricsFile {
     /// The job a run reports as.
-    public enum Job: String, Sendable { case backup, restore, clean }
+    package enum Job: String, Sendable { case backup, restore, clean }
 
     /// How a run ended.
-    public enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         case success(sizeBytes: Int64?)
         case failure
         case skipped
     }
 
-    public let path: String
+    package let path: String
 
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
     }
 
     /// Records one run. Throws when the file cannot be written (callers warn, not fail).
-    public func record(job: Job, database: String, outcome: Outcome, durationSeconds: Double, now: Date = Date()) throws {
+    package func record(job: Job, database: String, outcome: Outcome, durationSeconds: Double, now: Date = Date()) throws {
         let lockPath = path + ".lock"
         let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lockFD >= 0 else { throw BackupError.cannotWrite(path: lockPath, reason: errnoText()) }

@@ -3,7 +3,7 @@ import Foundation
 /// A live progress line for one stage, redrawn on the terminal a few times a second:
 /// `snapshot  128.0 MiB / 256.0 MiB  50%  210.3 MB/s  ETA 1 s`. Off a terminal it does
 /// nothing. `finish()` erases the line.
-public final class ProgressMeter: @unchecked Sendable {
+package final class ProgressMeter: @unchecked Sendable {
     private let console: Console
     private let stage: String
     private let total: Int64?
@@ -11,7 +11,7 @@ public final class ProgressMeter: @unchecked Sendable {
     private let started = ContinuousClock.now
     private let condition = NSCondition()
     private var finished = false
-    private var thread: Thread?
+    private var task: BackgroundTask?
 
     init(console: Console, stage: String, total: Int64?, done: @escaping @Sendable () -> Int64, enabled: Bool) {
         self.console = console
@@ -20,16 +20,13 @@ public final class ProgressMeter: @unchecked Sendable {
         self.done = done
         guard enabled else { return }
         draw()  // at once, so even a short stage shows that it ran
-        let thread = Thread { [self] in loop() }
-        thread.name = "progress"
-        self.thread = thread
-        thread.start()
+        task = BackgroundTask(name: "progress") { [self] in loop() }
     }
 
     /// Stops redrawing and erases the line. Safe to call more than once.
-    public func finish() {
+    package func finish() {
         condition.lock()
-        let wasRunning = thread != nil && !finished
+        let wasRunning = task != nil && !finished
         finished = true
         condition.broadcast()
         condition.unlock()

@@ -3,21 +3,21 @@ import Foundation
 /// Which backups to keep. Each rule that is set keeps a set of backups; a backup is
 /// deleted only when no rule keeps it (restic's `forget` semantics). With no rule set,
 /// backups younger than 30 days are kept (Laju's default). The newest backup is always kept.
-public struct RetentionPolicy: Sendable, Equatable {
-    public static let defaultDays = 30
+package struct RetentionPolicy: Sendable, Equatable {
+    package static let defaultDays = 30
 
     /// Keep backups younger than this many days.
-    public var days: Int?
+    package var days: Int?
     /// Keep the newest N backups.
-    public var count: Int?
+    package var count: Int?
     /// Keep the newest backup of each of the last N days (UTC) that have backups.
-    public var daily: Int?
+    package var daily: Int?
     /// The same per ISO week.
-    public var weekly: Int?
+    package var weekly: Int?
     /// The same per calendar month.
-    public var monthly: Int?
+    package var monthly: Int?
 
-    public init(days: Int? = nil, count: Int? = nil, daily: Int? = nil, weekly: Int? = nil, monthly: Int? = nil) {
+    package init(days: Int? = nil, count: Int? = nil, daily: Int? = nil, weekly: Int? = nil, monthly: Int? = nil) {
         self.days = days
         self.count = count
         self.daily = daily
@@ -26,36 +26,36 @@ public struct RetentionPolicy: Sendable, Equatable {
     }
 
     /// True when no rule is set, so the 30-day default applies.
-    public var isEmpty: Bool {
+    package var isEmpty: Bool {
         days == nil && count == nil && daily == nil && weekly == nil && monthly == nil
     }
 
     /// The policy actually applied.
-    public var effective: RetentionPolicy {
+    package var effective: RetentionPolicy {
         isEmpty ? RetentionPolicy(days: Self.defaultDays) : self
     }
 
     /// One backup as retention sees it.
-    public struct Candidate: Sendable, Equatable {
-        public let key: String
+    package struct Candidate: Sendable, Equatable {
+        package let key: String
         /// Milliseconds since the epoch.
-        public let createdAt: Int64
+        package let createdAt: Int64
 
-        public init(key: String, createdAt: Int64) {
+        package init(key: String, createdAt: Int64) {
             self.key = key
             self.createdAt = createdAt
         }
     }
 
     /// The verdict for one backup, with the rules that keep it.
-    public struct Decision: Sendable, Equatable {
-        public let candidate: Candidate
-        public let reasons: [String]
-        public var keep: Bool { !reasons.isEmpty }
+    package struct Decision: Sendable, Equatable {
+        package let candidate: Candidate
+        package let reasons: [String]
+        package var keep: Bool { !reasons.isEmpty }
     }
 
     /// Decides for each candidate of one database, newest first in the result.
-    public func evaluate(_ candidates: [Candidate], now: Date) -> [Decision] {
+    package func evaluate(_ candidates: [Candidate], now: Date) -> [Decision] {
         let policy = effective
         let sorted = candidates.sorted { ($0.createdAt, $0.key) > ($1.createdAt, $1.key) }
         var reasons = [[String]](repeating: [], count: sorted.count)
@@ -94,14 +94,11 @@ public struct RetentionPolicy: Sendable, Equatable {
 
     /// Reads the rules from the environment (`BACKUP_RETENTION_DAYS`, `BACKUP_RETENTION_COUNT`,
     /// `BACKUP_RETENTION_DAILY`, `_WEEKLY`, `_MONTHLY`); flags given in `overrides` win.
-    public static func resolve(overrides: RetentionPolicy, environment: Environment) throws -> RetentionPolicy {
-        let limit = 1...1_000_000
-        for (name, value) in [("--keep-days", overrides.days), ("--keep-last", overrides.count), ("--keep-daily", overrides.daily),
-                              ("--keep-weekly", overrides.weekly), ("--keep-monthly", overrides.monthly)] {
-            if let value, !limit.contains(value) {
-                throw BackupError.invalidArgument("\(name) \(value) must be a whole number of at least 1")
-            }
-        }
+    /// The range of every rule's number (the flags check it in `validate()`).
+    static let limits = 1...1_000_000
+
+    package static func resolve(overrides: RetentionPolicy, environment: Environment) throws -> RetentionPolicy {
+        let limit = limits
         return RetentionPolicy(
             days: try overrides.days ?? environment.integer("BACKUP_RETENTION_DAYS", in: limit),
             count: try overrides.count ?? environment.integer("BACKUP_RETENTION_COUNT", in: limit),

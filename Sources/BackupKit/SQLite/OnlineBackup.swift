@@ -6,9 +6,9 @@ import Foundation
 /// another process cannot force a restart (an incremental copy restarts whenever another
 /// connection writes and may never finish under a steady writer). In WAL mode writers
 /// keep committing meanwhile; in rollback-journal mode they wait for the copy.
-public enum OnlineBackup {
+package enum OnlineBackup {
     /// Copies `source` into `destination`, retrying while a lock is held, for at most `busyTimeout`.
-    public static func copy(from source: SQLiteConnection, to destination: SQLiteConnection,
+    package static func copy(from source: SQLiteConnection, to destination: SQLiteConnection,
                             busyTimeout: Duration = .seconds(30)) throws {
         guard let backup = sqlite3_backup_init(destination.handle, "main", source.handle, "main") else {
             try destination.check(sqlite3_errcode(destination.handle), context: "starting the online backup")
@@ -17,10 +17,10 @@ public enum OnlineBackup {
         let deadline = ContinuousClock.now + busyTimeout
         var pause = Duration.milliseconds(5)
         var rc: Int32
-        if Failpoint.isActive {
-            // Tests only: copy a few pages, so the snapshot file is partly written, then freeze.
+        if Failpoint.midSnapshot.isSelected {
+            // Test builds only: copy a few pages, so the snapshot file is partly written, then freeze.
             _ = sqlite3_backup_step(backup, 8)
-            Failpoint.reach("mid-snapshot")
+            Failpoint.midSnapshot.reach()
         }
         while true {
             rc = sqlite3_backup_step(backup, -1)

@@ -3,15 +3,15 @@ import Foundation
 /// Writes a database as plain SQL, as the sqlite3 shell's `.dump` does: the schema, every
 /// row as an INSERT, then indexes, triggers and views, in one transaction. The result loads
 /// into a fresh database with `sqlite3 new.db < dump.sql`.
-public struct SQLDump {
+package struct SQLDump {
     private let connection: SQLiteConnection
 
-    public init(connection: SQLiteConnection) {
+    package init(connection: SQLiteConnection) {
         self.connection = connection
     }
 
     /// Streams the dump to `sink` in chunks of about 1 MiB.
-    public func write(to sink: ([UInt8]) throws -> Void) throws {
+    package func write(to sink: ([UInt8]) throws -> Void) throws {
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         func emit(_ text: String) throws {

@@ -3,8 +3,8 @@ import Foundation
 
 /// One SQLite connection that closes itself. Every return code goes through `check`, which
 /// turns it into a `BackupError` with the connection's own message.
-public final class SQLiteConnection {
-    public enum Mode {
+package final class SQLiteConnection {
+    package enum Mode {
         case readOnly
         case readWrite
         case readWriteCreate
@@ -23,10 +23,10 @@ public final class SQLiteConnection {
     }
 
     let handle: OpaquePointer
-    public let path: String
+    package let path: String
 
     /// Opens `path`. `busyTimeout` is how long a statement waits for another connection's lock.
-    public init(path: String, mode: Mode, busyTimeout: Duration = .seconds(10)) throws {
+    package init(path: String, mode: Mode, busyTimeout: Duration = .seconds(10)) throws {
         var db: OpaquePointer?
         let name = mode == .immutable ? "file:\(URIEncoding.encode(path, keepSlash: true))?immutable=1" : path
         let rc = sqlite3_open_v2(name, &db, mode.flags | SQLITE_OPEN_NOMUTEX, nil)
@@ -45,7 +45,7 @@ public final class SQLiteConnection {
     deinit { sqlite3_close_v2(handle) }
 
     /// Runs one or more statements that return no rows.
-    public func execute(_ sql: String) throws {
+    package func execute(_ sql: String) throws {
         var errorText: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &errorText)
         let message = errorText.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
@@ -54,14 +54,14 @@ public final class SQLiteConnection {
     }
 
     /// Prepares one statement.
-    public func prepare(_ sql: String) throws -> SQLiteStatement {
+    package func prepare(_ sql: String) throws -> SQLiteStatement {
         var statement: OpaquePointer?
         try check(sqlite3_prepare_v2(handle, sql, -1, &statement, nil), context: "preparing '\(sql.prefix(60))'")
         return SQLiteStatement(statement!, connection: self)
     }
 
     /// Runs a query and returns every row.
-    public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+    package func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
         let statement = try prepare(sql)
         try statement.bind(bindings)
         var rows: [[SQLiteValue]] = []
@@ -71,7 +71,7 @@ public final class SQLiteConnection {
 
     /// Runs a statement with bindings that returns no rows; returns the changed row count.
     @discardableResult
-    public func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int {
+    package func run(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int {
         let statement = try prepare(sql)
         try statement.bind(bindings)
         while try statement.step() {}
@@ -80,7 +80,7 @@ public final class SQLiteConnection {
 
     /// Runs `PRAGMA integrity_check` (or `quick_check`) and returns nil when it says ok,
     /// else the first problems it lists.
-    public func integrityProblems(quick: Bool) throws -> String? {
+    package func integrityProblems(quick: Bool) throws -> String? {
         let rows = try query(quick ? "PRAGMA quick_check" : "PRAGMA integrity_check")
         let lines = rows.compactMap { $0.first?.text }
         if lines == ["ok"] { return nil }

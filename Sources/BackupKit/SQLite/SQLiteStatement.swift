@@ -1,7 +1,7 @@
 import CSQLite
 
 /// A prepared statement owned by Swift; finalized on release.
-public final class SQLiteStatement {
+package final class SQLiteStatement {
     private let statement: OpaquePointer
     private let connection: SQLiteConnection
 
@@ -13,7 +13,7 @@ public final class SQLiteStatement {
     deinit { sqlite3_finalize(statement) }
 
     /// Binds values to `?` parameters in order.
-    public func bind(_ values: [SQLiteValue]) throws {
+    package func bind(_ values: [SQLiteValue]) throws {
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let rc: Int32
@@ -29,7 +29,7 @@ public final class SQLiteStatement {
     }
 
     /// Steps once: true when a row is ready.
-    public func step() throws -> Bool {
+    package func step() throws -> Bool {
         let rc = sqlite3_step(statement)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -38,13 +38,13 @@ public final class SQLiteStatement {
     }
 
     /// Makes the statement ready to run again with new bindings.
-    public func reset() throws {
+    package func reset() throws {
         sqlite3_reset(statement)
         try connection.check(sqlite3_clear_bindings(statement), context: "resetting a statement")
     }
 
     /// The current row's values.
-    public func row() -> [SQLiteValue] {
+    package func row() -> [SQLiteValue] {
         (0..<sqlite3_column_count(statement)).map { column in
             switch sqlite3_column_type(statement, column) {
             case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))

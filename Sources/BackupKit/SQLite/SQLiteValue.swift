@@ -1,12 +1,12 @@
 /// A value bound to or read from a SQLite statement.
-public enum SQLiteValue: Sendable, Equatable {
+package enum SQLiteValue: Sendable, Equatable {
     case null
     case integer(Int64)
     case real(Double)
     case text(String)
     case blob([UInt8])
 
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .text(let s): return s
         case .integer(let i): return String(i)
@@ -15,7 +15,7 @@ public enum SQLiteValue: Sendable, Equatable {
         }
     }
 
-    public var integer: Int64? {
+    package var integer: Int64? {
         switch self {
         case .integer(let i): return i
         case .real(let d): return Int64(d)

@@ -3,32 +3,32 @@ import Foundation
 /// Object keys: `<prefix><database file>-<UTC stamp>-<uuid>.db.gz.enc`, the stamp sortable
 /// and free of `:` (`20261123T061500Z`). Laju's keys (`app.db-2025-01-10T23:33-<uuid>.db.gz.enc`)
 /// follow the same shape with another stamp, so both are recognised.
-public enum BackupKey {
-    public static let suffix = ".db.gz.enc"
+package enum BackupKey {
+    package static let suffix = ".db.gz.enc"
 
     /// A new key for a backup of `databaseName` made at `date`.
-    public static func make(prefix: String, databaseName: String, date: Date) -> String {
+    package static func make(prefix: String, databaseName: String, date: Date) -> String {
         "\(prefix)\(databaseName)-\(stamp(date))-\(UUID().uuidString.lowercased())\(suffix)"
     }
 
     /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
-    public static func stamp(_ date: Date) -> String {
+    package static func stamp(_ date: Date) -> String {
         Formatting.compactUTC(date)
     }
 
     /// The last path component of a key.
-    public static func fileName(of key: String) -> String {
+    package static func fileName(of key: String) -> String {
         String(key.split(separator: "/").last ?? Substring(key))
     }
 
     /// Whether `key` has the shape of a backup object (ours or Laju's).
-    public static func isBackup(_ key: String) -> Bool {
+    package static func isBackup(_ key: String) -> Bool {
         key.hasSuffix(".gz.enc")
     }
 
     /// The database file name a key was made for: the part of the key after `prefix` (and
     /// after its last `/`) before `-<stamp>-<uuid>.db.gz.enc`; nil when the key does not have that shape.
-    public static func databaseName(of key: String, prefix: String = "") -> String? {
+    package static func databaseName(of key: String, prefix: String = "") -> String? {
         let name = fileName(of: key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key)
         guard name.hasSuffix(suffix) else { return nil }
         let stem = name.dropLast(suffix.count)

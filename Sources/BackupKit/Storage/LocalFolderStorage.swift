@@ -1,29 +1,27 @@
 import CLinux
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Objects as files under a root folder (`BACKUP_LOCAL_DIR`): key `a/b` is `<root>/a/b`,
 /// its metadata the sidecar `<root>/a/b.meta.json`. Folders are 0700, files 0600. An object
 /// is written under a hidden temp name, fsynced, its sidecar renamed into place, then the
 /// object renamed into place: a listed object always has its metadata.
-public struct LocalFolderStorage: ObjectStorage {
-    public static let sidecarSuffix = ".meta.json"
+package struct LocalFolderStorage: ObjectStorage {
+    package static let sidecarSuffix = ".meta.json"
     /// Orphan sidecars younger than this may belong to an upload between its two renames.
     static let orphanSidecarAge: Int64 = 3_600_000
 
-    public let root: String
-    public var kind: StorageKind { .local }
+    package let root: String
+    package var kind: StorageKind { .local }
 
-    public init(root: String) throws {
+    package init(root: String) throws {
         self.root = root
         try Files.makePrivateDirectory(root)
     }
 
-    public func location(of key: String) -> String { path(of: key) }
+    package func location(of key: String) -> String { path(of: key) }
 
-    public func validate(key: String) throws {
+    package func validate(key: String) throws {
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         let unsafe = key.isEmpty || key.hasPrefix("/") || key.contains("\0")
             || segments.contains { $0.isEmpty || $0 == "." || $0 == ".." }
@@ -34,16 +32,16 @@ public struct LocalFolderStorage: ObjectStorage {
     func path(of key: String) -> String { root + "/" + key }
 
     /// Writes straight into the folder: no spool.
-    public func spoolBytes(forSnapshotOf size: Int64) -> Int64 { 0 }
+    package func spoolBytes(forSnapshotOf size: Int64) -> Int64 { 0 }
 
-    public func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
+    package func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
         try validate(key: key)
         let final = path(of: key)
         try Files.makePrivateDirectory((final as NSString).deletingLastPathComponent)
         return try LocalUpload(finalPath: final, key: key)
     }
 
-    public func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
+    package func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
         try validate(key: key)
         let file = path(of: key)
         guard let size = Files.size(file), !Files.isDirectory(file) else { throw BackupError.backupNotFound(key: key) }
@@ -52,7 +50,7 @@ public struct LocalFolderStorage: ObjectStorage {
         return (object, sidecar.flatMap(ObjectMetadata.fromSidecarJSON) ?? ObjectMetadata())
     }
 
-    public func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(key: key)
         let file = path(of: key)
         guard Files.exists(file) else { throw BackupError.backupNotFound(key: key) }
@@ -67,7 +65,7 @@ public struct LocalFolderStorage: ObjectStorage {
         }
     }
 
-    public func delete(key: String) throws {
+    package func delete(key: String) throws {
         try validate(key: key)
         let file = path(of: key)
         for target in [file, file + Self.sidecarSuffix] where unlink(target) != 0 && errno != ENOENT {
@@ -76,11 +74,11 @@ public struct LocalFolderStorage: ObjectStorage {
         Files.syncDirectory(of: file)
     }
 
-    public func list(prefix: String) throws -> [StoredObject] {
+    package func list(prefix: String) throws -> [StoredObject] {
         try walk(prefix: prefix).objects
     }
 
-    public func removeAbandonedUploads(prefix: String) throws -> Int {
+    package func removeAbandonedUploads(prefix: String) throws -> Int {
         let found = try walk(prefix: prefix)
         var removed = 0
         for temp in found.staleTemporaries where unlink(temp) == 0 { removed += 1 }

@@ -1,15 +1,15 @@
 /// One object as storage lists it.
-public struct StoredObject: Sendable, Equatable {
-    public let key: String
+package struct StoredObject: Sendable, Equatable {
+    package let key: String
     /// Stored size in bytes.
-    public let size: Int64
+    package let size: Int64
     /// Last modification, milliseconds since the epoch.
-    public let lastModified: Int64
+    package let lastModified: Int64
 }
 
 /// An upload in progress. Nothing is visible under the final key until `complete`
 /// returns; `abort` (or the process dying) leaves no listed object behind.
-public protocol ObjectUpload: AnyObject {
+package protocol ObjectUpload: AnyObject {
     /// Appends bytes to the object, in order.
     func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Makes the object and its metadata visible under the key, atomically.
@@ -24,7 +24,7 @@ public protocol ObjectUpload: AnyObject {
 /// - `delete` of a missing object succeeds (as S3's DeleteObject does);
 /// - `list` returns complete objects only, never uploads in progress;
 /// - a backend that cannot be reached throws `BackupError.storageUnavailable`.
-public protocol ObjectStorage: Sendable {
+package protocol ObjectStorage: Sendable {
     /// `local` or `s3`, as recorded in the catalog's `storage` column.
     var kind: StorageKind { get }
 

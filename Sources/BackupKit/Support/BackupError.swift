@@ -1,7 +1,7 @@
 /// Every failure the suite reports to a user. Each case carries what the message needs,
 /// `description` is one line naming the problem and the fix, and `exitStatus` maps it to
 /// exactly one documented exit code. Messages never contain key material or secrets.
-public enum BackupError: Error, CustomStringConvertible, Equatable {
+package enum BackupError: Error, CustomStringConvertible, Equatable {
     // Usage (64)
     /// A flag or argument has an invalid value.
     case invalidArgument(String)
@@ -89,7 +89,7 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    public var exitStatus: ExitStatus {
+    package var exitStatus: ExitStatus {
         switch self {
         case .invalidArgument, .confirmationUnavailable, .declined, .unsafeKey, .pickNeedsTerminal: return .usage
         case .keyNotAvailable: return .configuration
@@ -106,7 +106,7 @@ public enum BackupError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidArgument(let text):
             return text

@@ -1,5 +1,5 @@
 /// The process exit codes of all three executables (sysexits.h values), documented in the README.
-public enum ExitStatus: Int32, Sendable, CaseIterable {
+package enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Everything worked.
     case ok = 0
     /// An unexpected failure (a bug or an unforeseen system error).

@@ -1,28 +1,50 @@
+#if FAILPOINTS
 import Foundation
-#if canImport(Glibc)
-import Glibc
 #endif
 
 /// Named points where a run can be frozen for fault-injection tests, as databases use
-/// failpoints: with `BACKUP_FAILPOINT=<name>` set, a run that reaches `<name>` prints
-/// `failpoint <name> reached` on stderr and stops there until it is killed. Unset (always, in
-/// normal use), each point costs one comparison.
-///
-/// Points: `mid-snapshot` (the snapshot file partly written), `after-snapshot`, `mid-upload` (after the first 6 MiB of the object are written),
-/// `before-complete` (all bytes written, object not yet completed), `after-upload` (object
-/// stored, catalog row not yet written), `mid-restore` (restore temp file partly written),
-/// `before-place` (restore verified, before the rename or the copy into the target), `mid-put`
-/// (an S3 PUT request, a whole object or a part, with half its body sent), `parts-uploaded`
-/// (every part of an S3 multipart upload sent, the upload not yet completed).
-public enum Failpoint {
-    static let selected: String? = ProcessInfo.processInfo.environment["BACKUP_FAILPOINT"]
+/// failpoints. They exist only in test builds (debug, where the `FAILPOINTS` condition is
+/// set): there, with `BACKUP_FAILPOINT=<name>` set, a run that reaches `<name>` prints
+/// `failpoint <name> reached` on stderr and stops until it is killed. In a release build
+/// every point compiles to nothing, so a stray `BACKUP_FAILPOINT` in a cron environment can
+/// never freeze a backup while it holds the lock.
+package enum Failpoint: String, CaseIterable, Sendable {
+    /// The snapshot file partly written (the snapshot then copies in two steps).
+    case midSnapshot = "mid-snapshot"
+    /// The snapshot taken, nothing encoded yet.
+    case afterSnapshot = "after-snapshot"
+    /// The first 6 MiB of the object written (to the spool or the local temp file).
+    case midUpload = "mid-upload"
+    /// Every byte written, the object not yet completed.
+    case beforeComplete = "before-complete"
+    /// An S3 PUT (a whole object or a part) with half its body sent.
+    case midPut = "mid-put"
+    /// Every part of an S3 multipart upload sent, the upload not yet completed.
+    case partsUploaded = "parts-uploaded"
+    /// The object stored, its catalog row not yet written.
+    case afterUpload = "after-upload"
+    /// The restore's temp file partly written.
+    case midRestore = "mid-restore"
+    /// The restore verified, before the rename or the copy into the target.
+    case beforePlace = "before-place"
 
-    /// Freezes the process if `name` is the selected failpoint.
-    static func reach(_ name: String) {
-        guard let selected, selected == name else { return }
-        FileHandle.standardError.write(Data("failpoint \(name) reached\n".utf8))
+    #if FAILPOINTS
+    private static let selected = ProcessInfo.processInfo.environment["BACKUP_FAILPOINT"].flatMap(Failpoint.init(rawValue:))
+    #else
+    private static let selected: Failpoint? = nil
+    #endif
+
+    /// Whether this point is the one selected (always false in a release build).
+    @inline(__always)
+    var isSelected: Bool { Failpoint.selected == self }
+
+    /// Freezes the process here if this point is selected.
+    @inline(__always)
+    func reach() {
+        #if FAILPOINTS
+        guard isSelected else { return }
+        FileHandle.standardError.write(Data("failpoint \(rawValue) reached\n".utf8))
         while true { pause() }
+        #endif
     }
-
-    static var isActive: Bool { selected != nil }
 }

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// File-system helpers that keep the suite's promises: private modes, atomic renames,
 /// synced folders.

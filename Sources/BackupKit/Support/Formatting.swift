@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Human-readable sizes, times and durations for messages.
 enum Formatting {

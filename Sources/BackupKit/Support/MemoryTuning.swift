@@ -5,8 +5,8 @@ import CLinux
 /// per-thread arenas and its self-raising mmap threshold would keep such freed buffers as
 /// resident memory. A fixed threshold of 256 KiB maps every large buffer on its own, so freeing
 /// it returns it to the system at once.
-public enum MemoryTuning {
-    public static func apply() {
+package enum MemoryTuning {
+    package static func apply() {
         _ = CLinux_setMmapThreshold(256 * 1024)
     }
 }

@@ -6,19 +6,21 @@ import Testing
 /// the promises: no catalog row points at an incomplete object, no partial object is visible,
 /// the next run cleans up and succeeds, and an object stored without its row is re-indexed.
 struct CrashTests {
-    /// Starts `tool` frozen at `failpoint`, waits until it gets there, and kills it with SIGKILL.
-    static func killAt(_ failpoint: String, _ box: Sandbox, _ tool: String, _ arguments: [String]) throws {
-        let process = box.process(tool, arguments, env: ["BACKUP_FAILPOINT": failpoint])
+    /// Starts `tool` frozen at `failpoint`, waits (at most a minute) until it gets there, and
+    /// kills it with SIGKILL. A run that never gets there is killed at the deadline and fails the test.
+    static func killAt(_ failpoint: Failpoint, _ box: Sandbox, _ tool: String, _ arguments: [String]) throws {
+        let process = box.process(tool, arguments, env: ["BACKUP_FAILPOINT": failpoint.rawValue])
         let stderr = Pipe()
+        let seen = LockedData()
+        stderr.fileHandleForReading.readabilityHandler = { seen.append($0.availableData) }
+        defer { stderr.fileHandleForReading.readabilityHandler = nil }
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        var seen = ""
+        let marker = "failpoint \(failpoint.rawValue) reached"
         let deadline = Date().addingTimeInterval(60)
-        while !seen.contains("failpoint \(failpoint) reached") && Date() < deadline && process.isRunning {
-            seen += String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        #expect(seen.contains("failpoint \(failpoint) reached"), "\(tool) never reached \(failpoint): \(seen)")
+        while !seen.string.contains(marker) && Date() < deadline && process.isRunning { usleep(10_000) }
+        #expect(seen.string.contains(marker), "\(tool) never reached \(failpoint.rawValue): \(seen.string)")
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
@@ -30,8 +32,8 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during a local backup leaves no row and no visible object; the next run cleans up",
-          arguments: ["mid-snapshot", "after-snapshot", "mid-upload", "before-complete"])
-    func localBackupKilledBeforeStoring(_ failpoint: String) throws {
+          arguments: [Failpoint.midSnapshot, Failpoint.afterSnapshot, Failpoint.midUpload, Failpoint.beforeComplete])
+    func localBackupKilledBeforeStoring(_ failpoint: Failpoint) throws {
         let box = try Sandbox()
         try TestDatabase.makeIncompressible(box.file("app.db"))
         try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
@@ -50,7 +52,7 @@ struct CrashTests {
     func localBackupKilledAfterUpload() throws {
         let box = try Sandbox()
         try TestDatabase.makeIncompressible(box.file("app.db"))
-        try Self.killAt("after-upload", box, "backup", ["--db", "app.db"])
+        try Self.killAt(.afterUpload, box, "backup", ["--db", "app.db"])
         #expect(try box.liveCatalogKeys().isEmpty)
         let orphan = box.storedObjects()
         #expect(orphan.count == 1)
@@ -63,8 +65,8 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during a multipart S3 backup (spooling, before the upload, a part half sent, parts up but not completed): nothing visible, no row; clean-backup aborts the upload",
-          arguments: ["mid-upload", "before-complete", "mid-put", "parts-uploaded"])
-    func s3MultipartKilled(_ failpoint: String) throws {
+          arguments: [Failpoint.midUpload, Failpoint.beforeComplete, Failpoint.midPut, Failpoint.partsUploaded])
+    func s3MultipartKilled(_ failpoint: Failpoint) throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)
         box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
         box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
@@ -73,7 +75,7 @@ struct CrashTests {
         #expect(try box.peerKeys().isEmpty, "no object is visible")
         #expect(try box.liveCatalogKeys().isEmpty)
         let uploads = try box.peerUploads()
-        if ["mid-put", "parts-uploaded"].contains(failpoint) {
+        if [.midPut, .partsUploaded].contains(failpoint) {
             #expect(uploads.count == 1 && uploads[0].hasPrefix(box.prefix + "app.db-"), "the unfinished upload is under the final key: \(uploads)")
         } else {
             #expect(uploads.isEmpty, "nothing reaches the bucket before the spool is complete")
@@ -88,8 +90,8 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during a single-PUT S3 backup (before the PUT, and with its body half sent): nothing visible, no row",
-          arguments: ["before-complete", "mid-put"])
-    func s3SinglePutKilled(_ failpoint: String) throws {
+          arguments: [Failpoint.beforeComplete, Failpoint.midPut])
+    func s3SinglePutKilled(_ failpoint: Failpoint) throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 20_000)
         try Self.killAt(failpoint, box, "backup", ["--db", "app.db"])
@@ -107,7 +109,7 @@ struct CrashTests {
     func s3KilledAfterUpload() throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)
         try TestDatabase.make(box.file("app.db"), rows: 2000)
-        try Self.killAt("after-upload", box, "backup", ["--db", "app.db"])
+        try Self.killAt(.afterUpload, box, "backup", ["--db", "app.db"])
         let keys = try box.peerKeys()
         #expect(keys.count == 1)
         let list = try box.run("restore", "--list")
@@ -116,8 +118,8 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during a restore to a file: the output path is never created; the next restore cleans up",
-          arguments: ["mid-restore", "before-place"])
-    func restoreKilled(_ failpoint: String) throws {
+          arguments: [Failpoint.midRestore, Failpoint.beforePlace])
+    func restoreKilled(_ failpoint: Failpoint) throws {
         let box = try Sandbox()
         try TestDatabase.makeIncompressible(box.file("app.db"))
         let key = try box.backup()
@@ -129,8 +131,8 @@ struct CrashTests {
     }
 
     @Test("SIGKILL during restore --target: the target database is untouched",
-          arguments: ["mid-restore", "before-place"])
-    func restoreTargetKilled(_ failpoint: String) throws {
+          arguments: [Failpoint.midRestore, Failpoint.beforePlace])
+    func restoreTargetKilled(_ failpoint: Failpoint) throws {
         let box = try Sandbox()
         try TestDatabase.makeIncompressible(box.file("app.db"))
         let key = try box.backup()

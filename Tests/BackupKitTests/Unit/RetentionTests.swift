@@ -83,12 +83,13 @@ struct RetentionTests {
         #expect(kept(RetentionPolicy(days: 1), old) == ["old"])
     }
 
-    @Test("flags win over the environment, and out-of-range values are refused")
+    @Test("flags win over the environment; out-of-range environment values are refused (flags are checked by the parser)")
     func resolveFromEnvironment() throws {
         let env = Environment(["BACKUP_RETENTION_DAYS": "14", "BACKUP_RETENTION_COUNT": "3"])
         let policy = try RetentionPolicy.resolve(overrides: RetentionPolicy(count: 9), environment: env)
         #expect(policy == RetentionPolicy(days: 14, count: 9))
-        #expect(throws: BackupError.self) { try RetentionPolicy.resolve(overrides: RetentionPolicy(daily: 0), environment: env) }
+        #expect(throws: BackupError.self) { try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: Environment(["BACKUP_RETENTION_DAILY": "0"])) }
+        #expect(throws: (any Error).self) { try CleanBackupCommand.parse(["--keep-daily", "0"]) }
         #expect(throws: BackupError.self) { try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: Environment(["BACKUP_RETENTION_DAYS": "x"])) }
     }
 }

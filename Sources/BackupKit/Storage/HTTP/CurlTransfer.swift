@@ -73,8 +73,8 @@ func curlReadBody(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: 
         let half = body.count / 2
         transfer.bodyOffset += Int64(n)
         // Tests only: freeze with a request's body half sent.
-        if Failpoint.isActive && transfer.bodyOffset >= half && transfer.bodyOffset - Int64(n) < half {
-            Failpoint.reach("mid-put")
+        if Failpoint.midPut.isSelected && transfer.bodyOffset >= half && transfer.bodyOffset - Int64(n) < half {
+            Failpoint.midPut.reach()
         }
     }
     return n

@@ -10,40 +10,40 @@ import Foundation
 /// | endpoint | `S3_ENDPOINT`, `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, `WASABI_ENDPOINT` | `https://s3.<region>.amazonaws.com` |
 /// | region | `S3_REGION`, `AWS_REGION`, `AWS_DEFAULT_REGION`, `WASABI_REGION`, the profile's `region` | `us-east-1` |
 /// | credentials | see `CredentialChain` | none |
-public struct S3Configuration: Sendable, CustomStringConvertible {
-    public var bucket: String
+package struct S3Configuration: Sendable, CustomStringConvertible {
+    package var bucket: String
     /// `http` or `https`.
-    public var scheme: String
-    public var host: String
-    public var port: Int?
+    package var scheme: String
+    package var host: String
+    package var port: Int?
     /// The region signatures start with; a bucket elsewhere is found on the first answer.
-    public var region: String
+    package var region: String
     /// Whether the endpoint was derived from the region (AWS), so it follows the bucket's region.
-    public var endpointFollowsRegion: Bool
+    package var endpointFollowsRegion: Bool
     /// Where the credentials come from (`CredentialChain`).
     let credentials: any CredentialProvider
     /// Virtual-hosted addressing (`bucket.host/key`) instead of path-style (`host/bucket/key`).
-    public var virtualHosted: Bool
+    package var virtualHosted: Bool
     /// Why virtual-hosted addressing was turned off, for `--verbose`.
-    public var addressingNote: String?
-    public var caBundle: String?
+    package var addressingNote: String?
+    package var caBundle: String?
     /// Adds `x-amz-server-side-encryption: AES256`.
-    public var serverSideEncryption: Bool
+    package var serverSideEncryption: Bool
     /// When to try again, and for how long (`BACKUP_S3_RETRIES`, `BACKUP_S3_RETRY_SECONDS`).
-    public var retryPolicy: S3RetryPolicy
+    package var retryPolicy: S3RetryPolicy
     /// Bytes per multipart part (`BACKUP_S3_PART_SIZE_MB`, default 8, at least 5; S3 allows
     /// 10,000 parts, so 8 MiB parts carry objects up to about 78 GiB: raise it beyond that).
-    public var partSize: Int
+    package var partSize: Int
     /// Objects larger than this go multipart (`BACKUP_S3_MULTIPART_THRESHOLD_MB`, default 8).
-    public var multipartThreshold: Int
+    package var multipartThreshold: Int
     /// Parts uploading at once (`BACKUP_S3_PARALLEL_PARTS`, default 4).
-    public var parallelParts: Int
+    package var parallelParts: Int
     /// Seconds to wait for a connection (`BACKUP_S3_CONNECT_TIMEOUT`, default 10).
-    public var connectTimeout: Int
+    package var connectTimeout: Int
 
     static let mebibyte = 1 << 20
 
-    public init(environment env: Environment) throws {
+    package init(environment env: Environment) throws {
         func first(_ names: String...) -> String? { env.first(names)?.value }
         guard let bucket = first("S3_BUCKET", "WASABI_BUCKET") else {
             throw BackupError.configuration("BACKUP_STORAGE=s3 needs a bucket: set S3_BUCKET")
@@ -103,10 +103,10 @@ public struct S3Configuration: Sendable, CustomStringConvertible {
     }
 
     /// Where the credentials come from, never the secret.
-    public var credentialSource: String { credentials.source }
+    package var credentialSource: String { credentials.source }
 
     /// The settings, without any secret.
-    public var description: String {
+    package var description: String {
         "s3://\(bucket) at \(scheme)://\(authority) (region \(region), credentials from \(credentials.source))"
     }
 }

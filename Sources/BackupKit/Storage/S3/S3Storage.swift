@@ -7,63 +7,63 @@ import Synchronization
 /// appears under its final key only when complete. What a crash leaves is an unfinished
 /// multipart upload (or, from versions before one-write uploads, a `<key>.tmp-<pid>-<random>`
 /// object), both removed by `removeAbandonedUploads`.
-public struct S3Storage: ObjectStorage {
-    public var config: S3Configuration { session.config }
+package struct S3Storage: ObjectStorage {
+    package var config: S3Configuration { session.config }
     let session: S3Session
     private let pool: S3ClientPool
     /// Temp objects and multipart uploads older than this are abandoned (`BACKUP_ABANDONED_UPLOAD_HOURS`, default 24).
-    public var abandonedAfter: TimeInterval = 86_400
+    package var abandonedAfter: TimeInterval = 86_400
 
-    public var kind: StorageKind { .s3 }
+    package var kind: StorageKind { .s3 }
 
-    public init(config: S3Configuration, listPageSize: Int = 1000, log: StorageLog = .silent) {
+    package init(config: S3Configuration, listPageSize: Int = 1000, log: StorageLog = .silent) {
         session = S3Session(config: config, log: log)
         pool = S3ClientPool(session: session, listPageSize: listPageSize)
     }
 
     /// The region requests are signed for: the configured one, or the bucket's once S3 named it.
-    public var regionInUse: String { session.region }
+    package var regionInUse: String { session.region }
 
     /// Where the credentials come from (never the secret).
-    public var credentialSource: String { config.credentialSource }
+    package var credentialSource: String { config.credentialSource }
 
-    public func location(of key: String) -> String { "s3://\(config.bucket)/\(key)" }
+    package func location(of key: String) -> String { "s3://\(config.bucket)/\(key)" }
 
-    public func validate(key: String) throws {
+    package func validate(key: String) throws {
         if key.isEmpty || key.utf8.count > 1024 || key.contains("\0") || key.hasPrefix("/") { throw BackupError.unsafeKey(key) }
     }
 
-    public func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
+    package func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
         try validate(key: key)
         return try S3Upload(key: key, pool: pool, spoolDirectory: spoolDirectory)
     }
 
     /// The spool holds the whole object: at most the snapshot plus deflate's worst case.
-    public func spoolBytes(forSnapshotOf size: Int64) -> Int64 {
+    package func spoolBytes(forSnapshotOf size: Int64) -> Int64 {
         size + size / 1000 + (size >> 20 + 1) * 64 + (1 << 20)
     }
 
-    public func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
+    package func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
         try validate(key: key)
         guard let found = try pool.with({ try $0.headObject(key: key) }) else { throw BackupError.backupNotFound(key: key) }
         return found
     }
 
-    public func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(key: key)
         try pool.with { try $0.getObject(key: key, to: sink) }
     }
 
-    public func delete(key: String) throws {
+    package func delete(key: String) throws {
         try validate(key: key)
         try pool.with { try $0.deleteObject(key: key) }
     }
 
-    public func list(prefix: String) throws -> [StoredObject] {
+    package func list(prefix: String) throws -> [StoredObject] {
         try pool.with { try $0.listObjects(prefix: prefix) }.filter { !Self.isTemporary($0.key) }
     }
 
-    public func removeAbandonedUploads(prefix: String) throws -> Int {
+    package func removeAbandonedUploads(prefix: String) throws -> Int {
         let cutoff = Int64((Date().timeIntervalSince1970 - abandonedAfter) * 1000)
         return try pool.with { client in
             var removed = 0

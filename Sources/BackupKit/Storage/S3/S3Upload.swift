@@ -75,7 +75,7 @@ final class S3Upload: ObjectUpload {
         uploadId = id
         let etags = try PartUploader(key: key, uploadId: id, pool: pool, reader: reader, size: size, partSize: partSize,
                                      threads: min(config.parallelParts, partCount)).run()
-        Failpoint.reach("parts-uploaded")
+        Failpoint.partsUploaded.reach()
         do {
             try pool.with { try $0.completeMultipartUpload(key: key, uploadId: id, parts: etags) }
         } catch is S3Client.NoSuchUpload {

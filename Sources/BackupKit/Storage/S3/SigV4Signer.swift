@@ -7,19 +7,19 @@ import Foundation
 /// Two modes: `.s3` signs the path as given, each segment URI-encoded once, with no
 /// normalisation (S3's rule: `a//b` and `a/./b` are distinct keys); `.generic` normalises the
 /// path (removes dot segments and empty segments) first, as the other AWS services do.
-public struct SigV4Signer: Sendable {
-    public enum Mode: Sendable { case s3, generic }
+package struct SigV4Signer: Sendable {
+    package enum Mode: Sendable { case s3, generic }
 
     /// A request as signing sees it. `path` and `query` are raw (not percent-encoded).
-    public struct Request: Sendable {
-        public var method: String
-        public var path: String
-        public var query: [(String, String)]
-        public var headers: [(String, String)]
+    package struct Request: Sendable {
+        package var method: String
+        package var path: String
+        package var query: [(String, String)]
+        package var headers: [(String, String)]
         /// Hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`.
-        public var payloadHash: String
+        package var payloadHash: String
 
-        public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)], payloadHash: String) {
+        package init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)], payloadHash: String) {
             self.method = method
             self.path = path
             self.query = query
@@ -28,18 +28,18 @@ public struct SigV4Signer: Sendable {
         }
     }
 
-    public static let unsignedPayload = "UNSIGNED-PAYLOAD"
-    public static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let unsignedPayload = "UNSIGNED-PAYLOAD"
+    package static let emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-    public let accessKey: String
+    package let accessKey: String
     private let secretKey: String
     /// Temporary credentials' token, signed as `X-Amz-Security-Token`.
     private let sessionToken: String?
-    public let region: String
-    public let service: String
-    public let mode: Mode
+    package let region: String
+    package let service: String
+    package let mode: Mode
 
-    public init(accessKey: String, secretKey: String, sessionToken: String? = nil, region: String, service: String = "s3", mode: Mode = .s3) {
+    package init(accessKey: String, secretKey: String, sessionToken: String? = nil, region: String, service: String = "s3", mode: Mode = .s3) {
         self.accessKey = accessKey
         self.secretKey = secretKey
         self.sessionToken = sessionToken
@@ -49,26 +49,26 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `20150830T123600Z` for `date`.
-    public static func amzDate(_ date: Date) -> String {
+    package static func amzDate(_ date: Date) -> String {
         Formatting.compactUTC(date)
     }
 
     /// `request` with the headers signing requires besides the caller's: the session token.
-    public func withSecurityHeaders(_ request: Request) -> Request {
+    package func withSecurityHeaders(_ request: Request) -> Request {
         var out = request
         if let sessionToken { out.headers.append(("X-Amz-Security-Token", sessionToken)) }
         return out
     }
 
     /// The path as it goes in the canonical request and on the wire.
-    public func canonicalPath(_ path: String) -> String {
+    package func canonicalPath(_ path: String) -> String {
         var raw = path.isEmpty ? "/" : path
         if mode == .generic { raw = Self.normalized(raw) }
         return URIEncoding.encode(raw, keepSlash: true)
     }
 
     /// The query string, sorted by encoded name then value.
-    public func canonicalQuery(_ query: [(String, String)]) -> String {
+    package func canonicalQuery(_ query: [(String, String)]) -> String {
         let encoded: [(name: String, value: String)] = query.map {
             (URIEncoding.encode($0.0, keepSlash: false), URIEncoding.encode($0.1, keepSlash: false))
         }
@@ -78,7 +78,7 @@ public struct SigV4Signer: Sendable {
 
     /// Lower-cased names, values trimmed with inner runs of spaces folded, repeated names
     /// joined with commas in the order given; sorted by name.
-    public func canonicalHeaders(_ headers: [(String, String)]) -> (text: String, signed: String) {
+    package func canonicalHeaders(_ headers: [(String, String)]) -> (text: String, signed: String) {
         var merged: [String: [String]] = [:]
         for (name, value) in headers {
             let folded = value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).joined(separator: " ")
@@ -89,29 +89,29 @@ public struct SigV4Signer: Sendable {
         return (text, names.joined(separator: ";"))
     }
 
-    public func canonicalRequest(_ request: Request) -> String {
+    package func canonicalRequest(_ request: Request) -> String {
         let headers = canonicalHeaders(request.headers)
         return [request.method, canonicalPath(request.path), canonicalQuery(request.query),
                 headers.text, headers.signed, request.payloadHash].joined(separator: "\n")
     }
 
-    public func scope(_ date: Date) -> String {
+    package func scope(_ date: Date) -> String {
         "\(Self.amzDate(date).prefix(8))/\(region)/\(service)/aws4_request"
     }
 
-    public func stringToSign(canonicalRequest: String, date: Date) -> String {
+    package func stringToSign(canonicalRequest: String, date: Date) -> String {
         ["AWS4-HMAC-SHA256", Self.amzDate(date), scope(date),
          Digest.hash(.sha256, Array(canonicalRequest.utf8)).hexString].joined(separator: "\n")
     }
 
-    public func signature(stringToSign: String, date: Date) -> String {
+    package func signature(stringToSign: String, date: Date) -> String {
         var key = HMACSHA256.mac(key: Array("AWS4\(secretKey)".utf8), message: Array(Self.amzDate(date).prefix(8).utf8))
         for part in [region, service, "aws4_request"] { key = HMACSHA256.mac(key: key, message: Array(part.utf8)) }
         return HMACSHA256.mac(key: key, message: Array(stringToSign.utf8)).hexString
     }
 
     /// The `Authorization` header value for `request` signed at `date`.
-    public func authorization(_ request: Request, date: Date) -> String {
+    package func authorization(_ request: Request, date: Date) -> String {
         let canonical = canonicalRequest(request)
         let signed = canonicalHeaders(request.headers).signed
         let signature = signature(stringToSign: stringToSign(canonicalRequest: canonical, date: date), date: date)

@@ -1,7 +1,7 @@
 /// Percent-encoding as SigV4 and S3 want it: every byte outside `A-Z a-z 0-9 - . _ ~`
 /// becomes `%XX` (upper-case hex), optionally keeping `/` (for object key paths).
-public enum URIEncoding {
-    public static func encode(_ text: String, keepSlash: Bool) -> String {
+package enum URIEncoding {
+    package static func encode(_ text: String, keepSlash: Bool) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
@@ -21,12 +21,12 @@ public enum URIEncoding {
 
     /// Decodes a value of `application/x-www-form-urlencoded` (`+` is a space), as S3 writes
     /// keys in listings asked for with `encoding-type=url`.
-    public static func decodeFormValue(_ text: String) -> String {
+    package static func decodeFormValue(_ text: String) -> String {
         decode(text.replacingOccurrences(of: "+", with: " "))
     }
 
     /// Decodes `%XX` sequences (and nothing else).
-    public static func decode(_ text: String) -> String {
+    package static func decode(_ text: String) -> String {
         var out: [UInt8] = []
         var bytes = Array(text.utf8)[...]
         while let byte = bytes.popFirst() {

@@ -2,18 +2,18 @@ import Foundation
 
 /// Takes a consistent copy of a live database with SQLite's online backup API, and checks a
 /// copy with `PRAGMA quick_check`, so a corrupt database never replaces good backups.
-public struct SnapshotTaker: Sendable {
-    public let databasePath: String
-    public var busyTimeout: Duration = .seconds(30)
+package struct SnapshotTaker: Sendable {
+    package let databasePath: String
+    package var busyTimeout: Duration = .seconds(30)
 
-    public init(databasePath: String) {
+    package init(databasePath: String) {
         self.databasePath = databasePath
     }
 
     /// Writes the snapshot to `destination` (created 0600) and returns its size in bytes.
     /// With `vacuum`, the copy is made with `VACUUM INTO`: compacted (free pages dropped,
     /// rows repacked), from one read transaction like the backup API's copy.
-    public func snapshot(to destination: String, vacuum: Bool = false) throws -> Int64 {
+    package func snapshot(to destination: String, vacuum: Bool = false) throws -> Int64 {
         guard Files.exists(databasePath) else { throw BackupError.databaseMissing(path: databasePath) }
         guard !Files.isDirectory(databasePath) else { throw BackupError.notADatabase(path: databasePath) }
         try Self.requireSQLiteHeader(databasePath)
@@ -32,7 +32,7 @@ public struct SnapshotTaker: Sendable {
     }
 
     /// Runs `PRAGMA quick_check` on a finished snapshot (safe beside readers of the file).
-    public func check(snapshot path: String) throws {
+    package func check(snapshot path: String) throws {
         guard (Files.size(path) ?? 0) > 0 else { return }
         let connection = try SQLiteConnection(path: path, mode: .immutable)
         if let problems = try connection.integrityProblems(quick: true) {
@@ -41,7 +41,7 @@ public struct SnapshotTaker: Sendable {
     }
 
     /// The bytes a snapshot reads: the database file and its WAL (an upper bound of the copy).
-    public var expectedSize: Int64 {
+    package var expectedSize: Int64 {
         (Files.size(databasePath) ?? 0) + (Files.size(databasePath + "-wal") ?? 0)
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import BackupKit
 
-/// clean-backup's retention through the executable, and the one-backup-at-a-time lock.
+/// clean-backup's retention through the executable.
 struct CleanBackupTests {
     /// Makes `count` backups, then backdates them one day apart (newest: today).
     func backups(_ box: Sandbox, count: Int, daysApart: Double = 1) throws -> [String] {
@@ -77,57 +77,5 @@ struct CleanBackupTests {
         let run = try box.run("clean-backup", "--keep-last", "1")
         #expect(run.status == 0, "\(run.output)")
         #expect(try box.liveCatalogKeys() == [keys[0]])
-    }
-}
-
-struct LockTests {
-    @Test("a second backup while one runs exits 75 at once; a killed holder's lock does not block the next")
-    func oneBackupAtATime() throws {
-        let box = try Sandbox()
-        try TestDatabase.make(box.file("app.db"), rows: 10)
-        _ = try box.backup()
-        let locks = box.dir.allFiles(under: "backups/.locks")
-        #expect(locks.count == 1)
-        let lockFile = box.file("backups/.locks/" + locks[0])
-
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: Tool.pythonPath)
-        holder.arguments = [Fixtures.path("hold_lock.py"), lockFile]
-        let out = Pipe()
-        holder.standardOutput = out
-        try holder.run()
-        _ = out.fileHandleForReading.availableData // "locked"
-
-        let started = Date()
-        let second = try box.run("backup", "--db", "app.db")
-        #expect(second.status == 75)
-        #expect(second.stderr.contains("another backup"))
-        #expect(Date().timeIntervalSince(started) < 10)
-
-        kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
-        let third = try box.run("backup", "--db", "app.db")
-        #expect(third.status == 0, "\(third.output)")
-    }
-}
-
-/// Files the suite creates are private.
-struct PermissionTests {
-    @Test("objects, sidecars, the catalog and restored files are 0600 in 0700 folders")
-    func privateModes() throws {
-        let box = try Sandbox()
-        try TestDatabase.make(box.file("app.db"), rows: 100)
-        _ = try box.backup()
-        let restored = try box.run("restore")
-        #expect(restored.status == 0)
-        let fm = FileManager.default
-        for file in box.dir.allFiles(under: "backups") where !file.hasPrefix(".locks/") || true {
-            let mode = try fm.attributesOfItem(atPath: box.file("backups/" + file))[.posixPermissions] as! Int
-            #expect(mode == 0o600, "\(file) is \(String(mode, radix: 8))")
-        }
-        for folder in ["backups", "backups/backups", "backups/.locks", "backups/.work"] {
-            let mode = try fm.attributesOfItem(atPath: box.file(folder))[.posixPermissions] as! Int
-            #expect(mode == 0o700, "\(folder) is \(String(mode, radix: 8))")
-        }
     }
 }

@@ -1,17 +1,15 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// One backup at a time per database: an exclusive `flock` on a lock file in the local
 /// folder. The kernel drops the lock when its process dies, so a killed run never blocks
 /// the next one.
-public final class BackupLock {
+package final class BackupLock {
     private let fd: Int32
-    public let path: String
+    package let path: String
 
     /// Takes the lock for `databasePath` without waiting; throws `locked` when another run holds it.
-    public init(databasePath: String, lockDirectory: String) throws {
+    package init(databasePath: String, lockDirectory: String) throws {
         try Files.makePrivateDirectory(lockDirectory)
         let name = (databasePath as NSString).lastPathComponent
         let resolved = (databasePath as NSString).resolvingSymlinksInPath

@@ -1,16 +1,14 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A private scratch folder (0700) for one run's snapshot and temp files, removed when the
 /// run ends, fails or is signalled. Folders left by killed runs are removed by the next run.
-public final class WorkDirectory {
-    public let path: String
+package final class WorkDirectory {
+    package let path: String
     private let parent: String
 
     /// Creates `<parent>/<pid>-<random>` after removing leftovers of dead runs in `parent`.
-    public init(parent: String) throws {
+    package init(parent: String) throws {
         self.parent = parent
         try Files.makePrivateDirectory(parent)
         WorkDirectory.removeLeftovers(in: parent)
@@ -23,10 +21,10 @@ public final class WorkDirectory {
     deinit { remove() }
 
     /// A path inside the folder.
-    public func file(_ name: String) -> String { path + "/" + name }
+    package func file(_ name: String) -> String { path + "/" + name }
 
     /// Removes the folder and everything in it.
-    public func remove() {
+    package func remove() {
         Files.remove(path)
         Cleanup.shared.forget(path)
     }

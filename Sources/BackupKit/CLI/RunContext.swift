@@ -1,0 +1,33 @@
+import Foundation
+
+/// What a running command may use: its console and its settings. The settings (the
+/// environment, `.env`, the flags) load on first use, so `backup --generate-key` needs none;
+/// loading them also names the metrics file the run is recorded in.
+final class RunContext {
+    let console: Console
+    private let command: any RunnableCommand
+    private let processEnvironment: [String: String]
+    private let recorder: RunRecorder
+    private var loaded: Settings?
+
+    init(command: any RunnableCommand, processEnvironment: [String: String], console: Console, recorder: RunRecorder) {
+        self.command = command
+        self.processEnvironment = processEnvironment
+        self.console = console
+        self.recorder = recorder
+    }
+
+    /// The resolved settings: flags over the environment over `.env` over defaults.
+    func settings() throws -> Settings {
+        if let loaded { return loaded }
+        let overrides = command.overrides()
+        let environment = try Environment.load(envFile: command.options.envFile, process: processEnvironment)
+        if let path = environment["BACKUP_METRICS_FILE"] {
+            let database = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map { ($0 as NSString).lastPathComponent }
+            recorder.configure(MetricsFile(path: Files.absolute(path)), database: database ?? "all")
+        }
+        let settings = try Settings(overrides: overrides, environment: environment)
+        loaded = settings
+        return settings
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// The `restore --list` result: every backup in scope, newest first. Listing rebuilds a
+/// lost catalog: objects without a row are re-indexed from their own metadata.
+package struct BackupListing: Codable, Sendable {
+    struct Item: Codable, Sendable {
+        let key: String
+        let createdAt: Int64
+        let created: String
+        let size: Int64
+        let storage: StorageKind
+        let database: String?
+        let inCatalog: Bool
+    }
+
+    let backups: [Item]
+    let reindexed: [String]
+    let missingObjects: [String]
+
+    package static func load(settings: Settings, console: Console) throws -> BackupListing {
+        let inventory = try BackupRepository(settings: settings, catalog: .rebuild, console: console).inventory(reindex: true)
+        if !inventory.reindexed.isEmpty {
+            console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
+        }
+        for key in inventory.missingObjects {
+            console.warning("the catalog lists \(key) but storage no longer has it")
+        }
+        let items = inventory.entries.map {
+            Item(key: $0.key, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
+                 storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil)
+        }
+        return BackupListing(backups: items, reindexed: inventory.reindexed, missingObjects: inventory.missingObjects)
+    }
+}

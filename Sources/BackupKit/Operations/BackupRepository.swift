@@ -1,0 +1,68 @@
+import Foundation
+
+/// The backups one run works on, opened once per run: the storage, the catalog (opened as
+/// the run needs it), the key prefix, and the database whose backups are in scope. Storage
+/// is the truth and the catalog its fast index; `inventory` joins them.
+package final class BackupRepository {
+    /// How a run uses the catalog.
+    package enum CatalogUse: Sendable {
+        /// The run writes rows: the catalog is created when missing, and one that cannot be
+        /// opened stops the run (backup, clean).
+        case required
+        /// The run only reads: a missing or unusable catalog is skipped, and the run works
+        /// from the objects' own metadata (restore, pick, status, a dry run).
+        case ifPresent
+        /// The run rebuilds what is lost: the catalog is created when missing, objects without
+        /// a row get one, and an unusable catalog is skipped with a warning (`restore --list`).
+        case rebuild
+    }
+
+    package let storage: any ObjectStorage
+    /// Nil when the catalog is missing or unusable and the run can do without it.
+    package let catalog: BackupCatalog?
+    package let prefix: String
+    /// The file name of the configured database; nil means the backups of every database.
+    package let databaseName: String?
+    let console: Console
+
+    /// Opens the storage `settings` describe and the catalog as `use` says.
+    package init(settings: Settings, catalog use: CatalogUse, console: Console) throws {
+        storage = try StorageFactory.make(settings: settings, log: StorageLog(console: console))
+        prefix = settings.prefix
+        databaseName = settings.databaseName
+        self.console = console
+        switch use {
+        case .required:
+            catalog = try BackupCatalog(path: settings.catalogPath)
+        case .ifPresent:
+            catalog = Self.openCatalog(settings.catalogPath, create: false, console: console)
+        case .rebuild:
+            catalog = Self.openCatalog(settings.catalogPath, create: true, console: console)
+        }
+    }
+
+    /// Where the prefix is, for messages (`s3://bucket/backups/`, a folder path).
+    package var location: String { storage.location(of: prefix) }
+
+    /// The backups in scope, newest first, joined with their catalog rows. With `reindex`,
+    /// objects without a row get one from their own metadata.
+    package func inventory(reindex: Bool = false) throws -> Inventory {
+        try Inventory.load(storage: storage, prefix: prefix, catalog: catalog, databaseName: databaseName,
+                           reindex: reindex, console: console)
+    }
+
+    /// The catalog for reading and re-indexing, or nil with a note when it is missing (and
+    /// not to be created) or unusable: listing and restoring work from storage alone.
+    private static func openCatalog(_ path: String, create: Bool, console: Console) -> BackupCatalog? {
+        if !create && !Files.exists(path) {
+            console.detail("no catalog at \(path); using the objects' own metadata")
+            return nil
+        }
+        do {
+            return try BackupCatalog(path: path, create: create)
+        } catch {
+            console.warning("the catalog \(path) is unusable (\(error)); using the objects' own metadata")
+            return nil
+        }
+    }
+}

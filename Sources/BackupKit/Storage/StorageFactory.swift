@@ -1,0 +1,20 @@
+import Foundation
+
+/// Builds the storage a configuration names: the local folder or an S3 bucket.
+enum StorageFactory {
+    static func make(settings: Settings, log: StorageLog) throws -> any ObjectStorage {
+        switch settings.storageKind {
+        case .local:
+            return try LocalFolderStorage(root: settings.localDirectory)
+        case .s3:
+            let environment = settings.environment
+            var storage = S3Storage(config: try S3Configuration(environment: environment),
+                                    listPageSize: try environment.integer("BACKUP_S3_LIST_PAGE_SIZE", in: 1...1000) ?? 1000,
+                                    log: log)
+            if let hours = try environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) {
+                storage.abandonedAfter = TimeInterval(hours) * 3600
+            }
+            return storage
+        }
+    }
+}
