@@ -87,16 +87,6 @@ package struct BackupCommand: RunnableCommand {
     }
 }
 
-/// `backup --generate-key`: a new key, printed once.
-struct GeneratedKey: CommandResult {
-    var ok = true
-    let encryptionKey: String
-
-    func render(on console: Console) {
-        console.result(encryptionKey)
-    }
-}
-
 extension BackupOutcome: CommandResult {
     var metricsOutcome: MetricsFile.Outcome {
         switch self {

@@ -8,7 +8,7 @@ enum BackupPicker {
 
     /// The object key of the backup the user picks among `entries` (newest first).
     static func choose(from entries: [BackupEntry], console: Console, yes: Bool) throws -> String {
-        if yes { return entries[0].key }
+        if yes { return entries[0].objectKey }
         guard console.isTerminal else { throw BackupError.pickNeedsTerminal }
         let listed = Array(entries.prefix(shown))
         let now = Date()
@@ -16,7 +16,7 @@ enum BackupPicker {
         for (number, entry) in listed.enumerated() {
             let age = Formatting.shortDuration(entry.age(at: now))
             menu += String(format: "%3d) ", number + 1)
-                + "\(Formatting.iso8601(millis: entry.createdAt))  \(Formatting.bytes(entry.size).padding(toLength: 10, withPad: " ", startingAt: 0))  \(age) ago  \(entry.key)\n"
+                + "\(Formatting.iso8601(millis: entry.createdAt))  \(Formatting.bytes(entry.size).padding(toLength: 10, withPad: " ", startingAt: 0))  \(age) ago  \(entry.objectKey)\n"
         }
         if entries.count > listed.count { menu += "     (\(entries.count - listed.count) older not shown; use --key)\n" }
         console.info(menu, plain: true)
@@ -25,7 +25,7 @@ enum BackupPicker {
                 throw BackupError.pickNeedsTerminal
             }
             if ["q", "quit", ""].contains(answer.lowercased()) { throw BackupError.declined }
-            if let number = Int(answer), (1...listed.count).contains(number) { return listed[number - 1].key }
+            if let number = Int(answer), (1...listed.count).contains(number) { return listed[number - 1].objectKey }
             console.info("type a number from 1 to \(listed.count), or q", plain: true)
         }
     }

@@ -63,7 +63,7 @@ package final class BackupCatalog {
     }
 
     /// The row for `key`, live or deleted.
-    package func record(forKey key: String) throws -> BackupRecord? {
+    package func record(forObjectKey key: String) throws -> BackupRecord? {
         try connection.query("SELECT \(Self.columns.joined(separator: ", ")) FROM backup_files WHERE key = ?", [.text(key)])
             .first.map(Self.record)
     }
@@ -74,13 +74,13 @@ package final class BackupCatalog {
     }
 
     /// Soft-deletes the row for `key`.
-    package func markDeleted(key: String, at time: Int64) throws {
+    package func markDeleted(objectKey key: String, at time: Int64) throws {
         try connection.run("UPDATE backup_files SET deleted_at = ? WHERE key = ? AND deleted_at IS NULL", [.integer(time), .text(key)])
     }
 
     private static func values(of r: BackupRecord) -> [SQLiteValue] {
         func text(_ s: String?) -> SQLiteValue { s.map(SQLiteValue.text) ?? .null }
-        return [.text(r.id), .text(r.key), .text(r.fileName), .integer(r.fileSize), text(r.compression),
+        return [.text(r.id), .text(r.objectKey), .text(r.fileName), .integer(r.fileSize), text(r.compression),
                 .text(r.storage), text(r.checksum), .integer(r.uploadedAt), r.deletedAt.map(SQLiteValue.integer) ?? .null,
                 text(r.encryption), text(r.encIV), text(r.encTag)]
     }

@@ -3,7 +3,7 @@ package struct BackupRecord: Sendable, Equatable {
     /// A UUID string.
     package var id: String
     /// The object key in storage; unique.
-    package var key: String
+    package var objectKey: String
     /// The last path component of the key.
     package var fileName: String
     /// Stored bytes.
@@ -29,7 +29,7 @@ package struct BackupRecord: Sendable, Equatable {
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
                 encIV: String?, encTag: String?) {
         self.id = id
-        self.key = key
+        self.objectKey = key
         self.fileName = fileName
         self.fileSize = fileSize
         self.compression = compression
@@ -45,7 +45,7 @@ package struct BackupRecord: Sendable, Equatable {
     /// The row describing an object from its own metadata (used to re-index objects that
     /// have no row).
     package init(object: StoredObject, metadata: ObjectMetadata, storage: StorageKind, id: String) {
-        self.init(id: id, key: object.key, fileName: BackupKey.fileName(of: object.key), fileSize: object.size,
+        self.init(id: id, key: object.objectKey, fileName: ObjectKey.fileName(of: object.objectKey), fileSize: object.size,
                   compression: metadata[ObjectMetadata.Field.compression],
                   storage: storage.rawValue, checksum: metadata[ObjectMetadata.Field.checksum],
                   uploadedAt: metadata.createdAt ?? object.lastModified,

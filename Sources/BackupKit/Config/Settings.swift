@@ -1,24 +1,5 @@
 import Foundation
 
-/// Where backups are stored.
-package enum StorageKind: String, Sendable, Codable {
-    case local
-    case s3
-}
-
-/// Values given as flags. Each one, when set, wins over the environment.
-package struct SettingOverrides: Sendable {
-    package var databasePath: String?
-    package var storage: String?
-    package var localDirectory: String?
-    package var prefix: String?
-    package var catalogPath: String?
-    package var keyFile: String?
-    package var compressionLevel: Int?
-
-    package init() {}
-}
-
 /// The resolved configuration shared by all three executables.
 ///
 /// Precedence, highest first: flags, the process environment, the `.env` file, defaults.

@@ -26,7 +26,7 @@ package struct BackupListing: Codable, Sendable {
             console.warning("the catalog lists \(key) but storage no longer has it")
         }
         let items = inventory.entries.map {
-            Item(key: $0.key, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
+            Item(key: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
                  storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil)
         }
         return BackupListing(backups: items, reindexed: inventory.reindexed, missingObjects: inventory.missingObjects)

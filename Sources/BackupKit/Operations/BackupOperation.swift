@@ -1,50 +1,5 @@
 import Foundation
 
-/// What a backup run produced (the `--json` shape of `backup`).
-package struct BackupResult: Codable, Sendable {
-    package var ok = true
-    package var skipped = false
-    package let key: String
-    package let location: String
-    package let storage: StorageKind
-    package let database: String
-    package let sourceSize: Int64
-    package let storedSize: Int64
-    package let checksum: String
-    /// The id of the key it was encrypted with (`EncryptionKey.id`).
-    package let keyID: String
-    /// Whether the snapshot was compacted with `VACUUM INTO`.
-    package let vacuum: Bool
-    package let createdAt: Int64
-    package let snapshotSeconds: Double
-    package let uploadSeconds: Double
-    package let durationSeconds: Double
-}
-
-/// A backup run that did nothing because the newest backup is recent (`BACKUP_MIN_INTERVAL`).
-package struct BackupSkipped: Codable, Sendable {
-    package var ok = true
-    package var skipped = true
-    package let database: String
-    package let reason: String
-    package let newestKey: String
-    package let newestAgeSeconds: Double
-    package let minIntervalSeconds: Double
-}
-
-/// The outcome of `backup`: a new backup, or a skip.
-package enum BackupOutcome: Encodable, Sendable {
-    case completed(BackupResult)
-    case skipped(BackupSkipped)
-
-    package func encode(to encoder: Encoder) throws {
-        switch self {
-        case .completed(let result): try result.encode(to: encoder)
-        case .skipped(let skip): try skip.encode(to: encoder)
-        }
-    }
-}
-
 /// snapshot → gzip → AES-256-GCM → storage → catalog row, one run per database at a time.
 package struct BackupOperation {
     package let settings: Settings
@@ -94,12 +49,12 @@ package struct BackupOperation {
 
         let databaseName = (database as NSString).lastPathComponent
         let createdAt = Formatting.nowMillis()
-        let objectKey = BackupKey.make(prefix: settings.prefix, databaseName: databaseName,
+        let objectKey = ObjectKey.make(prefix: settings.prefix, databaseName: databaseName,
                                        date: Date(timeIntervalSince1970: Double(createdAt) / 1000))
         // quick_check runs beside the encoder; the object is completed only if it passed.
         let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: snapshotPath) }
         let uploadStarted = ContinuousClock.now
-        let upload = try storage.beginUpload(key: objectKey, spoolDirectory: work.path)
+        let upload = try storage.beginUpload(objectKey: objectKey, spoolDirectory: work.path)
         let encoded: EncodedObject
         let consumed = Counter()
         let encoding = console.progress("gzip+encrypt+upload", total: snapshotSize) { consumed.value }
@@ -126,14 +81,14 @@ package struct BackupOperation {
         work.remove()
         Failpoint.afterUpload.reach()
 
-        let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: BackupKey.fileName(of: objectKey),
+        let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: ObjectKey.fileName(of: objectKey),
                                   fileSize: encoded.storedSize, compression: "gzip", storage: storage.kind.rawValue,
                                   checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
                                   encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString())
         do {
             try repository.catalog?.insert(record)
         } catch {
-            throw BackupError.catalogWriteFailed(key: objectKey, reason: "\(error)")
+            throw BackupError.catalogWriteFailed(objectKey: objectKey, reason: "\(error)")
         }
         // Housekeeping once storage has proved reachable: what interrupted runs left behind.
         do {
@@ -164,7 +119,7 @@ package struct BackupOperation {
         guard age < interval else { return nil }
         let name = settings.databaseName ?? ""
         let reason = "the newest backup of \(name) is \(Formatting.shortDuration(age)) old, younger than BACKUP_MIN_INTERVAL (\(Formatting.shortDuration(interval))); pass --force to back up anyway"
-        return BackupSkipped(database: settings.databasePath ?? name, reason: reason, newestKey: newest.key,
+        return BackupSkipped(database: settings.databasePath ?? name, reason: reason, newestKey: newest.objectKey,
                              newestAgeSeconds: age, minIntervalSeconds: interval)
     }
 }

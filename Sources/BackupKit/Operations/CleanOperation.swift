@@ -1,30 +1,5 @@
 import Foundation
 
-/// What a clean run did (the `--json` shape of `clean-backup`).
-package struct CleanResult: Codable, Sendable {
-    package struct Failure: Codable, Sendable {
-        package let key: String
-        package let error: String
-    }
-
-    package struct Kept: Codable, Sendable {
-        package let key: String
-        package let reasons: [String]
-    }
-
-    /// False when some deletions failed (the run exits 1).
-    package var ok: Bool { failed.isEmpty }
-    package let dryRun: Bool
-    package let policy: String
-    package let deleted: [String]
-    package let kept: [Kept]
-    package let failed: [Failure]
-    package let reindexed: [String]
-    package let abandonedUploadsRemoved: Int
-    /// Stored bytes of the backups kept.
-    package let keptBytes: Int64
-}
-
 /// Applies the retention policy per database: deletes each object no rule keeps (and its
 /// sidecar), then soft-deletes its catalog row. One failure does not stop the rest.
 package struct CleanOperation {
@@ -53,7 +28,7 @@ package struct CleanOperation {
         let groups = Dictionary(grouping: inventory.entries) { $0.databaseName ?? "" }
         var decisions: [RetentionPolicy.Decision] = []
         for name in groups.keys.sorted() {
-            let candidates = groups[name]!.map { RetentionPolicy.Candidate(key: $0.key, createdAt: $0.createdAt) }
+            let candidates = groups[name]!.map { RetentionPolicy.Candidate(key: $0.objectKey, createdAt: $0.createdAt) }
             decisions += policy.evaluate(candidates, now: now)
         }
 
@@ -61,7 +36,7 @@ package struct CleanOperation {
         var failed: [CleanResult.Failure] = []
         var kept: [CleanResult.Kept] = []
         for decision in decisions {
-            let key = decision.candidate.key
+            let key = decision.candidate.objectKey
             if decision.keep {
                 kept.append(.init(key: key, reasons: decision.reasons))
                 console.detail("keep   \(key) (\(decision.reasons.joined(separator: ", ")))")
@@ -73,8 +48,8 @@ package struct CleanOperation {
                 continue
             }
             do {
-                try storage.delete(key: key)
-                try catalog?.markDeleted(key: key, at: Formatting.nowMillis())
+                try storage.delete(objectKey: key)
+                try catalog?.markDeleted(objectKey: key, at: Formatting.nowMillis())
                 deleted.append(key)
                 console.detail("deleted \(key)")
             } catch {
@@ -90,7 +65,7 @@ package struct CleanOperation {
                 continue
             }
             do {
-                try catalog?.markDeleted(key: key, at: Formatting.nowMillis())
+                try catalog?.markDeleted(objectKey: key, at: Formatting.nowMillis())
                 deleted.append(key)
                 console.detail("marked \(key) deleted: its object was already gone")
             } catch {
@@ -98,7 +73,7 @@ package struct CleanOperation {
             }
         }
         let keptKeys = Set(kept.map(\.key))
-        let keptBytes = inventory.entries.filter { keptKeys.contains($0.key) }.reduce(Int64(0)) { $0 + $1.size }
+        let keptBytes = inventory.entries.filter { keptKeys.contains($0.objectKey) }.reduce(Int64(0)) { $0 + $1.size }
         return CleanResult(dryRun: dryRun, policy: Self.describe(policy.effective), deleted: deleted, kept: kept,
                            failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned,
                            keptBytes: keptBytes)

@@ -18,7 +18,7 @@ struct LiveDatabaseReplacer {
         if Files.exists(target), (Files.size(target) ?? 0) > 0 {
             try Files.makePrivateDirectory(safetyFolder)
             let name = (target as NSString).lastPathComponent
-            let path = "\(safetyFolder)/\(name)-before-restore-\(BackupKey.stamp(Date())).db"
+            let path = "\(safetyFolder)/\(name)-before-restore-\(ObjectKey.stamp(Date())).db"
             try FileDescriptor.createPrivate(path).close()
             do {
                 let current = try SQLiteConnection(path: target, mode: .readOnly)

@@ -1,58 +1,6 @@
 import Foundation
 import Glibc
 
-/// What `restore` should do.
-package struct RestoreRequest {
-    package enum Destination: Sendable, Equatable {
-        /// Write a new file (`--out`, or `<local dir>/restored-<stamp>.db`).
-        case file(String?, overwrite: Bool)
-        /// Replace a possibly live database through the backup API (`--target`).
-        case liveDatabase(String, confirmed: Bool)
-        /// Check everything, write nothing (`--verify-only`).
-        case verifyOnly
-        /// Write a plain SQL dump of the restored database instead of a .db (`--sql`).
-        case sqlDump(String, overwrite: Bool)
-    }
-
-    /// Which backup to restore.
-    package enum Selection {
-        /// The newest backup in scope.
-        case newest
-        /// The backup stored under this object key (`--key`).
-        case objectKey(String)
-        /// One the closure picks from the backups in scope, newest first (`--pick`).
-        case chosen(by: ([BackupEntry]) throws -> String)
-    }
-
-    package var selection: Selection
-    package var destination: Destination
-
-    package init(selection: Selection, destination: Destination) {
-        self.selection = selection
-        self.destination = destination
-    }
-}
-
-/// What a restore did (the `--json` shape of `restore`).
-package struct RestoreResult: Codable, Sendable {
-    package var ok = true
-    package let key: String
-    /// The restored file, or the SQL dump with `--sql`.
-    package let output: String?
-    /// `sqlite`, `sql` (a dump), or nil for `--verify-only` and `--target`.
-    package let format: String?
-    package let target: String?
-    package let safetySnapshot: String?
-    package let verifyOnly: Bool
-    package let storedSize: Int64
-    package let restoredSize: Int64
-    package let checksum: String
-    package let integrityCheck: String
-    /// The id of the key that decrypted it.
-    package let keyID: String
-    package let durationSeconds: Double
-}
-
 /// download → verify → decrypt → decompress → `PRAGMA integrity_check` → place. Nothing
 /// reaches the output path or the target until every check passed.
 package struct RestoreOperation {
@@ -80,7 +28,7 @@ package struct RestoreOperation {
         var finalPath: String?
         switch request.destination {
         case .file(let out, let overwrite):
-            let path = Files.absolute(out ?? settings.localDirectory + "/restored-\(BackupKey.stamp(Date())).db")
+            let path = Files.absolute(out ?? settings.localDirectory + "/restored-\(ObjectKey.stamp(Date())).db")
             if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
             if out == nil { try Files.makePrivateDirectory(settings.localDirectory) }
             finalPath = path
@@ -93,7 +41,7 @@ package struct RestoreOperation {
             try Self.probeWritable(path)
         case .liveDatabase(let target, let confirmed):
             if !confirmed {
-                guard let answer = confirm("Replace the contents of \(target) with backup \(plan.key)? A safety snapshot is taken first. [y/N] ") else {
+                guard let answer = confirm("Replace the contents of \(target) with backup \(plan.objectKey)? A safety snapshot is taken first. [y/N] ") else {
                     throw BackupError.confirmationUnavailable
                 }
                 guard answer else { throw BackupError.declined }
@@ -123,12 +71,12 @@ package struct RestoreOperation {
                     attempt = try decode(plan, storage: storage, key: key, into: tempPath)
                 } catch BackupError.objectChanged {
                     // A resumed download found another version: start over once, from the first byte.
-                    console.detail("\(plan.key) changed while downloading; starting over")
+                    console.detail("\(plan.objectKey) changed while downloading; starting over")
                     attempt = try decode(plan, storage: storage, key: key, into: tempPath)
                 }
                 break
             } catch let error as BackupError where index + 1 < keys.count && error.mayBeWrongKey {
-                console.detail("key \(key.id) does not decrypt \(plan.key); trying the next configured key")
+                console.detail("key \(key.id) does not decrypt \(plan.objectKey); trying the next configured key")
             }
         }
         guard let (file, decoded, usedKey) = attempt else { throw BackupError.unexpected("no key to try") }
@@ -170,7 +118,7 @@ package struct RestoreOperation {
         case .verifyOnly:
             break
         }
-        return RestoreResult(key: plan.key, output: output, format: format, target: target, safetySnapshot: safety,
+        return RestoreResult(key: plan.objectKey, output: output, format: format, target: target, safetySnapshot: safety,
                              verifyOnly: request.destination == .verifyOnly, storedSize: decoded.storedSize,
                              restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok", keyID: usedKey.id,
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
@@ -195,14 +143,14 @@ package struct RestoreOperation {
                         into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey) {
         Self.removeDatabaseFiles(tempPath)
         let file = try FileDescriptor.createPrivate(tempPath)
-        console.detail("downloading \(storage.location(of: plan.key)) (\(Formatting.bytes(plan.storedSize))) with key \(key.id)")
-        let objectKey = plan.key
+        console.detail("downloading \(storage.location(of: plan.objectKey)) (\(Formatting.bytes(plan.storedSize))) with key \(key.id)")
+        let objectKey = plan.objectKey
         let downloaded = Counter()
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
         defer { meter.finish() }
         let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag)
             .decode(download: { deliver in
-                try storage.download(key: objectKey) { bytes in
+                try storage.download(objectKey: objectKey) { bytes in
                     downloaded.add(Int64(bytes.count))
                     try deliver(bytes)
                 }

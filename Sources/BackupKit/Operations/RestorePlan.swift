@@ -2,7 +2,7 @@ import Foundation
 
 /// What to restore and with which decryption parameters, resolved before any byte moves.
 struct RestorePlan {
-    let key: String
+    let objectKey: String
     let storedSize: Int64
     let iv: [UInt8]
     let tag: [UInt8]
@@ -15,12 +15,12 @@ struct RestorePlan {
     /// one, else from the object's own metadata.
     static func resolve(_ selection: RestoreRequest.Selection, in repository: BackupRepository) throws -> RestorePlan {
         let storage = repository.storage
-        let key: String
+        let objectKey: String
         var record: BackupRecord?
         if case .objectKey(let requested) = selection {
-            try storage.validate(key: requested)
-            key = requested
-            record = try? repository.catalog?.record(forKey: requested)
+            try storage.validate(objectKey: requested)
+            objectKey = requested
+            record = try? repository.catalog?.record(forObjectKey: requested)
         } else {
             let entries = try repository.inventory().entries
             guard !entries.isEmpty else {
@@ -30,37 +30,37 @@ struct RestorePlan {
             var chosen = entries[0]
             if case .chosen(let pick) = selection {
                 let picked = try pick(entries)
-                guard let entry = entries.first(where: { $0.key == picked }) else { throw BackupError.backupNotFound(key: picked) }
+                guard let entry = entries.first(where: { $0.objectKey == picked }) else { throw BackupError.backupNotFound(objectKey: picked) }
                 chosen = entry
             }
-            key = chosen.key
+            objectKey = chosen.objectKey
             record = chosen.record
         }
-        let head = try storage.head(key: key)
+        let head = try storage.head(objectKey: objectKey)
         var metadata = head.metadata
         if let record {
             for (field, value) in record.metadata.values { metadata[field] = value }
         }
-        return try RestorePlan(key: key, storedSize: head.object.size, metadata: metadata)
+        return try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
     }
 
-    init(key: String, storedSize: Int64, metadata: ObjectMetadata) throws {
+    init(objectKey: String, storedSize: Int64, metadata: ObjectMetadata) throws {
         typealias F = ObjectMetadata.Field
         if let algorithm = metadata[F.algorithm], algorithm.lowercased() != "aes-256-gcm" {
-            throw BackupError.badMetadata(key: key, detail: "algo is '\(algorithm)', only aes-256-gcm is supported")
+            throw BackupError.badMetadata(objectKey: objectKey, detail: "algo is '\(algorithm)', only aes-256-gcm is supported")
         }
         if let compression = metadata[F.compression], compression.lowercased() != "gzip" {
-            throw BackupError.badMetadata(key: key, detail: "comp is '\(compression)', only gzip is supported")
+            throw BackupError.badMetadata(objectKey: objectKey, detail: "comp is '\(compression)', only gzip is supported")
         }
-        guard let ivText = metadata[F.iv] else { throw BackupError.badMetadata(key: key, detail: "no iv") }
+        guard let ivText = metadata[F.iv] else { throw BackupError.badMetadata(objectKey: objectKey, detail: "no iv") }
         guard let iv = Data(base64Encoded: ivText), iv.count >= 12 else {
-            throw BackupError.badMetadata(key: key, detail: "iv is not base64 of at least 12 bytes")
+            throw BackupError.badMetadata(objectKey: objectKey, detail: "iv is not base64 of at least 12 bytes")
         }
-        guard let tagText = metadata[F.tag] else { throw BackupError.badMetadata(key: key, detail: "no tag") }
+        guard let tagText = metadata[F.tag] else { throw BackupError.badMetadata(objectKey: objectKey, detail: "no tag") }
         guard let tag = Data(base64Encoded: tagText), tag.count == AESGCM.tagLength else {
-            throw BackupError.badMetadata(key: key, detail: "tag is not base64 of 16 bytes")
+            throw BackupError.badMetadata(objectKey: objectKey, detail: "tag is not base64 of 16 bytes")
         }
-        self.key = key
+        self.objectKey = objectKey
         self.storedSize = storedSize
         self.iv = Array(iv)
         self.tag = Array(tag)
@@ -73,7 +73,7 @@ struct RestorePlan {
     func candidateKeys(_ ring: KeyRing) throws -> [EncryptionKey] {
         guard let keyID else { return ring.all }
         guard let match = ring.key(id: keyID) else {
-            throw BackupError.keyNotAvailable(key: key, keyID: keyID, configured: ring.all.map(\.id))
+            throw BackupError.keyNotAvailable(objectKey: objectKey, keyID: keyID, configured: ring.all.map(\.id))
         }
         return [match]
     }
@@ -83,7 +83,7 @@ struct RestorePlan {
     func verify(_ decoded: DecodedObject) throws {
         let checksumMatched: Bool
         if let checksum {
-            guard checksum == decoded.md5Hex else { throw BackupError.checksumMismatch(key: key) }
+            guard checksum == decoded.md5Hex else { throw BackupError.checksumMismatch(objectKey: objectKey) }
             checksumMatched = true
         } else {
             checksumMatched = false
@@ -91,11 +91,11 @@ struct RestorePlan {
         guard decoded.authenticated else {
             // The key was chosen by the id the object records: if the bytes are intact the
             // recorded iv or tag must be wrong.
-            if checksumMatched && keyID != nil { throw BackupError.metadataMismatch(key: key) }
-            throw checksumMatched ? BackupError.wrongKey(key: key) : BackupError.authenticationFailed(key: key)
+            if checksumMatched && keyID != nil { throw BackupError.metadataMismatch(objectKey: objectKey) }
+            throw checksumMatched ? BackupError.wrongKey(objectKey: objectKey) : BackupError.authenticationFailed(objectKey: objectKey)
         }
         if let failure = decoded.decompressionFailure {
-            throw BackupError.corruptBackup(key: key, detail: failure)
+            throw BackupError.corruptBackup(objectKey: objectKey, detail: failure)
         }
     }
 }

@@ -102,7 +102,7 @@ package struct StatusReport: Encodable, Sendable {
             let newest = inventory.entries.first
             let age = newest?.age(at: now)
             backups = Backups(count: inventory.entries.count, totalSize: inventory.entries.reduce(0) { $0 + $1.size },
-                              newestKey: newest?.key, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
+                              newestKey: newest?.objectKey, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
             if newest == nil {
                 problems.append((.stale, "no backup found under \(config.location): run 'backup' (and check BACKUP_PREFIX)"))
             } else if let age, let maxAge = config.maxAgeSeconds, age > maxAge {

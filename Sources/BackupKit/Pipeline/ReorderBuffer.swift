@@ -1,10 +1,5 @@
 import Foundation
 
-/// Something a pipeline stage can stop with an error.
-protocol Failable: AnyObject, Sendable {
-    func fail(_ error: Error)
-}
-
 extension BoundedQueue: Failable {}
 extension ReorderBuffer: Failable {}
 

@@ -37,12 +37,12 @@ package struct RetentionPolicy: Sendable, Equatable {
 
     /// One backup as retention sees it.
     package struct Candidate: Sendable, Equatable {
-        package let key: String
+        package let objectKey: String
         /// Milliseconds since the epoch.
         package let createdAt: Int64
 
         package init(key: String, createdAt: Int64) {
-            self.key = key
+            self.objectKey = key
             self.createdAt = createdAt
         }
     }
@@ -57,7 +57,7 @@ package struct RetentionPolicy: Sendable, Equatable {
     /// Decides for each candidate of one database, newest first in the result.
     package func evaluate(_ candidates: [Candidate], now: Date) -> [Decision] {
         let policy = effective
-        let sorted = candidates.sorted { ($0.createdAt, $0.key) > ($1.createdAt, $1.key) }
+        let sorted = candidates.sorted { ($0.createdAt, $0.objectKey) > ($1.createdAt, $1.objectKey) }
         var reasons = [[String]](repeating: [], count: sorted.count)
         if !sorted.isEmpty { reasons[0].append("newest") }
 

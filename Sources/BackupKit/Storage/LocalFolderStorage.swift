@@ -21,12 +21,12 @@ package struct LocalFolderStorage: ObjectStorage {
 
     package func location(of key: String) -> String { path(of: key) }
 
-    package func validate(key: String) throws {
+    package func validate(objectKey key: String) throws {
         let segments = key.split(separator: "/", omittingEmptySubsequences: false)
         let unsafe = key.isEmpty || key.hasPrefix("/") || key.contains("\0")
             || segments.contains { $0.isEmpty || $0 == "." || $0 == ".." }
             || key.hasSuffix(Self.sidecarSuffix)
-        if unsafe { throw BackupError.unsafeKey(key) }
+        if unsafe { throw BackupError.unsafeObjectKey(key) }
     }
 
     func path(of key: String) -> String { root + "/" + key }
@@ -34,26 +34,26 @@ package struct LocalFolderStorage: ObjectStorage {
     /// Writes straight into the folder: no spool.
     package func spoolBytes(forSnapshotOf size: Int64) -> Int64 { 0 }
 
-    package func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
-        try validate(key: key)
+    package func beginUpload(objectKey key: String, spoolDirectory: String) throws -> any ObjectUpload {
+        try validate(objectKey: key)
         let final = path(of: key)
         try Files.makePrivateDirectory((final as NSString).deletingLastPathComponent)
         return try LocalUpload(finalPath: final, key: key)
     }
 
-    package func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
-        try validate(key: key)
+    package func head(objectKey key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
+        try validate(objectKey: key)
         let file = path(of: key)
-        guard let size = Files.size(file), !Files.isDirectory(file) else { throw BackupError.backupNotFound(key: key) }
-        let object = StoredObject(key: key, size: size, lastModified: Files.modifiedMillis(file) ?? 0)
+        guard let size = Files.size(file), !Files.isDirectory(file) else { throw BackupError.backupNotFound(objectKey: key) }
+        let object = StoredObject(objectKey: key, size: size, lastModified: Files.modifiedMillis(file) ?? 0)
         let sidecar = FileManager.default.contents(atPath: file + Self.sidecarSuffix)
         return (object, sidecar.flatMap(ObjectMetadata.fromSidecarJSON) ?? ObjectMetadata())
     }
 
-    package func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try validate(key: key)
+    package func download(objectKey key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try validate(objectKey: key)
         let file = path(of: key)
-        guard Files.exists(file) else { throw BackupError.backupNotFound(key: key) }
+        guard Files.exists(file) else { throw BackupError.backupNotFound(objectKey: key) }
         let input = try FileDescriptor.openForReading(file)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         try buffer.withUnsafeMutableBytes { chunk in
@@ -65,8 +65,8 @@ package struct LocalFolderStorage: ObjectStorage {
         }
     }
 
-    package func delete(key: String) throws {
-        try validate(key: key)
+    package func delete(objectKey key: String) throws {
+        try validate(objectKey: key)
         let file = path(of: key)
         for target in [file, file + Self.sidecarSuffix] where unlink(target) != 0 && errno != ENOENT {
             throw BackupError.storageUnavailable("cannot delete \(target): \(errnoText()); check the folder's permissions")
@@ -125,7 +125,7 @@ package struct LocalFolderStorage: ObjectStorage {
         }
         for key in files.sorted() {
             let file = path(of: key)
-            result.objects.append(StoredObject(key: key, size: Files.size(file) ?? 0,
+            result.objects.append(StoredObject(objectKey: key, size: Files.size(file) ?? 0,
                                                lastModified: Files.modifiedMillis(file) ?? 0))
         }
         for sidecar in sidecars where !files.contains(String(sidecar.dropLast(Self.sidecarSuffix.count))) {
@@ -135,66 +135,3 @@ package struct LocalFolderStorage: ObjectStorage {
     }
 }
 
-/// A local upload: bytes go to a hidden temp file in the object's own folder. Written data is
-/// handed to the disk every `writebackWindow` bytes (as PostgreSQL's `flush_after` and RocksDB's
-/// `bytes_per_sync` do), so the final fsync is short and the application's own commits, which
-/// fsync too, never queue behind hundreds of megabytes of backup data.
-final class LocalUpload: ObjectUpload {
-    static let writebackWindow: Int64 = 8 << 20
-
-    private let finalPath: String
-    private let tempPath: String
-    private var file: FileDescriptor?
-    private var written: Int64 = 0
-    private var handedToDisk: Int64 = 0
-
-    init(finalPath: String, key: String) throws {
-        self.finalPath = finalPath
-        tempPath = Files.temporarySibling(of: finalPath)
-        Cleanup.shared.register(tempPath)
-        do {
-            file = try FileDescriptor.createPrivate(tempPath)
-        } catch {
-            Cleanup.shared.forget(tempPath)
-            throw error
-        }
-    }
-
-    deinit { abort() }
-
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let file else { throw BackupError.unexpected("write after the upload ended") }
-        try file.write(bytes)
-        written += Int64(bytes.count)
-        if written - handedToDisk >= Self.writebackWindow {
-            // Wait for the window before the last one; start the newest. Best effort: a failure
-            // here only loses smoothness, the final fsync still guarantees durability.
-            let previous = max(0, handedToDisk - Self.writebackWindow)
-            _ = CLinux_finishWriteback(file.raw, previous, handedToDisk - previous)
-            _ = CLinux_startWriteback(file.raw, handedToDisk, written - handedToDisk)
-            handedToDisk = written
-        }
-    }
-
-    func complete(metadata: ObjectMetadata) throws {
-        guard let file else { throw BackupError.unexpected("upload already ended") }
-        do {
-            try file.sync()
-            try file.close()
-            self.file = nil
-            try Files.writeAtomically(try metadata.sidecarJSON(), to: finalPath + LocalFolderStorage.sidecarSuffix)
-            try Files.atomicRename(tempPath, to: finalPath)
-            Cleanup.shared.forget(tempPath)
-        } catch {
-            abort()
-            unlink(finalPath + LocalFolderStorage.sidecarSuffix)
-            throw error
-        }
-    }
-
-    func abort() {
-        file = nil
-        if Files.exists(tempPath) { unlink(tempPath) }
-        Cleanup.shared.forget(tempPath)
-    }
-}

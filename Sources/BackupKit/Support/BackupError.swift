@@ -9,8 +9,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case confirmationUnavailable
     /// The user answered no to a confirmation.
     case declined
-    /// A `--key` that would escape the storage folder (`..`, absolute path, NUL).
-    case unsafeKey(String)
+    /// An object key (`--key`) that would escape the storage folder (`..`, absolute path, NUL).
+    case unsafeObjectKey(String)
 
     // Configuration (78)
     /// No encryption key configured.
@@ -26,7 +26,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     /// The database to back up does not exist.
     case databaseMissing(path: String)
     /// No object with that key in storage.
-    case backupNotFound(key: String)
+    case backupNotFound(objectKey: String)
     /// There is no live backup to restore.
     case noBackups(scope: String)
 
@@ -36,27 +36,27 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     /// SQLite reported corruption (`quick_check` or `integrity_check` not ok).
     case integrityCheckFailed(what: String, detail: String)
     /// The stored bytes do not match the recorded MD5 checksum.
-    case checksumMismatch(key: String)
+    case checksumMismatch(objectKey: String)
     /// The GCM tag did not verify although the stored bytes are intact: wrong key, or iv/tag metadata wrong.
-    case wrongKey(key: String)
+    case wrongKey(objectKey: String)
     /// The object names a key id that no configured key has.
-    case keyNotAvailable(key: String, keyID: String, configured: [String])
+    case keyNotAvailable(objectKey: String, keyID: String, configured: [String])
     /// Intact bytes, the right key, yet the tag fails: the recorded iv or tag was altered.
-    case metadataMismatch(key: String)
+    case metadataMismatch(objectKey: String)
     /// `restore --pick` without a terminal to ask on.
     case pickNeedsTerminal
     /// The GCM tag did not verify and no checksum could tell why.
-    case authenticationFailed(key: String)
+    case authenticationFailed(objectKey: String)
     /// The object's metadata lacks what decryption needs, or has a malformed value.
-    case badMetadata(key: String, detail: String)
+    case badMetadata(objectKey: String, detail: String)
     /// The decrypted bytes are not a valid gzip stream.
-    case corruptBackup(key: String, detail: String)
+    case corruptBackup(objectKey: String, detail: String)
 
     // Storage (69)
     /// The storage could not be reached or refused the operation.
     case storageUnavailable(String)
     /// The object was replaced while it was being downloaded.
-    case objectChanged(key: String)
+    case objectChanged(objectKey: String)
 
     // Cannot create output (73)
     /// A file or folder could not be written.
@@ -66,7 +66,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     /// A folder has too little free space for what the run must write there.
     case insufficientSpace(folder: String, needed: Int64, available: Int64)
     /// The object is stored but the catalog row could not be written.
-    case catalogWriteFailed(key: String, reason: String)
+    case catalogWriteFailed(objectKey: String, reason: String)
 
     // Try again later (75)
     /// Another run holds the lock for this database.
@@ -91,7 +91,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
 
     package var exitStatus: ExitStatus {
         switch self {
-        case .invalidArgument, .confirmationUnavailable, .declined, .unsafeKey, .pickNeedsTerminal: return .usage
+        case .invalidArgument, .confirmationUnavailable, .declined, .unsafeObjectKey, .pickNeedsTerminal: return .usage
         case .keyNotAvailable: return .configuration
         case .metadataMismatch: return .dataError
         case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
@@ -114,7 +114,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "restore --target replaces a live database and needs confirmation, but no terminal is attached: pass --yes to confirm"
         case .declined:
             return "restore cancelled: the target was not touched"
-        case .unsafeKey(let key):
+        case .unsafeObjectKey(let key):
             return "refusing key '\(key)': keys must be relative paths without '..' segments; use a key from 'restore --list'"
         case .missingEncryptionKey:
             return "no encryption key configured: set BACKUP_ENCRYPTION_KEY_FILE to a file holding a 32-byte key (create one with 'backup --generate-key > .backup.key; chmod 600 .backup.key') or set BACKUP_ENCRYPTION_KEY"

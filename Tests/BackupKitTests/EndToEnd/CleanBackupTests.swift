@@ -24,7 +24,7 @@ struct CleanBackupTests {
         #expect(Set(box.storedObjects().map { "backups/" + $0 }) == Set(keys.prefix(3)))
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         #expect(Set(json["deleted"] as! [String]) == Set(keys.suffix(3)))
-        let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forKey: keys.last!)
+        let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forObjectKey: keys.last!)
         #expect(row?.deletedAt != nil)
         // Sidecars went with their objects.
         #expect(box.dir.allFiles(under: "backups/backups").filter { $0.hasSuffix(".meta.json") }.count == 3)

@@ -123,7 +123,7 @@ struct RoundTripTests {
         #expect(backups.map { $0["key"] as! String } == [key])
         // Listing re-indexed the object from its metadata: the catalog has its row again.
         #expect(try box.liveCatalogKeys() == [key])
-        let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forKey: key)
+        let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forObjectKey: key)
         #expect(row?.encIV != nil && row?.encTag != nil && row?.checksum?.count == 32)
     }
 

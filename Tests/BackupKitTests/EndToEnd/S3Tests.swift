@@ -53,7 +53,7 @@ struct S3Tests {
         #expect(list.status == 0, "\(list.output)")
         #expect(list.stdout.contains(key))
         #expect(list.stderr.contains("re-indexed 1"))
-        let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forKey: key)
+        let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forObjectKey: key)
         #expect(row?.storage == "s3" && row?.encTag != nil && row?.checksum?.count == 32)
     }
 

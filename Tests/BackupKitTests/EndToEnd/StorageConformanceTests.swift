@@ -24,7 +24,7 @@ struct StorageConformanceTests {
     }
 
     func store(_ storage: any ObjectStorage, _ key: String, _ bytes: [UInt8], _ metadata: ObjectMetadata, spool: String) throws {
-        let upload = try storage.beginUpload(key: key, spoolDirectory: spool)
+        let upload = try storage.beginUpload(objectKey: key, spoolDirectory: spool)
         for start in stride(from: 0, to: bytes.count, by: 1 << 20) {
             try bytes[start..<min(start + (1 << 20), bytes.count)].withUnsafeBytes { try upload.write($0) }
         }
@@ -40,12 +40,12 @@ struct StorageConformanceTests {
         try store(storage, prefix + "a.db.gz.enc", small, metadata, spool: spool.path)
         try store(storage, prefix + "b.db.gz.enc", large, metadata, spool: spool.path)
         try store(storage, prefix + "c.db.gz.enc", small, metadata, spool: spool.path)
-        #expect(try storage.list(prefix: prefix).map(\.key).sorted() == ["a", "b", "c"].map { prefix + "\($0).db.gz.enc" })
-        let head = try storage.head(key: prefix + "b.db.gz.enc")
+        #expect(try storage.list(prefix: prefix).map(\.objectKey).sorted() == ["a", "b", "c"].map { prefix + "\($0).db.gz.enc" })
+        let head = try storage.head(objectKey: prefix + "b.db.gz.enc")
         #expect(head.object.size == Int64(large.count))
         for name in ["iv", "tag", "db-name", "checksum"] { #expect(head.metadata[name] == metadata[name], "\(name)") }
         var back: [UInt8] = []
-        try storage.download(key: prefix + "b.db.gz.enc") { back += $0 }
+        try storage.download(objectKey: prefix + "b.db.gz.enc") { back += $0 }
         #expect(back == large)
         #expect((try? FileManager.default.contentsOfDirectory(atPath: spool.path))?.contains { $0.hasSuffix(".spool") } != true, "no spool left")
     }
@@ -53,18 +53,18 @@ struct StorageConformanceTests {
     @Test("missing objects: head and download say not found, delete succeeds; delete removes", arguments: kinds)
     func missingAndDelete(_ kind: String) throws {
         let (storage, prefix, spool) = try make(kind)
-        #expect(throws: BackupError.backupNotFound(key: prefix + "nope.db.gz.enc")) { try storage.head(key: prefix + "nope.db.gz.enc") }
-        #expect(throws: BackupError.backupNotFound(key: prefix + "nope.db.gz.enc")) { try storage.download(key: prefix + "nope.db.gz.enc") { _ in } }
-        try storage.delete(key: prefix + "nope.db.gz.enc")
+        #expect(throws: BackupError.backupNotFound(objectKey: prefix + "nope.db.gz.enc")) { try storage.head(objectKey: prefix + "nope.db.gz.enc") }
+        #expect(throws: BackupError.backupNotFound(objectKey: prefix + "nope.db.gz.enc")) { try storage.download(objectKey: prefix + "nope.db.gz.enc") { _ in } }
+        try storage.delete(objectKey: prefix + "nope.db.gz.enc")
         try store(storage, prefix + "x.db.gz.enc", [1, 2, 3], ObjectMetadata(["iv": "aXY="]), spool: spool.path)
-        try storage.delete(key: prefix + "x.db.gz.enc")
+        try storage.delete(objectKey: prefix + "x.db.gz.enc")
         #expect(try storage.list(prefix: prefix).isEmpty)
     }
 
     @Test("an aborted upload (after bytes of several parts) leaves nothing listed and nothing to clean", arguments: kinds)
     func abortLeavesNothing(_ kind: String) throws {
         let (storage, prefix, spool) = try make(kind)
-        let upload = try storage.beginUpload(key: prefix + "x.db.gz.enc", spoolDirectory: spool.path)
+        let upload = try storage.beginUpload(objectKey: prefix + "x.db.gz.enc", spoolDirectory: spool.path)
         let chunk = [UInt8](repeating: 7, count: 1 << 20)
         for _ in 0..<12 { try chunk.withUnsafeBytes { try upload.write($0) } }
         #expect(try storage.list(prefix: prefix).isEmpty, "invisible until complete")

@@ -63,7 +63,7 @@ final class Sandbox {
 
     /// The live rows of the catalog.
     func liveCatalogKeys() throws -> [String] {
-        try BackupCatalog(path: file("backups/catalog.sqlite"), create: false).records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.key)
+        try BackupCatalog(path: file("backups/catalog.sqlite"), create: false).records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.objectKey)
     }
 
     /// Sets a backup's catalog time, as if it had been made `daysAgo` days ago.

@@ -4,7 +4,7 @@ import Testing
 
 struct CatalogTests {
     static func record(_ key: String, at time: Int64) -> BackupRecord {
-        BackupRecord(id: UUID().uuidString, key: key, fileName: BackupKey.fileName(of: key), fileSize: 10, compression: "gzip",
+        BackupRecord(id: UUID().uuidString, key: key, fileName: ObjectKey.fileName(of: key), fileSize: 10, compression: "gzip",
                      storage: "local", checksum: "00", uploadedAt: time, encryption: "aes-256-gcm", encIV: "aXY=", encTag: "dGFn")
     }
 
@@ -15,7 +15,7 @@ struct CatalogTests {
         try catalog.insert(Self.record("backups/a", at: 1))
         try catalog.insert(Self.record("backups/b", at: 3))
         try catalog.insert(Self.record("backups/c", at: 2))
-        #expect(try catalog.records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.key) == ["backups/b", "backups/c", "backups/a"])
+        #expect(try catalog.records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.objectKey) == ["backups/b", "backups/c", "backups/a"])
         let attributes = try FileManager.default.attributesOfItem(atPath: dir.file("sub/catalog.sqlite"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let folder = try FileManager.default.attributesOfItem(atPath: dir.file("sub"))
@@ -27,9 +27,9 @@ struct CatalogTests {
         let dir = TemporaryDirectory()
         let catalog = try BackupCatalog(path: dir.file("c.sqlite"))
         try catalog.insert(Self.record("k1", at: 1))
-        try catalog.markDeleted(key: "k1", at: 99)
+        try catalog.markDeleted(objectKey: "k1", at: 99)
         #expect(try catalog.records().map(\.deletedAt) == [99], "the row stays, marked")
-        #expect(try catalog.record(forKey: "k1")?.deletedAt == 99)
+        #expect(try catalog.record(forObjectKey: "k1")?.deletedAt == 99)
     }
 
     @Test("keys are unique")
@@ -53,7 +53,7 @@ struct CatalogTests {
             """)
         let catalog = try BackupCatalog(path: dir.file("app.db"))
         try catalog.insert(Self.record("backups/new", at: 1_736_551_990_000))
-        #expect(try catalog.records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.key) == ["backups/new", "backups/app.db-2025-01-10T23:33-x.db.gz.enc"])
+        #expect(try catalog.records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.objectKey) == ["backups/new", "backups/app.db-2025-01-10T23:33-x.db.gz.enc"])
         #expect(try app.query("SELECT count(*) FROM users")[0][0] == .integer(0))
     }
 

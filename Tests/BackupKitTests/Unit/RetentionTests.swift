@@ -21,7 +21,7 @@ struct RetentionTests {
     }
 
     func kept(_ policy: RetentionPolicy, _ candidates: [RetentionPolicy.Candidate]) -> [String] {
-        policy.evaluate(candidates, now: now).filter(\.keep).map(\.candidate.key)
+        policy.evaluate(candidates, now: now).filter(\.keep).map(\.candidate.objectKey)
     }
 
     @Test("no rule set keeps 30 days")
@@ -37,13 +37,13 @@ struct RetentionTests {
         let all = backups(everyHours: 12, forDays: 10)
         let keep = Set(kept(RetentionPolicy(days: 3), all))
         let cutoff = Int64((now.timeIntervalSince1970 - 3 * 86_400) * 1000)
-        #expect(keep == Set(all.filter { $0.createdAt >= cutoff }.map(\.key)))
+        #expect(keep == Set(all.filter { $0.createdAt >= cutoff }.map(\.objectKey)))
     }
 
     @Test("keep-last keeps the newest N")
     func count() {
         let all = backups(everyHours: 6, forDays: 10)
-        #expect(kept(RetentionPolicy(count: 5), all) == Array(all.prefix(5).map(\.key)))
+        #expect(kept(RetentionPolicy(count: 5), all) == Array(all.prefix(5).map(\.objectKey)))
     }
 
     @Test("daily/weekly/monthly keep the newest backup of each period, restic-style")

@@ -59,7 +59,7 @@ struct S3ConfigurationTests {
         let temp = "nightly-app.db-x.db.gz.enc.tmp-4242-abcdef12"
         #expect(S3Storage.isTemporary(temp))
         #expect(!S3Storage.isTemporary("nightly-app.db-x.db.gz.enc"))
-        #expect(!BackupKey.isBackup(temp))
+        #expect(!ObjectKey.isBackup(temp))
     }
 
     @Test("retryable answers: 5xx, SlowDown and timeouts, never auth errors")

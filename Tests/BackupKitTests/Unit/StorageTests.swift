@@ -2,20 +2,20 @@ import Foundation
 import Testing
 @testable import BackupKit
 
-/// The local folder backend keeps the storage contract every backend follows.
+/// The local folder storage keeps the contract every storage follows.
 struct LocalStorageTests {
     @Test("an object is invisible until complete, then listed with its metadata")
     func atomicVisibility() throws {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
-        let upload = try storage.beginUpload(key: "backups/x.db.gz.enc", spoolDirectory: dir.path)
+        let upload = try storage.beginUpload(objectKey: "backups/x.db.gz.enc", spoolDirectory: dir.path)
         try [UInt8](repeating: 7, count: 1000).withUnsafeBytes { try upload.write($0) }
         #expect(try storage.list(prefix: "backups/").isEmpty)
         try upload.complete(metadata: ObjectMetadata(["iv": "abc", "checksum": "00"]))
         let listed = try storage.list(prefix: "backups/")
-        #expect(listed.map(\.key) == ["backups/x.db.gz.enc"])
+        #expect(listed.map(\.objectKey) == ["backups/x.db.gz.enc"])
         #expect(listed.first?.size == 1000)
-        #expect(try storage.head(key: "backups/x.db.gz.enc").metadata["iv"] == "abc")
+        #expect(try storage.head(objectKey: "backups/x.db.gz.enc").metadata["iv"] == "abc")
         let mode = try FileManager.default.attributesOfItem(atPath: dir.file("backups/x.db.gz.enc"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
@@ -24,7 +24,7 @@ struct LocalStorageTests {
     func abortLeavesNothing() throws {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
-        let upload = try storage.beginUpload(key: "backups/y.db.gz.enc", spoolDirectory: dir.path)
+        let upload = try storage.beginUpload(objectKey: "backups/y.db.gz.enc", spoolDirectory: dir.path)
         try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try upload.write($0) }
         upload.abort()
         #expect(dir.allFiles().isEmpty)
@@ -34,18 +34,18 @@ struct LocalStorageTests {
     func deleteContract() throws {
         let dir = TemporaryDirectory()
         let storage = try LocalFolderStorage(root: dir.path)
-        let upload = try storage.beginUpload(key: "p/z.db.gz.enc", spoolDirectory: dir.path)
+        let upload = try storage.beginUpload(objectKey: "p/z.db.gz.enc", spoolDirectory: dir.path)
         try upload.complete(metadata: ObjectMetadata(["a": "b"]))
-        try storage.delete(key: "p/z.db.gz.enc")
+        try storage.delete(objectKey: "p/z.db.gz.enc")
         #expect(dir.allFiles().isEmpty)
-        try storage.delete(key: "p/z.db.gz.enc")
-        #expect(throws: BackupError.backupNotFound(key: "p/z.db.gz.enc")) { try storage.head(key: "p/z.db.gz.enc") }
+        try storage.delete(objectKey: "p/z.db.gz.enc")
+        #expect(throws: BackupError.backupNotFound(objectKey: "p/z.db.gz.enc")) { try storage.head(objectKey: "p/z.db.gz.enc") }
     }
 
     @Test("keys that would leave the folder are refused", arguments: ["../x", "/etc/passwd", "a/../../b", "a//b", "", "x.meta.json"])
     func unsafeKeys(_ key: String) throws {
         let storage = try LocalFolderStorage(root: TemporaryDirectory().path)
-        #expect(throws: BackupError.unsafeKey(key)) { try storage.validate(key: key) }
+        #expect(throws: BackupError.unsafeObjectKey(key)) { try storage.validate(objectKey: key) }
     }
 
     @Test("temp files of dead processes are removed; a live process's are not")
@@ -64,11 +64,11 @@ struct BackupKeyTests {
     @Test("new keys have the documented shape and name their database")
     func newKeys() {
         let date = Date(timeIntervalSince1970: 1_795_414_500) // 2026-11-23 06:15:00 UTC
-        let key = BackupKey.make(prefix: "backups/", databaseName: "app.db", date: date)
+        let key = ObjectKey.make(prefix: "backups/", databaseName: "app.db", date: date)
         #expect(key.hasPrefix("backups/app.db-20261123T061500Z-"))
         #expect(key.hasSuffix(".db.gz.enc"))
         #expect(!key.contains(":"))
-        #expect(BackupKey.databaseName(of: key) == "app.db")
+        #expect(ObjectKey.databaseName(of: key) == "app.db")
     }
 
     @Test("Laju's keys and names with digits and dashes parse too", arguments: [
@@ -77,13 +77,13 @@ struct BackupKeyTests {
         ("x/other.sqlite-20261123T061500Z-0b6f2c2e-3c1d-4b8e-9a57-5d2f0e4b9c11.db.gz.enc", "other.sqlite"),
     ])
     func parseNames(_ key: String, _ name: String) {
-        #expect(BackupKey.databaseName(of: key) == name)
+        #expect(ObjectKey.databaseName(of: key) == name)
     }
 
     @Test("other files are not backups")
     func notBackups() {
-        #expect(BackupKey.databaseName(of: "backups/readme.txt") == nil)
-        #expect(!BackupKey.isBackup("backups/readme.txt"))
+        #expect(ObjectKey.databaseName(of: "backups/readme.txt") == nil)
+        #expect(!ObjectKey.isBackup("backups/readme.txt"))
     }
 }
 

@@ -1,12 +1,5 @@
 import Foundation
 
-/// One unfinished multipart upload.
-struct S3MultipartUpload {
-    let key: String
-    let uploadId: String
-    let initiated: Int64
-}
-
 /// S3's REST API over one libcurl handle. Every request is signed with SigV4 for the
 /// session's region and clock, carries a `Content-Length`, and is retried by the session's
 /// `S3RetryPolicy` on connection errors, 408/429/500/502/503/504, `SlowDown`,
@@ -35,8 +28,8 @@ final class S3Client: @unchecked Sendable {
     // MARK: Objects
 
     /// PutObject with `Content-MD5`.
-    func putObject(key: String, body: HTTPBody, headers: [(String, String)]) throws {
-        _ = try send("PUT", key: key, headers: headers + [("Content-MD5", try Self.contentMD5(body))], body: body,
+    func putObject(objectKey key: String, body: HTTPBody, headers: [(String, String)]) throws {
+        _ = try send("PUT", objectKey: key, headers: headers + [("Content-MD5", try Self.contentMD5(body))], body: body,
                      signPayload: false, operation: "upload")
     }
 
@@ -48,8 +41,8 @@ final class S3Client: @unchecked Sendable {
     }
 
     /// HeadObject: size, time, ETag and `x-amz-meta-*` metadata; nil when there is no such object.
-    func headObject(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata)? {
-        let response = try send("HEAD", key: key, operation: "read metadata of", allowedStatus: [404])
+    func headObject(objectKey key: String) throws -> (object: StoredObject, metadata: ObjectMetadata)? {
+        let response = try send("HEAD", objectKey: key, operation: "read metadata of", allowedStatus: [404])
         if response.status == 404 {
             try requireBucket()
             return nil
@@ -60,23 +53,23 @@ final class S3Client: @unchecked Sendable {
         }
         let size = Int64(response.headers["content-length"] ?? "") ?? 0
         let modified = response.headers["last-modified"].flatMap(S3Time.millis(http:)) ?? Formatting.nowMillis()
-        return (StoredObject(key: key, size: size, lastModified: modified), metadata)
+        return (StoredObject(objectKey: key, size: size, lastModified: modified), metadata)
     }
 
     /// GetObject streamed to `sink`. A connection lost mid-way resumes with a Range request
     /// from the first byte not yet delivered, `If-Match` the ETag of the first answer, so
     /// `sink` sees every byte exactly once, all of one version of the object. Throws
     /// `objectChanged` when the object was replaced in between.
-    func getObject(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try withoutActuallyEscaping(sink) { sink in try getObject(key: key, escapingSink: sink) }
+    func getObject(objectKey key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try withoutActuallyEscaping(sink) { sink in try getObject(objectKey: key, escapingSink: sink) }
     }
 
-    private func getObject(key: String, escapingSink sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+    private func getObject(objectKey key: String, escapingSink sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         var delivered: Int64 = 0
         var resumedFrom: Int64 = 0
         var skipped: Int64 = 0
         var etag: String?
-        let response = try send("GET", key: key, operation: "download", allowedStatus: [404, 412], beforeAttempt: { headers in
+        let response = try send("GET", objectKey: key, operation: "download", allowedStatus: [404, 412], beforeAttempt: { headers in
             resumedFrom = delivered
             skipped = 0
             if delivered > 0 {
@@ -96,16 +89,16 @@ final class S3Client: @unchecked Sendable {
             try sink(chunk)
             delivered += Int64(chunk.count)
         })
-        if response.status == 412 { throw BackupError.objectChanged(key: key) }
+        if response.status == 412 { throw BackupError.objectChanged(objectKey: key) }
         if response.status == 404 {
             if S3ErrorDocument(response.body)?.code == "NoSuchBucket" { try requireBucket() }
-            throw BackupError.backupNotFound(key: key)
+            throw BackupError.backupNotFound(objectKey: key)
         }
     }
 
     /// DeleteObject; a missing object is not an error.
-    func deleteObject(key: String) throws {
-        _ = try send("DELETE", key: key, operation: "delete", allowedStatus: [404])
+    func deleteObject(objectKey key: String) throws {
+        _ = try send("DELETE", objectKey: key, operation: "delete", allowedStatus: [404])
     }
 
     /// ListObjectsV2 over every page, keys URL-encoded on the wire (a key may hold
@@ -118,12 +111,12 @@ final class S3Client: @unchecked Sendable {
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(listPageSize)), ("encoding-type", "url")]
             if let token { query.append(("continuation-token", token)) }
-            let root = try document("GET", key: nil, query: query, operation: "list", expectedRoot: "ListBucketResult")
+            let root = try document("GET", objectKey: nil, query: query, operation: "list", expectedRoot: "ListBucketResult")
             let encoded = root.value("EncodingType") == "url"
             for item in root.all("Contents") {
                 guard let raw = item.value("Key") else { continue }
                 // An unreadable date counts as now: unknown age never makes a backup look old.
-                objects.append(StoredObject(key: encoded ? URIEncoding.decodeFormValue(raw) : raw,
+                objects.append(StoredObject(objectKey: encoded ? URIEncoding.decodeFormValue(raw) : raw,
                                             size: Int64(item.value("Size") ?? "") ?? 0,
                                             lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
             }
@@ -140,8 +133,8 @@ final class S3Client: @unchecked Sendable {
 
     // MARK: Multipart
 
-    func createMultipartUpload(key: String, headers: [(String, String)]) throws -> String {
-        let root = try document("POST", key: key, query: [("uploads", "")], headers: headers, operation: "start a multipart upload of",
+    func createMultipartUpload(objectKey key: String, headers: [(String, String)]) throws -> String {
+        let root = try document("POST", objectKey: key, query: [("uploads", "")], headers: headers, operation: "start a multipart upload of",
                                 expectedRoot: "InitiateMultipartUploadResult")
         guard let id = root.value("UploadId"), !id.isEmpty else {
             throw BackupError.storageUnavailable("S3 started a multipart upload of \(key) without an UploadId; check S3_ENDPOINT")
@@ -150,8 +143,8 @@ final class S3Client: @unchecked Sendable {
     }
 
     /// UploadPart with `Content-MD5`; returns the part's ETag.
-    func uploadPart(key: String, uploadId: String, number: Int, body: HTTPBody) throws -> String {
-        let response = try send("PUT", key: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
+    func uploadPart(objectKey key: String, uploadId: String, number: Int, body: HTTPBody) throws -> String {
+        let response = try send("PUT", objectKey: key, query: [("partNumber", String(number)), ("uploadId", uploadId)],
                                 headers: [("Content-MD5", try Self.contentMD5(body))], body: body, signPayload: false,
                                 operation: "upload part \(number) of")
         guard let etag = response.headers["etag"] else {
@@ -161,35 +154,35 @@ final class S3Client: @unchecked Sendable {
     }
 
     /// CompleteMultipartUpload. Throws `NoSuchUpload` when the upload is gone.
-    func completeMultipartUpload(key: String, uploadId: String, parts: [String]) throws {
+    func completeMultipartUpload(objectKey key: String, uploadId: String, parts: [String]) throws {
         var xml = "<CompleteMultipartUpload>"
         for (index, etag) in parts.enumerated() {
             let escaped = etag.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
             xml += "<Part><PartNumber>\(index + 1)</PartNumber><ETag>\(escaped)</ETag></Part>"
         }
         xml += "</CompleteMultipartUpload>"
-        _ = try document("POST", key: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
+        _ = try document("POST", objectKey: key, query: [("uploadId", uploadId)], headers: [("Content-Type", "application/xml")],
                          body: .bytes(Array(xml.utf8)), operation: "complete the multipart upload of",
                          expectedRoot: "CompleteMultipartUploadResult")
     }
 
-    func abortMultipartUpload(key: String, uploadId: String) throws {
-        _ = try send("DELETE", key: key, query: [("uploadId", uploadId)], operation: "abort the multipart upload of", allowedStatus: [404])
+    func abortMultipartUpload(objectKey key: String, uploadId: String) throws {
+        _ = try send("DELETE", objectKey: key, query: [("uploadId", uploadId)], operation: "abort the multipart upload of", allowedStatus: [404])
     }
 
     /// ListMultipartUploads over every page, keys URL-encoded on the wire as in `listObjects`.
     func listMultipartUploads(prefix: String) throws -> [S3MultipartUpload] {
         var uploads: [S3MultipartUpload] = []
-        var markers: (key: String, id: String)?
+        var markers: (objectKey: String, id: String)?
         repeat {
             var query = [("uploads", ""), ("prefix", prefix), ("encoding-type", "url")]
-            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.id)] }
-            let root = try document("GET", key: nil, query: query, operation: "list multipart uploads in",
+            if let markers { query += [("key-marker", markers.objectKey), ("upload-id-marker", markers.id)] }
+            let root = try document("GET", objectKey: nil, query: query, operation: "list multipart uploads in",
                                     expectedRoot: "ListMultipartUploadsResult")
             let decode = { (raw: String) in root.value("EncodingType") == "url" ? URIEncoding.decodeFormValue(raw) : raw }
             for upload in root.all("Upload") {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId") else { continue }
-                uploads.append(S3MultipartUpload(key: decode(key), uploadId: id,
+                uploads.append(S3MultipartUpload(objectKey: decode(key), uploadId: id,
                                                  initiated: upload.value("Initiated").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
             }
             markers = nil
@@ -207,24 +200,24 @@ final class S3Client: @unchecked Sendable {
 
     /// Throws the configuration error for a missing bucket, if it is missing.
     func requireBucket() throws {
-        _ = try send("GET", key: nil, query: [("list-type", "2"), ("max-keys", "0")], operation: "list")
+        _ = try send("GET", objectKey: nil, query: [("list-type", "2"), ("max-keys", "0")], operation: "list")
     }
 
     /// Signs and sends one request, retrying what is worth retrying (see the type's comment).
     /// Statuses in `allowedStatus` are returned to the caller instead of thrown.
-    func send(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+    func send(_ method: String, objectKey key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
               body: HTTPBody? = nil, signPayload: Bool = true, operation: String, allowedStatus: Set<Int> = [],
               beforeAttempt: ((inout [(String, String)]) -> Void)? = nil,
               sink: CurlHandle.BodySink? = nil) throws -> HTTPResponse {
-        try exchange(method, key: key, query: query, headers: headers, body: body, signPayload: signPayload, operation: operation,
+        try exchange(method, objectKey: key, query: query, headers: headers, body: body, signPayload: signPayload, operation: operation,
                      allowedStatus: allowedStatus, expectedRoot: nil, beforeAttempt: beforeAttempt, sink: sink).response
     }
 
     /// `send` for an operation that answers with an XML document: its root, already checked
     /// to be `expectedRoot` (anything else was retried).
-    func document(_ method: String, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+    func document(_ method: String, objectKey key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
                   body: HTTPBody? = nil, operation: String, expectedRoot: String) throws -> S3XMLElement {
-        let answer = try exchange(method, key: key, query: query, headers: headers, body: body, signPayload: true, operation: operation,
+        let answer = try exchange(method, objectKey: key, query: query, headers: headers, body: body, signPayload: true, operation: operation,
                                   allowedStatus: [], expectedRoot: expectedRoot, beforeAttempt: nil, sink: nil)
         guard let root = answer.root else { throw BackupError.unexpected("S3 answered \(operation) without a document") }
         return root
@@ -232,7 +225,7 @@ final class S3Client: @unchecked Sendable {
 
     /// The request loop behind `send` and `document`. With `expectedRoot`, a 2xx answer must
     /// be that XML document; it comes back parsed.
-    private func exchange(_ method: String, key: String?, query: [(String, String)], headers: [(String, String)],
+    private func exchange(_ method: String, objectKey key: String?, query: [(String, String)], headers: [(String, String)],
                           body: HTTPBody?, signPayload: Bool, operation: String, allowedStatus: Set<Int>,
                           expectedRoot: String?, beforeAttempt: ((inout [(String, String)]) -> Void)?,
                           sink: CurlHandle.BodySink?) throws -> (response: HTTPResponse, root: S3XMLElement?) {

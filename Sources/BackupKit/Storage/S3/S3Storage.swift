@@ -29,13 +29,13 @@ package struct S3Storage: ObjectStorage {
 
     package func location(of key: String) -> String { "s3://\(config.bucket)/\(key)" }
 
-    package func validate(key: String) throws {
-        if key.isEmpty || key.utf8.count > 1024 || key.contains("\0") || key.hasPrefix("/") { throw BackupError.unsafeKey(key) }
+    package func validate(objectKey key: String) throws {
+        if key.isEmpty || key.utf8.count > 1024 || key.contains("\0") || key.hasPrefix("/") { throw BackupError.unsafeObjectKey(key) }
     }
 
-    package func beginUpload(key: String, spoolDirectory: String) throws -> any ObjectUpload {
-        try validate(key: key)
-        return try S3Upload(key: key, pool: pool, spoolDirectory: spoolDirectory)
+    package func beginUpload(objectKey key: String, spoolDirectory: String) throws -> any ObjectUpload {
+        try validate(objectKey: key)
+        return try S3Upload(objectKey: key, pool: pool, spoolDirectory: spoolDirectory)
     }
 
     /// The spool holds the whole object: at most the snapshot plus deflate's worst case.
@@ -43,24 +43,24 @@ package struct S3Storage: ObjectStorage {
         size + size / 1000 + (size >> 20 + 1) * 64 + (1 << 20)
     }
 
-    package func head(key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
-        try validate(key: key)
-        guard let found = try pool.with({ try $0.headObject(key: key) }) else { throw BackupError.backupNotFound(key: key) }
+    package func head(objectKey key: String) throws -> (object: StoredObject, metadata: ObjectMetadata) {
+        try validate(objectKey: key)
+        guard let found = try pool.with({ try $0.headObject(objectKey: key) }) else { throw BackupError.backupNotFound(objectKey: key) }
         return found
     }
 
-    package func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try validate(key: key)
-        try pool.with { try $0.getObject(key: key, to: sink) }
+    package func download(objectKey key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try validate(objectKey: key)
+        try pool.with { try $0.getObject(objectKey: key, to: sink) }
     }
 
-    package func delete(key: String) throws {
-        try validate(key: key)
-        try pool.with { try $0.deleteObject(key: key) }
+    package func delete(objectKey key: String) throws {
+        try validate(objectKey: key)
+        try pool.with { try $0.deleteObject(objectKey: key) }
     }
 
     package func list(prefix: String) throws -> [StoredObject] {
-        try pool.with { try $0.listObjects(prefix: prefix) }.filter { !Self.isTemporary($0.key) }
+        try pool.with { try $0.listObjects(prefix: prefix) }.filter { !Self.isTemporary($0.objectKey) }
     }
 
     package func removeAbandonedUploads(prefix: String) throws -> Int {
@@ -68,11 +68,11 @@ package struct S3Storage: ObjectStorage {
         return try pool.with { client in
             var removed = 0
             for upload in try client.listMultipartUploads(prefix: prefix) where upload.initiated <= cutoff {
-                try client.abortMultipartUpload(key: upload.key, uploadId: upload.uploadId)
+                try client.abortMultipartUpload(objectKey: upload.objectKey, uploadId: upload.uploadId)
                 removed += 1
             }
-            for object in try client.listObjects(prefix: prefix) where Self.isTemporary(object.key) && object.lastModified <= cutoff {
-                try client.deleteObject(key: object.key)
+            for object in try client.listObjects(prefix: prefix) where Self.isTemporary(object.objectKey) && object.lastModified <= cutoff {
+                try client.deleteObject(objectKey: object.objectKey)
                 removed += 1
             }
             return removed
@@ -104,25 +104,3 @@ package struct S3Storage: ObjectStorage {
     }
 }
 
-/// S3 clients for reuse: each owns one libcurl handle (and its open connections), and one
-/// thread uses a client at a time. All share one `S3Session`.
-final class S3ClientPool: Sendable {
-    let session: S3Session
-    private let listPageSize: Int
-    private let idle = Mutex<[S3Client]>([])
-
-    init(session: S3Session, listPageSize: Int) {
-        self.session = session
-        self.listPageSize = listPageSize
-    }
-
-    func with<R>(_ body: (S3Client) throws -> R) throws -> R {
-        let client = idle.withLock { $0.popLast() } ?? {
-            let made = S3Client(session: session)
-            made.listPageSize = listPageSize
-            return made
-        }()
-        defer { idle.withLock { $0.append(client) } }
-        return try body(client)
-    }
-}

@@ -12,7 +12,7 @@ import Synchronization
 /// on its own. No temp object and no server-side
 /// copy: the object appears only when complete, and is billed once.
 final class S3Upload: ObjectUpload {
-    private let key: String
+    private let objectKey: String
     private let pool: S3ClientPool
     private var config: S3Configuration { pool.session.config }
     private let spoolPath: String
@@ -21,8 +21,8 @@ final class S3Upload: ObjectUpload {
     private var uploadId: String?
     private var finished = false
 
-    init(key: String, pool: S3ClientPool, spoolDirectory: String) throws {
-        self.key = key
+    init(objectKey key: String, pool: S3ClientPool, spoolDirectory: String) throws {
+        self.objectKey = key
         self.pool = pool
         spoolPath = spoolDirectory + "/upload-\(UUID().uuidString.prefix(8).lowercased()).spool"
         Cleanup.shared.register(spoolPath)
@@ -51,7 +51,7 @@ final class S3Upload: ObjectUpload {
             try spool.close()
             let reader = try FileDescriptor.openForReading(spoolPath)
             if size <= Int64(config.multipartThreshold) {
-                try pool.with { try $0.putObject(key: key, body: .file(reader, offset: 0, length: size), headers: headers) }
+                try pool.with { try $0.putObject(objectKey: objectKey, body: .file(reader, offset: 0, length: size), headers: headers) }
             } else {
                 try uploadMultipart(from: reader, headers: headers, checksum: metadata["checksum"])
             }
@@ -71,19 +71,19 @@ final class S3Upload: ObjectUpload {
         guard partCount <= 10_000 else {
             throw BackupError.configuration("the object needs more than S3's 10,000 parts: raise BACKUP_S3_PART_SIZE_MB (now \(config.partSize >> 20))")
         }
-        let id = try pool.with { try $0.createMultipartUpload(key: key, headers: headers) }
+        let id = try pool.with { try $0.createMultipartUpload(objectKey: objectKey, headers: headers) }
         uploadId = id
-        let etags = try PartUploader(key: key, uploadId: id, pool: pool, reader: reader, size: size, partSize: partSize,
+        let etags = try PartUploader(objectKey: objectKey, uploadId: id, pool: pool, reader: reader, size: size, partSize: partSize,
                                      threads: min(config.parallelParts, partCount)).run()
         Failpoint.partsUploaded.reach()
         do {
-            try pool.with { try $0.completeMultipartUpload(key: key, uploadId: id, parts: etags) }
+            try pool.with { try $0.completeMultipartUpload(objectKey: objectKey, uploadId: id, parts: etags) }
         } catch is S3Client.NoSuchUpload {
-            guard let found = try pool.with({ try $0.headObject(key: key) }), found.object.size == size,
+            guard let found = try pool.with({ try $0.headObject(objectKey: objectKey) }), found.object.size == size,
                   found.metadata["checksum"] == checksum else {
-                throw BackupError.storageUnavailable("the multipart upload of s3://\(config.bucket)/\(key) vanished before it was completed (aborted by another process?); run the backup again")
+                throw BackupError.storageUnavailable("the multipart upload of s3://\(config.bucket)/\(objectKey) vanished before it was completed (aborted by another process?); run the backup again")
             }
-            pool.session.log.detail("the answer to completing \(key) was lost, but the object is there with our checksum")
+            pool.session.log.detail("the answer to completing \(objectKey) was lost, but the object is there with our checksum")
         }
         uploadId = nil
     }
@@ -101,7 +101,7 @@ final class S3Upload: ObjectUpload {
         finished = true
         removeSpool()
         if let uploadId {
-            try? pool.with { try $0.abortMultipartUpload(key: key, uploadId: uploadId) }
+            try? pool.with { try $0.abortMultipartUpload(objectKey: objectKey, uploadId: uploadId) }
         }
     }
 }
@@ -109,7 +109,7 @@ final class S3Upload: ObjectUpload {
 /// Uploads the parts of a spool file with a few threads, each taking the next part number;
 /// the first failure stops the others.
 private final class PartUploader: Sendable {
-    let key: String
+    let objectKey: String
     let uploadId: String
     let pool: S3ClientPool
     let reader: FileDescriptor
@@ -124,8 +124,8 @@ private final class PartUploader: Sendable {
         var failure: Error?
     }
 
-    init(key: String, uploadId: String, pool: S3ClientPool, reader: FileDescriptor, size: Int64, partSize: Int64, threads: Int) {
-        self.key = key
+    init(objectKey key: String, uploadId: String, pool: S3ClientPool, reader: FileDescriptor, size: Int64, partSize: Int64, threads: Int) {
+        self.objectKey = key
         self.uploadId = uploadId
         self.pool = pool
         self.reader = reader
@@ -157,7 +157,7 @@ private final class PartUploader: Sendable {
             do {
                 let offset = Int64(number - 1) * partSize
                 let body = HTTPBody.file(reader, offset: offset, length: min(partSize, size - offset))
-                let etag = try pool.with { try $0.uploadPart(key: key, uploadId: uploadId, number: number, body: body) }
+                let etag = try pool.with { try $0.uploadPart(objectKey: objectKey, uploadId: uploadId, number: number, body: body) }
                 state.withLock { $0.etags[number] = etag }
             } catch {
                 state.withLock { if $0.failure == nil { $0.failure = error } }

@@ -31,18 +31,3 @@ struct S3Credentials: Sendable, CustomStringConvertible {
     }
 }
 
-/// Where credentials come from: one link of the AWS CLI's default chain.
-protocol CredentialProvider: Sendable {
-    /// Names the source for `backup --status` and messages, e.g. `profile prod (~/.aws/credentials)`.
-    var source: String { get }
-    /// Fetches fresh credentials. Throws `BackupError.configuration` naming what to fix.
-    func fetch() throws -> S3Credentials
-}
-
-/// Keys given in the environment (`S3_ACCESS_KEY`/`S3_SECRET_KEY`, `AWS_*`, `WASABI_*`).
-struct StaticCredentials: CredentialProvider {
-    let credentials: S3Credentials
-    let source: String
-
-    func fetch() throws -> S3Credentials { credentials }
-}

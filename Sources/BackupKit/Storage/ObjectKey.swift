@@ -3,7 +3,7 @@ import Foundation
 /// Object keys: `<prefix><database file>-<UTC stamp>-<uuid>.db.gz.enc`, the stamp sortable
 /// and free of `:` (`20261123T061500Z`). Laju's keys (`app.db-2025-01-10T23:33-<uuid>.db.gz.enc`)
 /// follow the same shape with another stamp, so both are recognised.
-package enum BackupKey {
+package enum ObjectKey {
     package static let suffix = ".db.gz.enc"
 
     /// A new key for a backup of `databaseName` made at `date`.

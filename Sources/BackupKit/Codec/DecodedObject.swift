@@ -1,0 +1,10 @@
+/// The outcome of decoding one stored object, judged by `RestorePlan.verify`.
+package struct DecodedObject: Sendable {
+    package let md5Hex: String
+    package let storedSize: Int64
+    package let restoredSize: Int64
+    /// Whether the GCM tag verified.
+    package let authenticated: Bool
+    /// Why the decrypted bytes were not a complete gzip stream, if they were not.
+    package let decompressionFailure: String?
+}

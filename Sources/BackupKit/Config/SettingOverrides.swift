@@ -1,0 +1,12 @@
+/// Values given as flags. Each one, when set, wins over the environment.
+package struct SettingOverrides: Sendable {
+    package var databasePath: String?
+    package var storage: String?
+    package var localDirectory: String?
+    package var prefix: String?
+    package var catalogPath: String?
+    package var keyFile: String?
+    package var compressionLevel: Int?
+
+    package init() {}
+}

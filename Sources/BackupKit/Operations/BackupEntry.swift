@@ -1,0 +1,19 @@
+import Foundation
+
+/// One backup as the operations see it: an object in storage, with its catalog row if any.
+package struct BackupEntry: Sendable {
+    package let objectKey: String
+    /// Milliseconds since the epoch: the catalog's `uploaded_at`, else the object's
+    /// `created-at` metadata, else its modification time.
+    package let createdAt: Int64
+    package let size: Int64
+    package let storage: StorageKind
+    package let databaseName: String?
+    /// The catalog row, nil when the catalog has none (or could not be read).
+    package let record: BackupRecord?
+
+    /// Seconds since the backup was made, never negative (clocks disagree).
+    package func age(at now: Date = Date()) -> TimeInterval {
+        max(0, now.timeIntervalSince1970 - Double(createdAt) / 1000)
+    }
+}

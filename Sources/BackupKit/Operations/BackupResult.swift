@@ -1,0 +1,22 @@
+import Foundation
+
+/// What a backup run produced (the `--json` shape of `backup`).
+package struct BackupResult: Codable, Sendable {
+    package var ok = true
+    package var skipped = false
+    package let key: String
+    package let location: String
+    package let storage: StorageKind
+    package let database: String
+    package let sourceSize: Int64
+    package let storedSize: Int64
+    package let checksum: String
+    /// The id of the key it was encrypted with (`EncryptionKey.id`).
+    package let keyID: String
+    /// Whether the snapshot was compacted with `VACUUM INTO`.
+    package let vacuum: Bool
+    package let createdAt: Int64
+    package let snapshotSeconds: Double
+    package let uploadSeconds: Double
+    package let durationSeconds: Double
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// What a restore did (the `--json` shape of `restore`).
+package struct RestoreResult: Codable, Sendable {
+    package var ok = true
+    package let key: String
+    /// The restored file, or the SQL dump with `--sql`.
+    package let output: String?
+    /// `sqlite`, `sql` (a dump), or nil for `--verify-only` and `--target`.
+    package let format: String?
+    package let target: String?
+    package let safetySnapshot: String?
+    package let verifyOnly: Bool
+    package let storedSize: Int64
+    package let restoredSize: Int64
+    package let checksum: String
+    package let integrityCheck: String
+    /// The id of the key that decrypted it.
+    package let keyID: String
+    package let durationSeconds: Double
+}
