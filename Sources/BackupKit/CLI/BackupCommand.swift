@@ -98,7 +98,7 @@ extension BackupOutcome: CommandResult {
     func render(on console: Console) {
         switch self {
         case .completed(let result):
-            console.result(result.key)
+            console.result(result.objectKey)
             let sizes = "\(Formatting.bytes(result.sourceSize)) -> \(Formatting.bytes(result.storedSize))"
             console.info("backed up \((result.database as NSString).lastPathComponent) (\(sizes)) to \(result.location) in \(String(format: "%.1f s", result.durationSeconds))")
         case .skipped(let skip):

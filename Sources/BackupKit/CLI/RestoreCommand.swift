@@ -104,7 +104,7 @@ extension BackupListing: CommandResult {
         for item in backups {
             let size = Formatting.bytes(item.size).padding(toLength: 10, withPad: " ", startingAt: 0)
             let storage = item.storage.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-            console.result("\(item.created)  \(size)  \(storage)  \(item.key)")
+            console.result("\(item.created)  \(size)  \(storage)  \(item.objectKey)")
         }
     }
 }
@@ -116,14 +116,14 @@ extension RestoreResult: CommandResult {
         let size = "\(Formatting.bytes(storedSize)) -> \(Formatting.bytes(restoredSize))"
         let seconds = String(format: "%.1f s", durationSeconds)
         if verifyOnly {
-            console.info("verified \(key) (\(size)): checksum, tag and integrity_check ok in \(seconds)")
+            console.info("verified \(objectKey) (\(size)): checksum, tag and integrity_check ok in \(seconds)")
         } else if let target {
-            console.info("restored \(key) into \(target) (\(size)) in \(seconds)")
+            console.info("restored \(objectKey) into \(target) (\(size)) in \(seconds)")
             if let safetySnapshot { console.info("the previous content is saved in \(safetySnapshot)") }
         } else if let output {
             console.result(output)
             let what = format == "sql" ? "as an SQL dump " : ""
-            console.info("restored \(key) \(what)to \(output) (\(size)) in \(seconds)")
+            console.info("restored \(objectKey) \(what)to \(output) (\(size)) in \(seconds)")
         }
     }
 }

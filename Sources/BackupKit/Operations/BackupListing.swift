@@ -1,16 +1,22 @@
 import Foundation
 
 /// The `restore --list` result: every backup in scope, newest first. Listing rebuilds a
-/// lost catalog: objects without a row are re-indexed from their own metadata.
-package struct BackupListing: Codable, Sendable {
-    struct Item: Codable, Sendable {
-        let key: String
+/// lost catalog: objects without a row are re-indexed from their own metadata. Its `--json`
+/// shape calls object keys `key`.
+package struct BackupListing: Encodable, Sendable {
+    struct Item: Encodable, Sendable {
+        let objectKey: String
         let createdAt: Int64
         let created: String
         let size: Int64
         let storage: StorageKind
         let database: String?
         let inCatalog: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case createdAt, created, size, storage, database, inCatalog
+            case objectKey = "key"
+        }
     }
 
     let backups: [Item]
@@ -26,7 +32,7 @@ package struct BackupListing: Codable, Sendable {
             console.warning("the catalog lists \(key) but storage no longer has it")
         }
         let items = inventory.entries.map {
-            Item(key: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
+            Item(objectKey: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
                  storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil)
         }
         return BackupListing(backups: items, reindexed: inventory.reindexed, missingObjects: inventory.missingObjects)

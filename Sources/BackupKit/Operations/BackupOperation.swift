@@ -98,7 +98,7 @@ package struct BackupOperation {
             console.detail("could not look for leftovers of interrupted uploads: \(error)")
         }
         return .completed(BackupResult(
-            key: objectKey, location: storage.location(of: objectKey), storage: storage.kind, database: database,
+            objectKey: objectKey, location: storage.location(of: objectKey), storage: storage.kind, database: database,
             sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
             vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started)))
@@ -119,7 +119,7 @@ package struct BackupOperation {
         guard age < interval else { return nil }
         let name = settings.databaseName ?? ""
         let reason = "the newest backup of \(name) is \(Formatting.shortDuration(age)) old, younger than BACKUP_MIN_INTERVAL (\(Formatting.shortDuration(interval))); pass --force to back up anyway"
-        return BackupSkipped(database: settings.databasePath ?? name, reason: reason, newestKey: newest.objectKey,
+        return BackupSkipped(database: settings.databasePath ?? name, reason: reason, newestObjectKey: newest.objectKey,
                              newestAgeSeconds: age, minIntervalSeconds: interval)
     }
 }

@@ -1,10 +1,10 @@
 import Foundation
 
-/// What a backup run produced (the `--json` shape of `backup`).
-package struct BackupResult: Codable, Sendable {
+/// What a backup run produced (the `--json` shape of `backup`, where the object key is `key`).
+package struct BackupResult: Encodable, Sendable {
     package var ok = true
     package var skipped = false
-    package let key: String
+    package let objectKey: String
     package let location: String
     package let storage: StorageKind
     package let database: String
@@ -19,4 +19,10 @@ package struct BackupResult: Codable, Sendable {
     package let snapshotSeconds: Double
     package let uploadSeconds: Double
     package let durationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case ok, skipped, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
+        case snapshotSeconds, uploadSeconds, durationSeconds
+        case objectKey = "key"
+    }
 }

@@ -28,7 +28,7 @@ package struct CleanOperation {
         let groups = Dictionary(grouping: inventory.entries) { $0.databaseName ?? "" }
         var decisions: [RetentionPolicy.Decision] = []
         for name in groups.keys.sorted() {
-            let candidates = groups[name]!.map { RetentionPolicy.Candidate(key: $0.objectKey, createdAt: $0.createdAt) }
+            let candidates = groups[name]!.map { RetentionPolicy.Candidate(objectKey: $0.objectKey, createdAt: $0.createdAt) }
             decisions += policy.evaluate(candidates, now: now)
         }
 
@@ -36,43 +36,43 @@ package struct CleanOperation {
         var failed: [CleanResult.Failure] = []
         var kept: [CleanResult.Kept] = []
         for decision in decisions {
-            let key = decision.candidate.objectKey
+            let objectKey = decision.candidate.objectKey
             if decision.keep {
-                kept.append(.init(key: key, reasons: decision.reasons))
-                console.detail("keep   \(key) (\(decision.reasons.joined(separator: ", ")))")
+                kept.append(.init(objectKey: objectKey, reasons: decision.reasons))
+                console.detail("keep   \(objectKey) (\(decision.reasons.joined(separator: ", ")))")
                 continue
             }
             if dryRun {
-                deleted.append(key)
-                console.info("would delete \(key)")
+                deleted.append(objectKey)
+                console.info("would delete \(objectKey)")
                 continue
             }
             do {
-                try storage.delete(objectKey: key)
-                try catalog?.markDeleted(objectKey: key, at: Formatting.nowMillis())
-                deleted.append(key)
-                console.detail("deleted \(key)")
+                try storage.delete(objectKey: objectKey)
+                try catalog?.markDeleted(objectKey: objectKey, at: Formatting.nowMillis())
+                deleted.append(objectKey)
+                console.detail("deleted \(objectKey)")
             } catch {
-                failed.append(.init(key: key, error: "\(error)"))
-                console.warning("could not delete \(key): \(error)")
+                failed.append(.init(objectKey: objectKey, error: "\(error)"))
+                console.warning("could not delete \(objectKey): \(error)")
             }
         }
         // Rows whose object is already gone are not backups any more: mark them deleted too.
-        for key in inventory.missingObjects {
+        for objectKey in inventory.missingObjects {
             if dryRun {
-                console.info("would mark \(key) deleted (its object is already gone)")
-                deleted.append(key)
+                console.info("would mark \(objectKey) deleted (its object is already gone)")
+                deleted.append(objectKey)
                 continue
             }
             do {
-                try catalog?.markDeleted(objectKey: key, at: Formatting.nowMillis())
-                deleted.append(key)
-                console.detail("marked \(key) deleted: its object was already gone")
+                try catalog?.markDeleted(objectKey: objectKey, at: Formatting.nowMillis())
+                deleted.append(objectKey)
+                console.detail("marked \(objectKey) deleted: its object was already gone")
             } catch {
-                failed.append(.init(key: key, error: "\(error)"))
+                failed.append(.init(objectKey: objectKey, error: "\(error)"))
             }
         }
-        let keptKeys = Set(kept.map(\.key))
+        let keptKeys = Set(kept.map(\.objectKey))
         let keptBytes = inventory.entries.filter { keptKeys.contains($0.objectKey) }.reduce(Int64(0)) { $0 + $1.size }
         return CleanResult(dryRun: dryRun, policy: Self.describe(policy.effective), deleted: deleted, kept: kept,
                            failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned,

@@ -1,15 +1,25 @@
 import Foundation
 
-/// What a clean run did (the `--json` shape of `clean-backup`).
-package struct CleanResult: Codable, Sendable {
-    package struct Failure: Codable, Sendable {
-        package let key: String
+/// What a clean run did (the `--json` shape of `clean-backup`, where object keys are `key`).
+package struct CleanResult: Encodable, Sendable {
+    package struct Failure: Encodable, Sendable {
+        package let objectKey: String
         package let error: String
+
+        enum CodingKeys: String, CodingKey {
+            case error
+            case objectKey = "key"
+        }
     }
 
-    package struct Kept: Codable, Sendable {
-        package let key: String
+    package struct Kept: Encodable, Sendable {
+        package let objectKey: String
         package let reasons: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case reasons
+            case objectKey = "key"
+        }
     }
 
     /// False when some deletions failed (the run exits 1).
@@ -23,4 +33,21 @@ package struct CleanResult: Codable, Sendable {
     package let abandonedUploadsRemoved: Int
     /// Stored bytes of the backups kept.
     package let keptBytes: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case ok, dryRun, policy, deleted, kept, failed, reindexed, abandonedUploadsRemoved, keptBytes
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(dryRun, forKey: .dryRun)
+        try container.encode(policy, forKey: .policy)
+        try container.encode(deleted, forKey: .deleted)
+        try container.encode(kept, forKey: .kept)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(reindexed, forKey: .reindexed)
+        try container.encode(abandonedUploadsRemoved, forKey: .abandonedUploadsRemoved)
+        try container.encode(keptBytes, forKey: .keptBytes)
+    }
 }

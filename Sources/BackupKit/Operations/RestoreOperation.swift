@@ -118,7 +118,7 @@ package struct RestoreOperation {
         case .verifyOnly:
             break
         }
-        return RestoreResult(key: plan.objectKey, output: output, format: format, target: target, safetySnapshot: safety,
+        return RestoreResult(objectKey: plan.objectKey, output: output, format: format, target: target, safetySnapshot: safety,
                              verifyOnly: request.destination == .verifyOnly, storedSize: decoded.storedSize,
                              restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok", keyID: usedKey.id,
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))

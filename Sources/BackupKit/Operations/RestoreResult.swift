@@ -1,9 +1,9 @@
 import Foundation
 
-/// What a restore did (the `--json` shape of `restore`).
-package struct RestoreResult: Codable, Sendable {
+/// What a restore did (the `--json` shape of `restore`, where the object key is `key`).
+package struct RestoreResult: Encodable, Sendable {
     package var ok = true
-    package let key: String
+    package let objectKey: String
     /// The restored file, or the SQL dump with `--sql`.
     package let output: String?
     /// `sqlite`, `sql` (a dump), or nil for `--verify-only` and `--target`.
@@ -18,4 +18,10 @@ package struct RestoreResult: Codable, Sendable {
     /// The id of the key that decrypted it.
     package let keyID: String
     package let durationSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case ok, output, format, target, safetySnapshot, verifyOnly, storedSize, restoredSize, checksum
+        case integrityCheck, keyID, durationSeconds
+        case objectKey = "key"
+    }
 }

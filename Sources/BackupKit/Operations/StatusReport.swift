@@ -33,9 +33,14 @@ package struct StatusReport: Encodable, Sendable {
     package struct Backups: Encodable, Sendable {
         package var count: Int
         package var totalSize: Int64
-        package var newestKey: String?
+        package var newestObjectKey: String?
         package var newestCreatedAt: Int64?
         package var newestAgeSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case count, totalSize, newestCreatedAt, newestAgeSeconds
+            case newestObjectKey = "newestKey"
+        }
     }
 
     package var ok: Bool { problems.isEmpty }
@@ -102,7 +107,7 @@ package struct StatusReport: Encodable, Sendable {
             let newest = inventory.entries.first
             let age = newest?.age(at: now)
             backups = Backups(count: inventory.entries.count, totalSize: inventory.entries.reduce(0) { $0 + $1.size },
-                              newestKey: newest?.objectKey, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
+                              newestObjectKey: newest?.objectKey, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
             if newest == nil {
                 problems.append((.stale, "no backup found under \(config.location): run 'backup' (and check BACKUP_PREFIX)"))
             } else if let age, let maxAge = config.maxAgeSeconds, age > maxAge {
@@ -154,7 +159,7 @@ package struct StatusReport: Encodable, Sendable {
         rows.append(("storage check", storageReachable ? "ok" : "FAILED"))
         if let b = backups {
             rows.append(("backups", "\(b.count), \(Formatting.bytes(b.totalSize)) in all"))
-            if let key = b.newestKey, let age = b.newestAgeSeconds {
+            if let key = b.newestObjectKey, let age = b.newestAgeSeconds {
                 rows.append(("newest", "\(key), \(Formatting.shortDuration(age)) old"))
             }
         }

@@ -41,8 +41,8 @@ package struct RetentionPolicy: Sendable, Equatable {
         /// Milliseconds since the epoch.
         package let createdAt: Int64
 
-        package init(key: String, createdAt: Int64) {
-            self.objectKey = key
+        package init(objectKey: String, createdAt: Int64) {
+            self.objectKey = objectKey
             self.createdAt = createdAt
         }
     }

@@ -25,7 +25,7 @@ struct S3TestServer: Sendable {
     static let unchecked = Result { try start(.unchecked) }
 
     private static func start(_ kind: Kind) throws -> S3TestServer {
-        let info = NSTemporaryDirectory() + "sqlite-s3-backup-tests/s3-\(kind.rawValue)-\(getpid())-\(UUID().uuidString.prefix(6)).json"
+        let info = TemporaryDirectory.root + "/s3-\(kind.rawValue)-\(getpid())-\(UUID().uuidString.prefix(6)).json"
         try FileManager.default.createDirectory(atPath: (info as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Tool.pythonPath)

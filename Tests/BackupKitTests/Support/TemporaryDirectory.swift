@@ -2,11 +2,15 @@ import Foundation
 
 /// A fresh folder for one test, removed when the test's value goes away.
 final class TemporaryDirectory {
+    /// Where every test folder goes: one folder per user, so tests run by root and by
+    /// another user on one machine never meet in a folder one of them cannot write.
+    static let root = NSTemporaryDirectory() + "sqlite-s3-backup-tests-\(getuid())"
+
     let path: String
 
     init(_ label: String = #function) {
         let safe = label.filter { $0.isLetter || $0.isNumber }.prefix(40)
-        path = NSTemporaryDirectory() + "sqlite-s3-backup-tests/\(safe)-\(UUID().uuidString.prefix(8))"
+        path = TemporaryDirectory.root + "/\(safe)-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

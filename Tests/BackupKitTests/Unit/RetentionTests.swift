@@ -13,7 +13,7 @@ struct RetentionTests {
         var t = now.timeIntervalSince1970 - 60
         var n = 0
         while t > now.timeIntervalSince1970 - days * 86_400 {
-            list.append(.init(key: String(format: "b%05d", n), createdAt: Int64(t * 1000)))
+            list.append(.init(objectKey: String(format: "b%05d", n), createdAt: Int64(t * 1000)))
             t -= hours * 3600
             n += 1
         }
@@ -79,7 +79,7 @@ struct RetentionTests {
 
     @Test("the newest backup is kept even when every rule would drop it")
     func newestAlwaysKept() {
-        let old = [RetentionPolicy.Candidate(key: "old", createdAt: 1_000), .init(key: "older", createdAt: 500)]
+        let old = [RetentionPolicy.Candidate(objectKey: "old", createdAt: 1_000), .init(objectKey: "older", createdAt: 500)]
         #expect(kept(RetentionPolicy(days: 1), old) == ["old"])
     }
 
