@@ -58,6 +58,7 @@ package enum CommandLineTool {
         } catch {
             outcome = RunOutcome(error: error)
         }
+        if handlesSignals { Cleanup.shared.yieldToSignalHandler() }
         outcome.report(on: console, recorder: recorder)
         return outcome
     }

@@ -12,6 +12,8 @@ package final class Cleanup: Sendable {
         /// Each path with how many owners registered it.
         var paths: [String: Int] = [:]
         var sources: [DispatchSourceSignal] = []
+        /// A SIGINT or SIGTERM arrived: the handler owns the end of the process.
+        var stopping = false
     }
 
     private let state = Mutex(State())
@@ -39,6 +41,14 @@ package final class Cleanup: Sendable {
         for path in all { Files.remove(path) }
     }
 
+    /// Once a SIGINT or SIGTERM arrived, the run's end is the signal's: the main thread,
+    /// which may have failed only because its temporary files were removed under it, waits
+    /// here for the handler's exit instead of reporting that failure.
+    func yieldToSignalHandler() {
+        guard state.withLock({ $0.stopping }) else { return }
+        while true { sleep(1) }
+    }
+
     /// Routes SIGINT and SIGTERM to `removeAll`, then to `report` (the run's outcome: exit
     /// status and message), then exits with 130 or 143: the main thread is still busy.
     func installSignalHandlers(report: @escaping @Sendable (ExitStatus, String) -> Void) {
@@ -48,6 +58,7 @@ package final class Cleanup: Sendable {
                 signal(signo, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
                 source.setEventHandler { [weak self] in
+                    self?.state.withLock { $0.stopping = true }
                     self?.removeAll()
                     report(status, "stopped by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): temporary files removed, nothing stored or written")
                     _exit(status.rawValue)

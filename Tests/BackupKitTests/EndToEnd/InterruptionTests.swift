@@ -26,6 +26,7 @@ struct InterruptionTests {
         #expect(process.terminationStatus == 143)
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(log.contains("ERROR backup: stopped by SIGTERM"), "\(log)")
+        #expect(log.components(separatedBy: " ERROR ").count == 2, "the signal is the one error reported: \(log)")
         let metrics = try String(contentsOfFile: box.file("m.prom"), encoding: .utf8)
         #expect(metrics.contains("database_backup_failure_total{database=\"app.db\"} 1"))
         #expect(box.dir.allFiles(under: "backups").filter { !$0.hasPrefix(".locks/") && $0 != "catalog.sqlite" } == [])

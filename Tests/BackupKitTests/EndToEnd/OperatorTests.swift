@@ -34,6 +34,7 @@ struct OperatorTests {
         let key = try #require(backup["key"] as? String)
 
         let restore = try json(try box.run("restore", "--key", key, "--out", "r.db", "--json"))
+        #expect(restore["ok"] as? Bool == true && restore["key"] as? String == key)
         #expect(restore["output"] as? String == box.file("r.db"))
         #expect(restore["format"] as? String == "sqlite")
         #expect(restore["integrity_check"] as? String == "ok")
@@ -42,8 +43,10 @@ struct OperatorTests {
 
         _ = try box.backup()
         let clean = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
+        #expect(clean["ok"] as? Bool == true)
         #expect((clean["deleted"] as? [String]) == [key])
-        #expect((clean["kept"] as? [[String: Any]])?.count == 1)
+        let kept = try #require(clean["kept"] as? [[String: Any]])
+        #expect(kept.count == 1 && kept[0]["key"] as? String != nil && kept[0]["reasons"] != nil, "\(kept)")
         #expect((clean["failed"] as? [Any])?.isEmpty == true)
 
         let error = try box.run("restore", "--key", "backups/none.db.gz.enc", "--json")
