@@ -86,7 +86,7 @@ package final class BackupCatalog {
     }
 
     private static func record(_ row: [SQLiteValue]) -> BackupRecord {
-        BackupRecord(id: row[0].text ?? "", key: row[1].text ?? "", fileName: row[2].text ?? "",
+        BackupRecord(id: row[0].text ?? "", objectKey: row[1].text ?? "", fileName: row[2].text ?? "",
                      fileSize: row[3].integer ?? 0, compression: row[4].text, storage: row[5].text ?? "",
                      checksum: row[6].text, uploadedAt: row[7].integer ?? 0, deletedAt: row[8].integer,
                      encryption: row[9].text, encIV: row[10].text, encTag: row[11].text)

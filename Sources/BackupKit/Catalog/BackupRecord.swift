@@ -25,11 +25,11 @@ package struct BackupRecord: Sendable, Equatable {
     /// Base64 GCM tag.
     package var encTag: String?
 
-    package init(id: String, key: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
+    package init(id: String, objectKey: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
                 encIV: String?, encTag: String?) {
         self.id = id
-        self.objectKey = key
+        self.objectKey = objectKey
         self.fileName = fileName
         self.fileSize = fileSize
         self.compression = compression
@@ -45,7 +45,7 @@ package struct BackupRecord: Sendable, Equatable {
     /// The row describing an object from its own metadata (used to re-index objects that
     /// have no row).
     package init(object: StoredObject, metadata: ObjectMetadata, storage: StorageKind, id: String) {
-        self.init(id: id, key: object.objectKey, fileName: ObjectKey.fileName(of: object.objectKey), fileSize: object.size,
+        self.init(id: id, objectKey: object.objectKey, fileName: ObjectKey.fileName(of: object.objectKey), fileSize: object.size,
                   compression: metadata[ObjectMetadata.Field.compression],
                   storage: storage.rawValue, checksum: metadata[ObjectMetadata.Field.checksum],
                   uploadedAt: metadata.createdAt ?? object.lastModified,

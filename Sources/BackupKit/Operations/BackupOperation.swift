@@ -25,6 +25,7 @@ package struct BackupOperation {
         let minInterval = try settings.minimumInterval()
         let repository = try BackupRepository(settings: settings, catalog: .required, console: console)
         let storage = repository.storage
+        guard let catalog = repository.catalog else { throw BackupError.unexpected("the catalog was not opened for writing") }
 
         let lock = try BackupLock(databasePath: database, lockDirectory: settings.localDirectory + "/.locks")
         defer { withExtendedLifetime(lock) {} }
@@ -81,12 +82,12 @@ package struct BackupOperation {
         work.remove()
         Failpoint.afterUpload.reach()
 
-        let record = BackupRecord(id: UUID().uuidString.lowercased(), key: objectKey, fileName: ObjectKey.fileName(of: objectKey),
+        let record = BackupRecord(id: UUID().uuidString.lowercased(), objectKey: objectKey, fileName: ObjectKey.fileName(of: objectKey),
                                   fileSize: encoded.storedSize, compression: "gzip", storage: storage.kind.rawValue,
                                   checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
                                   encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString())
         do {
-            try repository.catalog?.insert(record)
+            try catalog.insert(record)
         } catch {
             throw BackupError.catalogWriteFailed(objectKey: objectKey, reason: "\(error)")
         }

@@ -4,7 +4,7 @@ import Testing
 
 struct CatalogTests {
     static func record(_ key: String, at time: Int64) -> BackupRecord {
-        BackupRecord(id: UUID().uuidString, key: key, fileName: ObjectKey.fileName(of: key), fileSize: 10, compression: "gzip",
+        BackupRecord(id: UUID().uuidString, objectKey: key, fileName: ObjectKey.fileName(of: key), fileSize: 10, compression: "gzip",
                      storage: "local", checksum: "00", uploadedAt: time, encryption: "aes-256-gcm", encIV: "aXY=", encTag: "dGFn")
     }
 

@@ -60,7 +60,7 @@ struct LocalStorageTests {
     }
 }
 
-struct BackupKeyTests {
+struct ObjectKeyTests {
     @Test("new keys have the documented shape and name their database")
     func newKeys() {
         let date = Date(timeIntervalSince1970: 1_795_414_500) // 2026-11-23 06:15:00 UTC
