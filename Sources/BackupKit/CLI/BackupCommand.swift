@@ -5,12 +5,16 @@ import Foundation
 package struct BackupCommand: RunnableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Back up a live SQLite database: snapshot, gzip, AES-256-GCM, store.",
+        abstract: "Back up a live SQLite database: snapshot, compress, encrypt, store.",
         discussion: """
             Settings come from flags, the environment and ./.env (see the README).
             The new object's key goes to stdout; progress and the summary to stderr.
             Off a terminal (cron), log lines carry a timestamp and a level.
             BACKUP_METRICS_FILE names a Prometheus textfile each run updates.
+
+            Compression is gzip by default, which Laju's restore.ts reads. zstd
+            (--compression zstd) is faster and smaller, but Laju cannot read it;
+            this suite's restore reads both.
 
             Examples:
               backup --db app.db            back up to ./backups
@@ -19,6 +23,8 @@ package struct BackupCommand: RunnableCommand {
               backup --generate-key > .backup.key
                                             make a key (then chmod 600 it)
               backup --db app.db --vacuum   compacted snapshot (VACUUM INTO)
+              backup --db app.db --compression zstd
+                                            zstd instead of gzip (not for Laju)
               backup --status               settings, storage check, newest age
 
             Exit codes:
@@ -37,8 +43,12 @@ package struct BackupCommand: RunnableCommand {
 
     @OptionGroup var options: CommonOptions
 
+    @Option(help: ArgumentHelp("gzip or zstd (BACKUP_COMPRESSION, default gzip; zstd objects are not Laju-readable).",
+                               valueName: "algorithm"))
+    var compression: String?
+
     @Option(name: .customLong("compression-level"),
-            help: ArgumentHelp("gzip level 1-9 (BACKUP_COMPRESSION_LEVEL, default 6).", valueName: "n"))
+            help: ArgumentHelp("gzip 1-9 (default 6) or zstd 1-19 (default 3) (BACKUP_COMPRESSION_LEVEL).", valueName: "n"))
     var compressionLevel: Int?
 
     @Flag(name: .customLong("generate-key"), help: "Print a new random key as base64 and exit.")
@@ -59,8 +69,18 @@ package struct BackupCommand: RunnableCommand {
         if status && (generateKey || force || vacuum) {
             throw ValidationError("--status only reports: pass it without --generate-key, --force or --vacuum")
         }
-        if let compressionLevel, !(1...9).contains(compressionLevel) {
-            throw ValidationError("--compression-level \(compressionLevel) is out of range: use 1 (fastest) to 9 (smallest)")
+        let algorithm = try compression.map { text in
+            guard let algorithm = CompressionAlgorithm(rawValue: text.lowercased()) else {
+                throw ValidationError("--compression \(text) is not a compression: use gzip or zstd")
+            }
+            return algorithm
+        }
+        // Without --compression the algorithm may come from BACKUP_COMPRESSION: the widest range
+        // here, the algorithm's own when the settings are resolved.
+        let levels = algorithm?.levels ?? 1...CompressionAlgorithm.allCases.map(\.levels.upperBound).max()!
+        if let compressionLevel, !levels.contains(compressionLevel) {
+            let name = algorithm.map { " for \($0.rawValue)" } ?? ""
+            throw ValidationError("--compression-level \(compressionLevel) is out of range\(name): use \(levels.lowerBound) (fastest) to \(levels.upperBound) (smallest)")
         }
     }
 
@@ -68,6 +88,7 @@ package struct BackupCommand: RunnableCommand {
 
     func overrides() -> SettingOverrides {
         var overrides = options.overrides()
+        overrides.compression = compression
         overrides.compressionLevel = compressionLevel
         return overrides
     }

@@ -8,7 +8,7 @@ package struct BackupRecord: Sendable, Equatable {
     package var fileName: String
     /// Stored bytes.
     package var fileSize: Int64
-    /// `gzip`.
+    /// `gzip` or `zstd`.
     package var compression: String?
     /// `local` or `s3`.
     package var storage: String

@@ -1,8 +1,7 @@
-
 /// The restore codec pipeline, stages running concurrently with bounded queues between them:
 ///
-///     download thread ──stored bytes──▶ MD5 + AES-256-GCM thread ──plain gzip──▶ caller:
-///     (storage)                                                                  gunzip, sink (file)
+///     download thread ──stored bytes──▶ MD5 + AES-256-GCM thread ──compressed──▶ caller:
+///     (storage)                                                          decompress, sink (file)
 ///
 /// Decoding keeps hashing and decrypting after a decompression failure, so the verdict can
 /// tell a wrong key from a tampered object. Memory: a few queued chunks, whatever the size.
@@ -10,12 +9,14 @@ package final class BackupDecoder {
     private let key: EncryptionKey
     private let iv: [UInt8]
     private let tag: [UInt8]
+    private let algorithm: CompressionAlgorithm
     static let queueDepth = 4
 
-    package init(key: EncryptionKey, iv: [UInt8], tag: [UInt8]) {
+    package init(key: EncryptionKey, iv: [UInt8], tag: [UInt8], algorithm: CompressionAlgorithm = .gzip) {
         self.key = key
         self.iv = iv
         self.tag = tag
+        self.algorithm = algorithm
     }
 
     /// Runs `download` (which hands stored bytes to its argument, in order) on its own thread
@@ -23,7 +24,7 @@ package final class BackupDecoder {
     package func decode(download: @escaping @Sendable (_ deliver: (UnsafeRawBufferPointer) throws -> Void) throws -> Void,
                        into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> DecodedObject {
         let (key, iv, tag) = (self.key, self.iv, self.tag)
-        let gunzip = try GzipStreamReader()
+        let decompressor = try algorithm.makeStreamDecompressor()
         let stored = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
         let plain = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
         let verdict = DecryptVerdict()
@@ -64,12 +65,12 @@ package final class BackupDecoder {
                 guard decompressionFailure == nil else { continue }
                 do {
                     try chunk.withUnsafeBytes { bytes in
-                        try gunzip.feed(bytes) { output in
+                        try decompressor.feed(bytes) { output in
                             restoredSize += Int64(output.count)
                             try sink(output)
                         }
                     }
-                } catch let failure as GzipStreamReader.Failure {
+                } catch let failure as DecompressionFailure {
                     decompressionFailure = failure.description
                 }
             }
@@ -84,11 +85,11 @@ package final class BackupDecoder {
         try decryptor.join()
         if decompressionFailure == nil {
             do {
-                try gunzip.finish { output in
+                try decompressor.finish { output in
                     restoredSize += Int64(output.count)
                     try sink(output)
                 }
-            } catch let failure as GzipStreamReader.Failure {
+            } catch let failure as DecompressionFailure {
                 decompressionFailure = failure.description
             }
         }

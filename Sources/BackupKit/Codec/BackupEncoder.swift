@@ -2,24 +2,27 @@ import Foundation
 
 /// The backup codec pipeline, stages running concurrently with bounded queues between them:
 ///
-///     reader thread ──blocks──▶ N compressor threads ──members, re-ordered──▶ caller:
-///     (snapshot file)            (one gzip member each)                       AES-256-GCM, MD5,
-///                                                                             sink (upload)
+///     reader thread ──blocks──▶ N compressor threads ──units, re-ordered──▶ caller:
+///     (snapshot file)            (a gzip member or a                        AES-256-GCM, MD5,
+///                                 zstd frame each)                           sink (upload)
 ///
 /// Memory is `N + 2` block buffers and as many member buffers, allocated once, whatever the
 /// size of the database.
 package final class BackupEncoder {
-    /// Bytes of snapshot per gzip member.
+    /// Bytes of snapshot per gzip member or zstd frame.
     package static let defaultBlockSize = 1 << 20
 
     private let key: EncryptionKey
+    private let algorithm: CompressionAlgorithm
     private let level: Int
     private let blockSize: Int
     private let workers: Int
 
-    package init(key: EncryptionKey, level: Int, blockSize: Int = BackupEncoder.defaultBlockSize,
-                workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    package init(key: EncryptionKey, algorithm: CompressionAlgorithm = .gzip, level: Int,
+                 blockSize: Int = BackupEncoder.defaultBlockSize,
+                 workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.key = key
+        self.algorithm = algorithm
         self.level = level
         self.blockSize = blockSize
         self.workers = max(1, workers)
@@ -46,7 +49,7 @@ package final class BackupEncoder {
         let members = ReorderBuffer(window: inFlight)
         let queues: [any Failable] = [freeBlocks, freeMembers, blocks, members]
         @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
-        let level = self.level
+        let (algorithm, level) = (self.algorithm, self.level)
         let readBytes = Counter()
 
         let reader = BackgroundTask(name: "backup-reader") {
@@ -70,11 +73,11 @@ package final class BackupEncoder {
         let compressors = (0..<workers).map { n in
             BackgroundTask(name: "backup-compressor-\(n)") {
                 do {
-                    let writer = try GzipMemberWriter(level: level)
+                    let writer = try algorithm.makeBlockCompressor(level: level)
                     while let block = try blocks.pop() {
                         guard var member = try freeMembers.pop() else { break }
                         try block.bytes.withUnsafeBytes { bytes in
-                            try writer.compressMember(UnsafeRawBufferPointer(rebasing: bytes[0..<block.count])) { compressed in
+                            try writer.compress(UnsafeRawBufferPointer(rebasing: bytes[0..<block.count])) { compressed in
                                 member.removeAll(keepingCapacity: true)
                                 member.append(contentsOf: compressed)
                             }

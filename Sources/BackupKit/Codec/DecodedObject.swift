@@ -5,6 +5,6 @@ package struct DecodedObject: Sendable {
     package let restoredSize: Int64
     /// Whether the GCM tag verified.
     package let authenticated: Bool
-    /// Why the decrypted bytes were not a complete gzip stream, if they were not.
+    /// Why the decrypted bytes were not a complete gzip or zstd stream, if they were not.
     package let decompressionFailure: String?
 }

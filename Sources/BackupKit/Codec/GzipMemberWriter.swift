@@ -4,7 +4,7 @@ import CDeflate
 /// form one valid multi-member gzip stream that `gzip -d`, Node's `createGunzip` and
 /// Python's `gzip` read, and independent members are what lets blocks compress in parallel.
 /// One writer per thread.
-package final class GzipMemberWriter {
+package final class GzipMemberWriter: BlockCompressor {
     private let compressor: OpaquePointer
     private var output: [UInt8] = []
     package let level: Int
@@ -20,7 +20,7 @@ package final class GzipMemberWriter {
     deinit { libdeflate_free_compressor(compressor) }
 
     /// Compresses `block` into one complete gzip member and hands it to `body`.
-    package func compressMember<R>(_ block: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    package func compress<R>(_ block: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let bound = libdeflate_gzip_compress_bound(compressor, block.count)
         if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
         let produced = output.withUnsafeMutableBytes { out in

@@ -9,11 +9,9 @@ import CZlib
 /// decompressed from a buffer by libdeflate, about twice as fast as zlib; a member that does
 /// not fit the window (Laju's one-member objects) or bytes libdeflate rejects switch the rest
 /// of the stream to zlib's streaming inflate, which also words the precise error.
-package final class GzipStreamReader {
+package final class GzipStreamReader: StreamDecompressor {
     /// A problem in the compressed bytes.
-    package struct Failure: Error, CustomStringConvertible {
-        package let description: String
-    }
+    package typealias Failure = DecompressionFailure
 
     /// Compressed bytes buffered for whole-member decompression are tried once this many are
     /// held (our members are at most about 1 MiB compressed).

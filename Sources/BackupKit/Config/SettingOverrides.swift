@@ -6,6 +6,7 @@ package struct SettingOverrides: Sendable {
     package var prefix: String?
     package var catalogPath: String?
     package var keyFile: String?
+    package var compression: String?
     package var compressionLevel: Int?
 
     package init() {}

@@ -11,13 +11,15 @@ import Foundation
 /// | key prefix | `--prefix` | `BACKUP_PREFIX` | `backups/` |
 /// | catalog | `--catalog` | `BACKUP_CATALOG_PATH` | `<local folder>/catalog.sqlite` |
 /// | key file | `--encryption-key-file` | `BACKUP_ENCRYPTION_KEY_FILE`, `BACKUP_ENCRYPTION_KEY` | none |
-/// | gzip level | `--compression-level` | `BACKUP_COMPRESSION_LEVEL` | 6 |
+/// | compression | `--compression` | `BACKUP_COMPRESSION` = `gzip` \| `zstd` | gzip |
+/// | its level | `--compression-level` | `BACKUP_COMPRESSION_LEVEL` | gzip 6 (1-9), zstd 3 (1-19) |
 package struct Settings: Sendable {
     package var databasePath: String?
     package var storageKind: StorageKind
     package var localDirectory: String
     package var prefix: String
     package var catalogPath: String
+    package var compression: CompressionAlgorithm
     package var compressionLevel: Int
     package var keyFile: String?
     package let environment: Environment
@@ -44,13 +46,24 @@ package struct Settings: Sendable {
         catalogPath = Files.absolute(overrides.catalogPath ?? environment["BACKUP_CATALOG_PATH"] ?? localDirectory + "/catalog.sqlite")
         keyFile = overrides.keyFile.map(Files.absolute)
 
+        let compressionText = overrides.compression ?? environment["BACKUP_COMPRESSION"]
+        if let text = compressionText {
+            guard let algorithm = CompressionAlgorithm(rawValue: text.lowercased()) else {
+                throw BackupError.configuration("BACKUP_COMPRESSION=\(text) is not a compression: use gzip (the default, Laju-compatible) or zstd")
+            }
+            compression = algorithm
+        } else {
+            compression = .gzip
+        }
+        // The level is per algorithm: a gzip level means nothing to zstd and the other way round.
+        let levels = compression.levels
         if let level = overrides.compressionLevel {
-            guard (1...9).contains(level) else {
-                throw BackupError.invalidArgument("--compression-level \(level) is out of range: use 1 (fastest) to 9 (smallest)")
+            guard levels.contains(level) else {
+                throw BackupError.invalidArgument("--compression-level \(level) is out of range for \(compression.rawValue): use \(levels.lowerBound) (fastest) to \(levels.upperBound) (smallest)")
             }
             compressionLevel = level
         } else {
-            compressionLevel = try environment.integer("BACKUP_COMPRESSION_LEVEL", in: 1...9) ?? 6
+            compressionLevel = try environment.integer("BACKUP_COMPRESSION_LEVEL", in: levels) ?? compression.defaultLevel
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// snapshot → gzip → AES-256-GCM → storage → catalog row, one run per database at a time.
+/// snapshot → gzip or zstd → AES-256-GCM → storage → catalog row, one run per database at a time.
 package struct BackupOperation {
     package let settings: Settings
     package let console: Console
@@ -51,18 +51,19 @@ package struct BackupOperation {
         let databaseName = (database as NSString).lastPathComponent
         let createdAt = Formatting.nowMillis()
         let objectKey = ObjectKey.make(prefix: settings.prefix, databaseName: databaseName,
-                                       date: Date(timeIntervalSince1970: Double(createdAt) / 1000))
+                                       date: Date(timeIntervalSince1970: Double(createdAt) / 1000),
+                                       compression: settings.compression)
         // quick_check runs beside the encoder; the object is completed only if it passed.
         let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: snapshotPath) }
         let uploadStarted = ContinuousClock.now
         let upload = try storage.beginUpload(objectKey: objectKey, spoolDirectory: work.path)
         let encoded: EncodedObject
         let consumed = Counter()
-        let encoding = console.progress("gzip+encrypt+upload", total: snapshotSize) { consumed.value }
+        let encoding = console.progress("\(settings.compression.rawValue)+encrypt+upload", total: snapshotSize) { consumed.value }
         do {
             defer { encoding.finish() }
             var written = 0
-            encoded = try BackupEncoder(key: key, level: settings.compressionLevel).encode(file: snapshotPath, progress: consumed) { bytes in
+            encoded = try BackupEncoder(key: key, algorithm: settings.compression, level: settings.compressionLevel).encode(file: snapshotPath, progress: consumed) { bytes in
                 try upload.write(bytes)
                 written += bytes.count
                 if Failpoint.midUpload.isSelected && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.midUpload.reach() }
@@ -71,7 +72,7 @@ package struct BackupOperation {
             // The snapshot is checked and encoded: its disk space goes back before the upload.
             unlink(snapshotPath)
             Failpoint.beforeComplete.reach()
-            try upload.complete(metadata: ObjectMetadata(encoded: encoded, createdAt: createdAt, databaseName: databaseName, keyID: key.id))
+            try upload.complete(metadata: ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, databaseName: databaseName, keyID: key.id))
         } catch {
             upload.abort()
             try? check.join()
@@ -83,7 +84,7 @@ package struct BackupOperation {
         Failpoint.afterUpload.reach()
 
         let record = BackupRecord(id: UUID().uuidString.lowercased(), objectKey: objectKey, fileName: ObjectKey.fileName(of: objectKey),
-                                  fileSize: encoded.storedSize, compression: "gzip", storage: storage.kind.rawValue,
+                                  fileSize: encoded.storedSize, compression: settings.compression.rawValue, storage: storage.kind.rawValue,
                                   checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
                                   encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString())
         do {
@@ -99,7 +100,7 @@ package struct BackupOperation {
             console.detail("could not look for leftovers of interrupted uploads: \(error)")
         }
         return .completed(BackupResult(
-            objectKey: objectKey, location: storage.location(of: objectKey), storage: storage.kind, database: database,
+            objectKey: objectKey, compression: settings.compression.rawValue, location: storage.location(of: objectKey), storage: storage.kind, database: database,
             sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
             vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started)))

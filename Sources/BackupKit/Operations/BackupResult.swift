@@ -5,6 +5,8 @@ package struct BackupResult: Encodable, Sendable {
     package var ok = true
     package var skipped = false
     package let objectKey: String
+    /// `gzip` or `zstd`.
+    package let compression: String
     package let location: String
     package let storage: StorageKind
     package let database: String
@@ -21,7 +23,7 @@ package struct BackupResult: Encodable, Sendable {
     package let durationSeconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case ok, skipped, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
+        case ok, skipped, compression, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
         case snapshotSeconds, uploadSeconds, durationSeconds
         case objectKey = "key"
     }

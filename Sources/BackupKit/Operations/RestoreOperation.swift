@@ -148,7 +148,7 @@ package struct RestoreOperation {
         let downloaded = Counter()
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
         defer { meter.finish() }
-        let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag)
+        let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag, algorithm: plan.compression)
             .decode(download: { deliver in
                 try storage.download(objectKey: objectKey) { bytes in
                     downloaded.add(Int64(bytes.count))

@@ -3,6 +3,8 @@ import Foundation
 /// What to restore and with which decryption parameters, resolved before any byte moves.
 struct RestorePlan {
     let objectKey: String
+    /// How the object's plain bytes are compressed.
+    let compression: CompressionAlgorithm
     let storedSize: Int64
     let iv: [UInt8]
     let tag: [UInt8]
@@ -49,8 +51,10 @@ struct RestorePlan {
         if let algorithm = metadata[F.algorithm], algorithm.lowercased() != "aes-256-gcm" {
             throw BackupError.badMetadata(objectKey: objectKey, detail: "algo is '\(algorithm)', only aes-256-gcm is supported")
         }
-        if let compression = metadata[F.compression], compression.lowercased() != "gzip" {
-            throw BackupError.badMetadata(objectKey: objectKey, detail: "comp is '\(compression)', only gzip is supported")
+        // Laju's objects and ours before zstd say gzip; an object without `comp` is gzip too.
+        let compressionText = metadata[F.compression]?.lowercased() ?? CompressionAlgorithm.gzip.rawValue
+        guard let compression = CompressionAlgorithm(rawValue: compressionText) else {
+            throw BackupError.badMetadata(objectKey: objectKey, detail: "comp is '\(compressionText)', only gzip and zstd are supported")
         }
         guard let ivText = metadata[F.iv] else { throw BackupError.badMetadata(objectKey: objectKey, detail: "no iv") }
         guard let iv = Data(base64Encoded: ivText), iv.count >= 12 else {
@@ -61,6 +65,7 @@ struct RestorePlan {
             throw BackupError.badMetadata(objectKey: objectKey, detail: "tag is not base64 of 16 bytes")
         }
         self.objectKey = objectKey
+        self.compression = compression
         self.storedSize = storedSize
         self.iv = Array(iv)
         self.tag = Array(tag)
@@ -79,7 +84,7 @@ struct RestorePlan {
     }
 
     /// Judges a decoded object: the checksum first (are the stored bytes intact?), then the
-    /// tag (right key?), then the gzip stream.
+    /// tag (right key?), then the compressed stream.
     func verify(_ decoded: DecodedObject) throws {
         let checksumMatched: Bool
         if let checksum {

@@ -14,6 +14,7 @@ package struct StatusReport: Encodable, Sendable {
         package var keySource: String?
         package var keyID: String?
         package var retiredKeyIds: [String]
+        package var compression: CompressionAlgorithm
         package var compressionLevel: Int
         package var s3Endpoint: String?
         package var s3Bucket: String?
@@ -75,7 +76,7 @@ package struct StatusReport: Encodable, Sendable {
         }
         var config = Configuration(
             database: settings.databasePath, storage: settings.storageKind, location: "", prefix: settings.prefix,
-            catalog: settings.catalogPath, retiredKeyIds: [], compressionLevel: settings.compressionLevel,
+            catalog: settings.catalogPath, retiredKeyIds: [], compression: settings.compression, compressionLevel: settings.compressionLevel,
             metricsFile: settings.metricsFile)
         if let path = settings.keyFilePath { config.keySource = "file \(Files.absolute(path))" }
         else if settings.environment["BACKUP_ENCRYPTION_KEY"] != nil { config.keySource = "BACKUP_ENCRYPTION_KEY" }
@@ -151,7 +152,7 @@ package struct StatusReport: Encodable, Sendable {
         rows.append(("catalog", c.catalog))
         rows.append(("encryption key", c.keyID.map { "id \($0) (from \(c.keySource ?? "?"))" } ?? "not configured"))
         if !c.retiredKeyIds.isEmpty { rows.append(("retired keys", c.retiredKeyIds.joined(separator: ", "))) }
-        rows.append(("compression", "gzip level \(c.compressionLevel)"))
+        rows.append(("compression", "\(c.compression.rawValue) level \(c.compressionLevel)"))
         rows.append(("min interval", c.minIntervalSeconds.map { Formatting.shortDuration($0) } ?? "not set"))
         rows.append(("max age", c.maxAgeSeconds.map { Formatting.shortDuration($0) } ?? "not set"))
         rows.append(("retention", c.retention ?? "?"))

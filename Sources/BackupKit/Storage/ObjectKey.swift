@@ -1,14 +1,17 @@
 import Foundation
 
-/// Object keys: `<prefix><database file>-<UTC stamp>-<uuid>.db.gz.enc`, the stamp sortable
-/// and free of `:` (`20261123T061500Z`). Laju's keys (`app.db-2025-01-10T23:33-<uuid>.db.gz.enc`)
-/// follow the same shape with another stamp, so both are recognised.
+/// Object keys: `<prefix><database file>-<UTC stamp>-<uuid>.db.gz.enc` (`.db.zst.enc` for
+/// zstd), the stamp sortable and free of `:` (`20261123T061500Z`). Laju's keys
+/// (`app.db-2025-01-10T23:33-<uuid>.db.gz.enc`) follow the same shape with another stamp, so
+/// both are recognised.
 package enum ObjectKey {
-    package static let suffix = ".db.gz.enc"
+    /// The endings of backup object keys, one per compression.
+    package static let suffixes = CompressionAlgorithm.allCases.map(\.keySuffix)
 
     /// A new key for a backup of `databaseName` made at `date`.
-    package static func make(prefix: String, databaseName: String, date: Date) -> String {
-        "\(prefix)\(databaseName)-\(stamp(date))-\(UUID().uuidString.lowercased())\(suffix)"
+    package static func make(prefix: String, databaseName: String, date: Date,
+                             compression: CompressionAlgorithm = .gzip) -> String {
+        "\(prefix)\(databaseName)-\(stamp(date))-\(UUID().uuidString.lowercased())\(compression.keySuffix)"
     }
 
     /// `yyyyMMdd'T'HHmmss'Z'` in UTC.
@@ -23,14 +26,15 @@ package enum ObjectKey {
 
     /// Whether `key` has the shape of a backup object (ours or Laju's).
     package static func isBackup(_ key: String) -> Bool {
-        key.hasSuffix(".gz.enc")
+        key.hasSuffix(".gz.enc") || key.hasSuffix(".zst.enc")
     }
 
     /// The database file name a key was made for: the part of the key after `prefix` (and
-    /// after its last `/`) before `-<stamp>-<uuid>.db.gz.enc`; nil when the key does not have that shape.
+    /// after its last `/`) before `-<stamp>-<uuid>.db.gz.enc` (or `.db.zst.enc`); nil when the
+    /// key does not have that shape.
     package static func databaseName(of key: String, prefix: String = "") -> String? {
         let name = fileName(of: key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key)
-        guard name.hasSuffix(suffix) else { return nil }
+        guard let suffix = suffixes.first(where: { name.hasSuffix($0) }) else { return nil }
         let stem = name.dropLast(suffix.count)
         // A UUID is 36 characters, preceded by '-'.
         guard stem.count > 37 else { return nil }

@@ -29,12 +29,12 @@ package struct ObjectMetadata: Sendable, Equatable {
     }
 
     /// The metadata of an object the encoder just produced.
-    package init(encoded: EncodedObject, createdAt: Int64, databaseName: String, keyID: String) {
+    package init(encoded: EncodedObject, compression: CompressionAlgorithm, createdAt: Int64, databaseName: String, keyID: String) {
         values = [
             Field.algorithm: "aes-256-gcm",
             Field.iv: Data(encoded.iv).base64EncodedString(),
             Field.tag: Data(encoded.tag).base64EncodedString(),
-            Field.compression: "gzip",
+            Field.compression: compression.rawValue,
             Field.checksum: encoded.md5Hex,
             Field.sourceSize: String(encoded.sourceSize),
             Field.createdAt: String(createdAt),

@@ -49,7 +49,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case authenticationFailed(objectKey: String)
     /// The object's metadata lacks what decryption needs, or has a malformed value.
     case badMetadata(objectKey: String, detail: String)
-    /// The decrypted bytes are not a valid gzip stream.
+    /// The decrypted bytes are not a valid gzip or zstd stream.
     case corruptBackup(objectKey: String, detail: String)
 
     // Storage (69)

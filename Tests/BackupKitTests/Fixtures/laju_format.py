@@ -8,6 +8,8 @@ Usage:
   laju_format.py encrypt KEY DB OBJECT        writes OBJECT, prints the metadata as JSON
   laju_format.py decrypt KEY OBJECT META OUT  Laju's restore: decipher with iv/tag from the
                                               metadata JSON file, gunzip, write OUT
+  laju_format.py decipher KEY OBJECT META OUT check the checksum and decipher only: OUT holds
+                                              the compressed stream (for zstd's own tool)
 """
 import base64
 import binascii
@@ -55,12 +57,16 @@ def encrypt(key, db_path, object_path):
     }))
 
 
-def decrypt(key, object_path, meta_path, out_path):
+def decipher(key, object_path, meta_path):
     meta = json.load(open(meta_path))
     ciphertext = open(object_path, "rb").read()
     if hashlib.md5(ciphertext).hexdigest() != meta["checksum"]:
         raise SystemExit("checksum mismatch")
-    plain = AESGCM(key).decrypt(base64.b64decode(meta["iv"]), ciphertext + base64.b64decode(meta["tag"]), None)
+    return AESGCM(key).decrypt(base64.b64decode(meta["iv"]), ciphertext + base64.b64decode(meta["tag"]), None)
+
+
+def decrypt(key, object_path, meta_path, out_path):
+    plain = decipher(key, object_path, meta_path)
     with open(out_path, "wb") as out:
         out.write(gzip.decompress(plain))  # reads every member, as Node's createGunzip does
 
@@ -72,5 +78,8 @@ if __name__ == "__main__":
         encrypt(key, sys.argv[3], sys.argv[4])
     elif command == "decrypt":
         decrypt(key, sys.argv[3], sys.argv[4], sys.argv[5])
+    elif command == "decipher":
+        with open(sys.argv[5], "wb") as out:
+            out.write(decipher(key, sys.argv[3], sys.argv[4]))
     else:
         raise SystemExit("unknown command " + command)

@@ -56,9 +56,9 @@ final class Sandbox {
         return key
     }
 
-    /// The objects (not sidecars) under ./backups/backups.
+    /// The objects (not sidecars) under ./backups/backups, gzip and zstd.
     func storedObjects() -> [String] {
-        dir.allFiles(under: "backups/backups").filter { $0.hasSuffix(".db.gz.enc") }
+        dir.allFiles(under: "backups/backups").filter { ObjectKey.isBackup($0) }
     }
 
     /// The live rows of the catalog.

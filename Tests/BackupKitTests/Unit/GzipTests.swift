@@ -18,7 +18,7 @@ struct GzipTests {
         var offset = 0
         repeat {
             let end = min(data.count, offset + blockSize)
-            try data[offset..<end].withUnsafeBytes { try writer.compressMember($0) { out += $0 } }
+            try data[offset..<end].withUnsafeBytes { try writer.compress($0) { out += $0 } }
             offset = end
         } while offset < data.count
         return out
