@@ -23,6 +23,8 @@ package struct BackupCommand: RunnableCommand {
               backup --generate-key > .backup.key
                                             make a key (then chmod 600 it)
               backup --db app.db --vacuum   compacted snapshot (VACUUM INTO)
+              backup --db app.db --incremental
+                                            only what changed, restorable alone
               backup --db app.db --compression zstd
                                             zstd instead of gzip (not for Laju)
               backup --status               settings, storage check, newest age
@@ -60,6 +62,9 @@ package struct BackupCommand: RunnableCommand {
     @Flag(help: "Take the snapshot with VACUUM INTO: a compacted copy (slower, smaller).")
     var vacuum = false
 
+    @Flag(help: "Store only the blocks no live backup of this database stores yet, and a manifest (BACKUP_INCREMENTAL).")
+    var incremental = false
+
     @Flag(help: "Show the settings (secrets masked), check storage, report the newest backup; exit 3 when it is older than BACKUP_MAX_AGE.")
     var status = false
 
@@ -89,6 +94,7 @@ package struct BackupCommand: RunnableCommand {
     func overrides() -> SettingOverrides {
         var overrides = options.overrides()
         overrides.compression = compression
+        overrides.incremental = incremental
         overrides.compressionLevel = compressionLevel
         return overrides
     }

@@ -76,6 +76,7 @@ extension CleanResult: CommandResult {
 
     func render(on console: Console) {
         let verb = dryRun ? "would delete" : "deleted"
-        console.info("\(verb) \(deleted.count), kept \(kept.count), failed \(failed.count) (policy: \(policy))")
+        let packs = packsDeleted.isEmpty && packsKept == 0 ? "" : "; \(verb) \(packsDeleted.count) unused pack(s), kept \(packsKept)"
+        console.info("\(verb) \(deleted.count), kept \(kept.count), failed \(failed.count) (policy: \(policy))\(packs)")
     }
 }

@@ -3,12 +3,19 @@ import Foundation
 /// The `backup_files` table: the fast index of backups. Storage stays the truth; the
 /// catalog can be lost and rebuilt from object metadata. It may live in its own file
 /// (the default) or in the application database itself, as Laju keeps it.
+///
+/// Incremental backups add a `kind` column (`incremental`; empty for full backups), the
+/// `backup_packs` table (the data objects holding their blocks) and `backup_pack_refs`
+/// (which backup uses which pack, and how many of its bytes), all rebuilt from manifests
+/// when lost.
 package final class BackupCatalog {
     static let columns = ["id", "key", "file_name", "file_size", "compression", "storage", "checksum",
                           "uploaded_at", "deleted_at", "encryption", "enc_iv", "enc_tag"]
 
     private let connection: SQLiteConnection
     package let path: String
+    /// Whether `backup_files` has the `kind` column (a read-only open of an older catalog may not).
+    private var hasKind = false
 
     /// Opens the catalog, creating the file (0600) and the table when missing. An existing
     /// table (one Laju made, say) is used as it is if it has the needed columns.
@@ -51,31 +58,101 @@ package final class BackupCatalog {
                 throw BackupError.configuration("the backup_files table in \(path) lacks the columns \(missing.joined(separator: ", ")): point BACKUP_CATALOG_PATH at another file")
             }
         }
+        hasKind = existing.contains("kind")
+        if create {
+            if !hasKind {
+                try connection.execute("ALTER TABLE backup_files ADD COLUMN kind TEXT")
+                hasKind = true
+            }
+            try connection.execute("""
+                CREATE TABLE IF NOT EXISTS backup_packs (
+                    key TEXT PRIMARY KEY,
+                    database TEXT,
+                    file_size INTEGER NOT NULL,
+                    checksum TEXT,
+                    storage TEXT NOT NULL,
+                    uploaded_at INTEGER NOT NULL,
+                    deleted_at INTEGER
+                );
+                CREATE TABLE IF NOT EXISTS backup_pack_refs (
+                    backup_key TEXT NOT NULL,
+                    pack_key TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    PRIMARY KEY (backup_key, pack_key)
+                );
+                """)
+        }
+    }
+
+    /// Records a pack (a data object of incremental backups).
+    package func insertPack(objectKey: String, database: String, size: Int64, checksum: String, storage: String,
+                            uploadedAt: Int64) throws {
+        try connection.run("""
+            INSERT OR REPLACE INTO backup_packs (key, database, file_size, checksum, storage, uploaded_at, deleted_at)
+            VALUES (?, ?, ?, ?, ?, ?, NULL)
+            """, [.text(objectKey), .text(database), .integer(size), .text(checksum), .text(storage), .integer(uploadedAt)])
+    }
+
+    /// Records which packs the incremental backup `backupKey` uses, with the bytes it uses in each.
+    package func insertReferences(backupKey: String, packs: [(objectKey: String, bytes: Int64)]) throws {
+        try connection.execute("BEGIN")
+        do {
+            for pack in packs {
+                try connection.run("INSERT OR REPLACE INTO backup_pack_refs (backup_key, pack_key, bytes) VALUES (?, ?, ?)",
+                                   [.text(backupKey), .text(pack.objectKey), .integer(pack.bytes)])
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The packs each incremental backup uses, by the backup's object key (empty when the
+    /// catalog has no such table yet).
+    package func packReferences() throws -> [String: Set<String>] {
+        guard try !connection.query("SELECT name FROM sqlite_master WHERE name = 'backup_pack_refs'").isEmpty else { return [:] }
+        var references: [String: Set<String>] = [:]
+        for row in try connection.query("SELECT backup_key, pack_key FROM backup_pack_refs") {
+            if let backup = row[0].text, let pack = row[1].text { references[backup, default: []].insert(pack) }
+        }
+        return references
+    }
+
+    /// Soft-deletes the row of a pack deleted from storage.
+    package func markPackDeleted(objectKey: String, at time: Int64) throws {
+        try connection.run("UPDATE backup_packs SET deleted_at = ? WHERE key = ? AND deleted_at IS NULL",
+                           [.integer(time), .text(objectKey)])
     }
 
     /// Adds a row for a stored object.
     package func insert(_ record: BackupRecord) throws {
         try connection.run("""
             INSERT INTO backup_files (id, key, file_name, file_size, compression, storage, checksum,
-                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, Self.values(of: record))
+                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, Self.values(of: record) + [record.kind.map(SQLiteValue.text) ?? .null])
     }
 
     /// The row for `key`, live or deleted.
     package func record(forObjectKey key: String) throws -> BackupRecord? {
-        try connection.query("SELECT \(Self.columns.joined(separator: ", ")) FROM backup_files WHERE key = ?", [.text(key)])
+        try connection.query("SELECT \(selected) FROM backup_files WHERE key = ?", [.text(key)])
             .first.map(Self.record)
     }
 
     /// Every row, live or deleted.
     package func records() throws -> [BackupRecord] {
-        try connection.query("SELECT \(Self.columns.joined(separator: ", ")) FROM backup_files").map(Self.record)
+        try connection.query("SELECT \(selected) FROM backup_files").map(Self.record)
     }
 
     /// Soft-deletes the row for `key`.
     package func markDeleted(objectKey key: String, at time: Int64) throws {
         try connection.run("UPDATE backup_files SET deleted_at = ? WHERE key = ? AND deleted_at IS NULL", [.integer(time), .text(key)])
+    }
+
+    /// The columns a query reads: Laju's, then `kind` (NULL when the column is missing).
+    private var selected: String {
+        Self.columns.joined(separator: ", ") + (hasKind ? ", kind" : ", NULL")
     }
 
     private static func values(of r: BackupRecord) -> [SQLiteValue] {
@@ -89,6 +166,6 @@ package final class BackupCatalog {
         BackupRecord(id: row[0].text ?? "", objectKey: row[1].text ?? "", fileName: row[2].text ?? "",
                      fileSize: row[3].integer ?? 0, compression: row[4].text, storage: row[5].text ?? "",
                      checksum: row[6].text, uploadedAt: row[7].integer ?? 0, deletedAt: row[8].integer,
-                     encryption: row[9].text, encIV: row[10].text, encTag: row[11].text)
+                     encryption: row[9].text, encIV: row[10].text, encTag: row[11].text, kind: row[12].text)
     }
 }

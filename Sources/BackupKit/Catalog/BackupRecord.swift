@@ -24,10 +24,12 @@ package struct BackupRecord: Sendable, Equatable {
     package var encIV: String?
     /// Base64 GCM tag.
     package var encTag: String?
+    /// `incremental` for an incremental backup's manifest; nil for a full backup.
+    package var kind: String?
 
     package init(id: String, objectKey: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
-                encIV: String?, encTag: String?) {
+                encIV: String?, encTag: String?, kind: String? = nil) {
         self.id = id
         self.objectKey = objectKey
         self.fileName = fileName
@@ -40,6 +42,7 @@ package struct BackupRecord: Sendable, Equatable {
         self.encryption = encryption
         self.encIV = encIV
         self.encTag = encTag
+        self.kind = kind
     }
 
     /// The row describing an object from its own metadata (used to re-index objects that
@@ -50,7 +53,8 @@ package struct BackupRecord: Sendable, Equatable {
                   storage: storage.rawValue, checksum: metadata[ObjectMetadata.Field.checksum],
                   uploadedAt: metadata.createdAt ?? object.lastModified,
                   encryption: metadata[ObjectMetadata.Field.algorithm],
-                  encIV: metadata[ObjectMetadata.Field.iv], encTag: metadata[ObjectMetadata.Field.tag])
+                  encIV: metadata[ObjectMetadata.Field.iv], encTag: metadata[ObjectMetadata.Field.tag],
+                  kind: metadata[ObjectMetadata.Field.kind])
     }
 
     /// The decryption fields as object metadata, for a restore that trusts the catalog.
@@ -61,6 +65,7 @@ package struct BackupRecord: Sendable, Equatable {
         values[ObjectMetadata.Field.tag] = encTag
         values[ObjectMetadata.Field.compression] = compression
         values[ObjectMetadata.Field.checksum] = checksum
+        values[ObjectMetadata.Field.kind] = kind
         return ObjectMetadata(values)
     }
 }

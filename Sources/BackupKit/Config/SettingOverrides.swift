@@ -8,6 +8,7 @@ package struct SettingOverrides: Sendable {
     package var keyFile: String?
     package var compression: String?
     package var compressionLevel: Int?
+    package var incremental = false
 
     package init() {}
 }

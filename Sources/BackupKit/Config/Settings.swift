@@ -20,9 +20,17 @@ package struct Settings: Sendable {
     package var prefix: String
     package var catalogPath: String
     package var compression: CompressionAlgorithm
+    /// `--incremental` / `BACKUP_INCREMENTAL`: store only new blocks and a manifest.
+    package var incremental: Bool
+    /// `BACKUP_BLOCK_SIZE_KB`: the block size of incremental backups (rounded up to a
+    /// multiple of the page size).
+    package var blockSize: Int
     package var compressionLevel: Int
     package var keyFile: String?
     package let environment: Environment
+
+    /// The block size of incremental backups, in KiB, unless `BACKUP_BLOCK_SIZE_KB` says otherwise.
+    static let defaultBlockSizeKB = 4
 
     /// Names of the variables that configure a bucket, in precedence order.
     static let bucketVariables = ["S3_BUCKET", "WASABI_BUCKET"]
@@ -55,6 +63,12 @@ package struct Settings: Sendable {
         } else {
             compression = .gzip
         }
+        let incrementalText = environment["BACKUP_INCREMENTAL"]?.lowercased()
+        guard incrementalText == nil || ["true", "false", "1", "0", "yes", "no"].contains(incrementalText!) else {
+            throw BackupError.configuration("BACKUP_INCREMENTAL=\(environment["BACKUP_INCREMENTAL"]!) is not true or false: fix it in the environment or .env")
+        }
+        incremental = overrides.incremental || ["true", "1", "yes"].contains(incrementalText ?? "")
+        blockSize = (try environment.integer("BACKUP_BLOCK_SIZE_KB", in: 1...1024) ?? Settings.defaultBlockSizeKB) * 1024
         // The level is per algorithm: a gzip level means nothing to zstd and the other way round.
         let levels = compression.levels
         if let level = overrides.compressionLevel {

@@ -50,6 +50,11 @@ package struct BackupOperation {
 
         let databaseName = (database as NSString).lastPathComponent
         let createdAt = Formatting.nowMillis()
+        if settings.incremental {
+            return try storeIncremental(snapshot: snapshotPath, taker: taker, repository: repository, catalog: catalog,
+                                        key: key, database: database, createdAt: createdAt, work: work,
+                                        snapshotSeconds: snapshotSeconds, started: started)
+        }
         let objectKey = ObjectKey.make(prefix: settings.prefix, databaseName: databaseName,
                                        date: Date(timeIntervalSince1970: Double(createdAt) / 1000),
                                        compression: settings.compression)
@@ -92,18 +97,22 @@ package struct BackupOperation {
         } catch {
             throw BackupError.catalogWriteFailed(objectKey: objectKey, reason: "\(error)")
         }
-        // Housekeeping once storage has proved reachable: what interrupted runs left behind.
+        removeLeftovers(storage)
+        return .completed(BackupResult(
+            objectKey: objectKey, compression: settings.compression.rawValue, location: storage.location(of: objectKey), storage: storage.kind, database: database,
+            sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
+            vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
+            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), uploadedBytes: encoded.storedSize))
+    }
+
+    /// Housekeeping once storage has proved reachable: what interrupted runs left behind.
+    func removeLeftovers(_ storage: any ObjectStorage) {
         do {
             let removed = try storage.removeAbandonedUploads(prefix: settings.prefix)
             if removed > 0 { console.detail("removed \(removed) leftover(s) of interrupted uploads") }
         } catch {
             console.detail("could not look for leftovers of interrupted uploads: \(error)")
         }
-        return .completed(BackupResult(
-            objectKey: objectKey, compression: settings.compression.rawValue, location: storage.location(of: objectKey), storage: storage.kind, database: database,
-            sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
-            vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
-            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started)))
     }
 
     /// Fails with `insufficientSpace` when `folder`'s file system has fewer than `needed` bytes free.

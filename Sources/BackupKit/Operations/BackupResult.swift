@@ -21,10 +21,22 @@ package struct BackupResult: Encodable, Sendable {
     package let snapshotSeconds: Double
     package let uploadSeconds: Double
     package let durationSeconds: Double
+    /// An incremental backup (a manifest and at most one new pack).
+    package var incremental = false
+    /// Bytes this backup stored (the object; for an incremental one, its manifest and new pack).
+    package var uploadedBytes: Int64 = 0
+    /// Objects this backup stored.
+    package var objectsWritten = 1
+    /// Incremental only: blocks stored now, blocks reused, and blocks stored again because
+    /// their pack was mostly unused.
+    package var newBlocks: Int?
+    package var reusedBlocks: Int?
+    package var rewrittenBlocks: Int?
 
     enum CodingKeys: String, CodingKey {
         case ok, skipped, compression, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
         case snapshotSeconds, uploadSeconds, durationSeconds
+        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks
         case objectKey = "key"
     }
 }

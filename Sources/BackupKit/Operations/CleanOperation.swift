@@ -72,11 +72,16 @@ package struct CleanOperation {
                 failed.append(.init(objectKey: objectKey, error: "\(error)"))
             }
         }
+        // Packs: those no kept incremental backup uses go, after their grace period.
+        // (A backup whose deletion failed is still stored, so its packs stay too.)
+        let liveManifests = (kept.map(\.objectKey) + failed.map(\.objectKey)).filter(ObjectKey.isManifest)
+        let packs = try PackCollector(repository: repository, settings: settings, console: console)
+            .collect(liveManifests: liveManifests, dryRun: dryRun, now: now)
         let keptKeys = Set(kept.map(\.objectKey))
         let keptBytes = inventory.entries.filter { keptKeys.contains($0.objectKey) }.reduce(Int64(0)) { $0 + $1.size }
         return CleanResult(dryRun: dryRun, policy: Self.describe(policy.effective), deleted: deleted, kept: kept,
                            failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned,
-                           keptBytes: keptBytes)
+                           keptBytes: keptBytes, packsDeleted: packs.deleted, packsKept: packs.kept)
     }
 
     static func describe(_ policy: RetentionPolicy) -> String {

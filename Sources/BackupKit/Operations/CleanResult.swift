@@ -33,9 +33,13 @@ package struct CleanResult: Encodable, Sendable {
     package let abandonedUploadsRemoved: Int
     /// Stored bytes of the backups kept.
     package let keptBytes: Int64
+    /// Packs of incremental backups deleted because no kept backup uses them.
+    package let packsDeleted: [String]
+    /// Packs kept: in use, or younger than the grace period.
+    package let packsKept: Int
 
     enum CodingKeys: String, CodingKey {
-        case ok, dryRun, policy, deleted, kept, failed, reindexed, abandonedUploadsRemoved, keptBytes
+        case ok, dryRun, policy, deleted, kept, failed, reindexed, abandonedUploadsRemoved, keptBytes, packsDeleted, packsKept
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -49,5 +53,7 @@ package struct CleanResult: Encodable, Sendable {
         try container.encode(reindexed, forKey: .reindexed)
         try container.encode(abandonedUploadsRemoved, forKey: .abandonedUploadsRemoved)
         try container.encode(keptBytes, forKey: .keptBytes)
+        try container.encode(packsDeleted, forKey: .packsDeleted)
+        try container.encode(packsKept, forKey: .packsKept)
     }
 }

@@ -146,6 +146,14 @@ package struct RestoreOperation {
         console.detail("downloading \(storage.location(of: plan.objectKey)) (\(Formatting.bytes(plan.storedSize))) with key \(key.id)")
         let objectKey = plan.objectKey
         let downloaded = Counter()
+        if plan.incremental {
+            let meter = console.progress("download+decrypt+inflate blocks", total: nil) { downloaded.value }
+            defer { meter.finish() }
+            let decoded = try IncrementalReader(storage: storage, console: console)
+                .restore(plan, key: key, ring: try settings.keyRing(), into: file, progress: downloaded)
+            if Failpoint.midRestore.isSelected { Failpoint.midRestore.reach() }
+            return (file, decoded, key)
+        }
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
         defer { meter.finish() }
         let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag, algorithm: plan.compression)

@@ -5,6 +5,8 @@ struct RestorePlan {
     let objectKey: String
     /// How the object's plain bytes are compressed.
     let compression: CompressionAlgorithm
+    /// An incremental backup: the object is a manifest, the snapshot lives in packs.
+    let incremental: Bool
     let storedSize: Int64
     let iv: [UInt8]
     let tag: [UInt8]
@@ -66,6 +68,7 @@ struct RestorePlan {
         }
         self.objectKey = objectKey
         self.compression = compression
+        incremental = ObjectKey.isManifest(objectKey) || metadata[F.kind] == "incremental"
         self.storedSize = storedSize
         self.iv = Array(iv)
         self.tag = Array(tag)

@@ -50,6 +50,26 @@ package struct LocalFolderStorage: ObjectStorage {
         return (object, sidecar.flatMap(ObjectMetadata.fromSidecarJSON) ?? ObjectMetadata())
     }
 
+    package func download(objectKey key: String, range: Range<Int64>, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try validate(objectKey: key)
+        let file = path(of: key)
+        guard Files.exists(file) else { throw BackupError.backupNotFound(objectKey: key) }
+        let input = try FileDescriptor.openForReading(file)
+        var buffer = [UInt8](repeating: 0, count: min(range.count, 1 << 20))
+        var at = range.lowerBound
+        try buffer.withUnsafeMutableBytes { chunk in
+            while at < range.upperBound {
+                let want = Int(min(Int64(chunk.count), range.upperBound - at))
+                let n = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[0..<want]), at: at)
+                if n < want {
+                    throw BackupError.corruptBackup(objectKey: key, detail: "bytes \(range.lowerBound)-\(range.upperBound - 1) are past its end")
+                }
+                try sink(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+                at += Int64(n)
+            }
+        }
+    }
+
     package func download(objectKey key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(objectKey: key)
         let file = path(of: key)

@@ -5,8 +5,13 @@ import Foundation
 /// (`app.db-2025-01-10T23:33-<uuid>.db.gz.enc`) follow the same shape with another stamp, so
 /// both are recognised.
 package enum ObjectKey {
-    /// The endings of backup object keys, one per compression.
-    package static let suffixes = CompressionAlgorithm.allCases.map(\.keySuffix)
+    /// The ending of an incremental backup's manifest.
+    package static let manifestSuffix = ".db.inc.enc"
+    /// The ending of a data object (pack) holding incremental backups' blocks.
+    package static let packSuffix = ".pack.enc"
+    /// The endings of the keys this suite names: full backups (one per compression),
+    /// manifests and packs.
+    package static let suffixes = CompressionAlgorithm.allCases.map(\.keySuffix) + [manifestSuffix, packSuffix]
 
     /// A new key for a backup of `databaseName` made at `date`.
     package static func make(prefix: String, databaseName: String, date: Date,
@@ -24,10 +29,26 @@ package enum ObjectKey {
         String(key.split(separator: "/").last ?? Substring(key))
     }
 
-    /// Whether `key` has the shape of a backup object (ours or Laju's).
-    package static func isBackup(_ key: String) -> Bool {
-        key.hasSuffix(".gz.enc") || key.hasSuffix(".zst.enc")
+    /// A new manifest key for an incremental backup of `databaseName` made at `date`.
+    package static func makeManifest(prefix: String, databaseName: String, date: Date) -> String {
+        "\(prefix)\(databaseName)-\(stamp(date))-\(UUID().uuidString.lowercased())\(manifestSuffix)"
     }
+
+    /// A new pack key for blocks of `databaseName` stored at `date`.
+    package static func makePack(prefix: String, databaseName: String, date: Date) -> String {
+        "\(prefix)\(databaseName)-\(stamp(date))-\(UUID().uuidString.lowercased())\(packSuffix)"
+    }
+
+    /// Whether `key` has the shape of a backup: a full object (ours or Laju's) or a manifest.
+    package static func isBackup(_ key: String) -> Bool {
+        key.hasSuffix(".gz.enc") || key.hasSuffix(".zst.enc") || key.hasSuffix(manifestSuffix)
+    }
+
+    /// Whether `key` is an incremental backup's manifest.
+    package static func isManifest(_ key: String) -> Bool { key.hasSuffix(manifestSuffix) }
+
+    /// Whether `key` is a pack of blocks.
+    package static func isPack(_ key: String) -> Bool { key.hasSuffix(packSuffix) }
 
     /// The database file name a key was made for: the part of the key after `prefix` (and
     /// after its last `/`) before `-<stamp>-<uuid>.db.gz.enc` (or `.db.zst.enc`); nil when the

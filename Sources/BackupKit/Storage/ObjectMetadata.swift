@@ -17,6 +17,8 @@ package struct ObjectMetadata: Sendable, Equatable {
         package static let tool = "tool"
         /// The id of the key the object was encrypted with (`EncryptionKey.id`), never the key.
         package static let keyID = "key-id"
+        /// `incremental` for a manifest, `pack` for a pack of blocks; absent on full backups.
+        package static let kind = "kind"
     }
 
     /// The object format written by this version.
@@ -43,6 +45,23 @@ package struct ObjectMetadata: Sendable, Equatable {
             Field.tool: "sqlite-s3-backup",
             Field.keyID: keyID,
         ]
+    }
+
+    /// The metadata of a pack of sealed blocks (an incremental backup's data object): no iv
+    /// or tag of its own, since every block carries its own.
+    package static func pack(compression: CompressionAlgorithm, checksum: String, createdAt: Int64,
+                             databaseName: String, keyID: String) -> ObjectMetadata {
+        ObjectMetadata([
+            Field.algorithm: "aes-256-gcm",
+            Field.compression: compression.rawValue,
+            Field.checksum: checksum,
+            Field.createdAt: String(createdAt),
+            Field.database: databaseName,
+            Field.format: ObjectMetadata.formatVersion,
+            Field.tool: "sqlite-s3-backup",
+            Field.keyID: keyID,
+            Field.kind: "pack",
+        ])
     }
 
     package subscript(field: String) -> String? {

@@ -28,6 +28,10 @@ package protocol ObjectStorage: Sendable {
     /// Streams the object's bytes to `sink`, in order.
     func download(objectKey: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
 
+    /// Streams the bytes `range` of the object to `sink`, in order (incremental restores fetch
+    /// blocks from packs this way). A range past the end is `BackupError.corruptBackup`.
+    func download(objectKey: String, range: Range<Int64>, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
+
     /// Deletes the object and whatever the storage keeps beside it.
     func delete(objectKey: String) throws
 

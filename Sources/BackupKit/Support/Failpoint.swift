@@ -21,6 +21,8 @@ package enum Failpoint: String, CaseIterable, Sendable {
     case midPut = "mid-put"
     /// Every part of an S3 multipart upload sent, the upload not yet completed.
     case partsUploaded = "parts-uploaded"
+    /// An incremental backup's new pack stored, its manifest not yet.
+    case afterPacks = "after-packs"
     /// The object stored, its catalog row not yet written.
     case afterUpload = "after-upload"
     /// The restore's temp file partly written.

@@ -146,4 +146,30 @@ struct CrashTests {
         #expect(try contents() == before)
         #expect(try SQLiteConnection(path: box.file("app.db"), mode: .readWrite).integrityProblems(quick: false) == nil)
     }
+
+    @Test("SIGKILL during an incremental backup: after its pack, nothing new is listed and clean removes the orphan pack; after its manifest, it is re-indexed, restores, and its packs stay",
+          arguments: [Failpoint.afterPacks, Failpoint.afterUpload])
+    func incrementalBackupKilled(_ failpoint: Failpoint) throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 3000)
+        #expect(try box.run("backup", "--db", "app.db", "--incremental").status == 0)
+        try TestDatabase.insert(db, from: 3001, count: 300)
+        try Self.killAt(failpoint, box, "backup", ["--db", "app.db", "--incremental"])
+        let packs = { box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) } }
+        #expect(packs().count == 2, "the killed run stored its pack")
+        #expect(try box.liveCatalogKeys().count == 1, "no row for the killed run")
+        let list = try box.run("restore", "--list", "--json")
+        let listed = ((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])?["backups"] as? [Any])?.count
+        #expect(listed == (failpoint == .afterPacks ? 1 : 2), "\(list.output)")
+
+        let newest = try box.run("restore", "--out", "r.db")
+        #expect(newest.status == 0, "\(newest.output)")
+        #expect(try TestDatabase.count(box.file("r.db")) == (failpoint == .afterPacks ? 3000 : 3300))
+        let clean = try box.run("clean-backup", "--keep-last", "10", "--json", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
+        #expect(clean.status == 0, "\(clean.output)")
+        let deleted = ((try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])?["packs_deleted"] as? [Any])?.count
+        #expect(deleted == (failpoint == .afterPacks ? 1 : 0), "\(clean.stdout)")
+        #expect(try box.run("restore", "--verify-only").status == 0)
+        #expect(try box.run("backup", "--db", "app.db", "--incremental").status == 0)
+    }
 }

@@ -60,19 +60,25 @@ final class S3Client: @unchecked Sendable {
     /// from the first byte not yet delivered, `If-Match` the ETag of the first answer, so
     /// `sink` sees every byte exactly once, all of one version of the object. Throws
     /// `objectChanged` when the object was replaced in between.
-    func getObject(objectKey key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try withoutActuallyEscaping(sink) { sink in try getObject(objectKey: key, escapingSink: sink) }
+    /// With `range`, only those bytes of the object (a Range request, resumed the same way).
+    func getObject(objectKey key: String, range: Range<Int64>? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try withoutActuallyEscaping(sink) { sink in try getObject(objectKey: key, range: range, escapingSink: sink) }
     }
 
-    private func getObject(objectKey key: String, escapingSink sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+    private func getObject(objectKey key: String, range: Range<Int64>?,
+                           escapingSink sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         var delivered: Int64 = 0
         var resumedFrom: Int64 = 0
         var skipped: Int64 = 0
         var etag: String?
+        let first = range?.lowerBound ?? 0
         let response = try send("GET", objectKey: key, operation: "download", allowedStatus: [404, 412], beforeAttempt: { headers in
             resumedFrom = delivered
             skipped = 0
-            if delivered > 0 {
+            if let range {
+                headers.append(("Range", "bytes=\(first + delivered)-\(range.upperBound - 1)"))
+                if delivered > 0, let etag { headers.append(("If-Match", etag)) }
+            } else if delivered > 0 {
                 headers.append(("Range", "bytes=\(delivered)-"))
                 if let etag { headers.append(("If-Match", etag)) }
             }
@@ -80,11 +86,17 @@ final class S3Client: @unchecked Sendable {
             if etag == nil { etag = headers["etag"] }
             var chunk = bytes
             // A server that ignored the Range header resends from the start: drop what was delivered.
-            if status == 200 && skipped < resumedFrom {
-                let drop = Int(min(Int64(chunk.count), resumedFrom - skipped))
+            if status == 200 && skipped < first + resumedFrom {
+                let drop = Int(min(Int64(chunk.count), first + resumedFrom - skipped))
                 skipped += Int64(drop)
                 chunk = UnsafeRawBufferPointer(rebasing: chunk[drop...])
                 if chunk.isEmpty { return }
+            }
+            if let range, status == 200 {
+                // The whole object came back: keep only the range's bytes.
+                let left = range.count - Int(delivered)
+                if left <= 0 { return }
+                if chunk.count > left { chunk = UnsafeRawBufferPointer(rebasing: chunk[0..<left]) }
             }
             try sink(chunk)
             delivered += Int64(chunk.count)

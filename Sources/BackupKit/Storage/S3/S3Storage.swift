@@ -49,6 +49,17 @@ package struct S3Storage: ObjectStorage {
         return found
     }
 
+    package func download(objectKey key: String, range: Range<Int64>, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var delivered: Int64 = 0
+        try pool.with { try $0.getObject(objectKey: key, range: range) { bytes in
+            delivered += Int64(bytes.count)
+            try sink(bytes)
+        } }
+        if delivered != Int64(range.count) {
+            throw BackupError.corruptBackup(objectKey: key, detail: "bytes \(range.lowerBound)-\(range.upperBound - 1) are past its end")
+        }
+    }
+
     package func download(objectKey key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(objectKey: key)
         try pool.with { try $0.getObject(objectKey: key, to: sink) }

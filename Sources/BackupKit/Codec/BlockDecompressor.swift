@@ -1,0 +1,46 @@
+import CDeflate
+import CZstd
+
+/// Decompresses one block compressed on its own (a gzip member or a zstd frame) whose size
+/// is known, as incremental restores read blocks. One per thread.
+final class BlockDecompressor {
+    private let algorithm: CompressionAlgorithm
+    private let deflate: OpaquePointer
+    private let zstd: OpaquePointer
+
+    init(_ algorithm: CompressionAlgorithm) throws {
+        guard let deflate = libdeflate_alloc_decompressor(), let zstd = ZSTD_createDCtx() else {
+            throw BackupError.unexpected("could not start block decompression")
+        }
+        self.algorithm = algorithm
+        self.deflate = deflate
+        self.zstd = zstd
+    }
+
+    deinit {
+        libdeflate_free_decompressor(deflate)
+        ZSTD_freeDCtx(zstd)
+    }
+
+    /// The block's bytes; fails unless they are exactly `size` bytes.
+    func decompress(_ input: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: size)
+        let produced: Int = try output.withUnsafeMutableBytes { out in
+            switch algorithm {
+            case .gzip:
+                var actual = 0
+                let result = libdeflate_gzip_decompress(deflate, input.baseAddress, input.count, out.baseAddress, out.count, &actual)
+                guard result == LIBDEFLATE_SUCCESS else { throw DecompressionFailure(description: "a gzip block is invalid") }
+                return actual
+            case .zstd:
+                let n = ZSTD_decompressDCtx(zstd, out.baseAddress, out.count, input.baseAddress, input.count)
+                if ZSTD_isError(n) != 0 {
+                    throw DecompressionFailure(description: "a zstd block is invalid: \(String(cString: ZSTD_getErrorName(n)))")
+                }
+                return n
+            }
+        }
+        guard produced == size else { throw DecompressionFailure(description: "a block decompressed to \(produced) bytes, not \(size)") }
+        return output
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+extension BackupOperation {
+    /// The incremental path after the snapshot: quick_check, the previous manifest of this
+    /// database (when there is one, and it opens), the new pack and manifest, then the rows.
+    func storeIncremental(snapshot path: String, taker: SnapshotTaker, repository: BackupRepository, catalog: BackupCatalog,
+                          key: EncryptionKey, database: String, createdAt: Int64, work: WorkDirectory,
+                          snapshotSeconds: Double, started: ContinuousClock.Instant) throws -> BackupOutcome {
+        let storage = repository.storage
+        let databaseName = (database as NSString).lastPathComponent
+        try taker.check(snapshot: path)
+        let previous = try previousManifest(in: repository)
+        let uploadStarted = ContinuousClock.now
+        let outcome = try IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
+                                            compression: settings.compression, level: settings.compressionLevel,
+                                            blockSize: settings.blockSize, work: work, console: console)
+            .write(snapshot: path, previous: previous, createdAt: createdAt)
+        let uploadSeconds = Formatting.durationSeconds(ContinuousClock.now - uploadStarted)
+        let packBytes = outcome.pack?.size ?? 0
+        console.detail("\(outcome.newBlocks) new block(s) (\(Formatting.bytes(packBytes))), \(outcome.reusedBlocks) reused, in \(String(format: "%.1f s", uploadSeconds))")
+        work.remove()
+        Failpoint.afterUpload.reach()
+
+        let manifestKey = outcome.manifestKey
+        let encoded = outcome.manifest
+        do {
+            if let pack = outcome.pack {
+                try catalog.insertPack(objectKey: pack.objectKey, database: databaseName, size: pack.size, checksum: pack.checksum,
+                                       storage: storage.kind.rawValue, uploadedAt: createdAt)
+            }
+            try catalog.insertReferences(backupKey: manifestKey, packs: outcome.references)
+            try catalog.insert(BackupRecord(
+                id: UUID().uuidString.lowercased(), objectKey: manifestKey, fileName: ObjectKey.fileName(of: manifestKey),
+                fileSize: encoded.storedSize, compression: settings.compression.rawValue, storage: storage.kind.rawValue,
+                checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
+                encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString(),
+                kind: "incremental"))
+        } catch {
+            throw BackupError.catalogWriteFailed(objectKey: manifestKey, reason: "\(error)")
+        }
+        removeLeftovers(storage)
+        var result = BackupResult(
+            objectKey: manifestKey, compression: settings.compression.rawValue, location: storage.location(of: manifestKey),
+            storage: storage.kind, database: database, sourceSize: outcome.snapshotSize,
+            storedSize: encoded.storedSize + packBytes, checksum: encoded.md5Hex, keyID: key.id, vacuum: vacuum,
+            createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
+            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
+        result.incremental = true
+        result.uploadedBytes = encoded.storedSize + packBytes
+        result.objectsWritten = outcome.pack == nil ? 1 : 2
+        result.newBlocks = outcome.newBlocks
+        result.reusedBlocks = outcome.reusedBlocks
+        result.rewrittenBlocks = outcome.rewrittenBlocks
+        return .completed(result)
+    }
+
+    /// The newest live incremental backup's manifest of this database, or nil (then every
+    /// block is stored): none yet, or it cannot be read, which is said and never fatal.
+    private func previousManifest(in repository: BackupRepository) throws -> Manifest? {
+        guard let newest = try repository.inventory().entries.first(where: { ObjectKey.isManifest($0.objectKey) }) else {
+            return nil
+        }
+        do {
+            return try ManifestReader.read(objectKey: newest.objectKey, in: repository, ring: settings.keyRing())
+        } catch {
+            console.warning("could not read the previous incremental backup \(newest.objectKey) (\(error)); storing every block anew")
+            return nil
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// Incremental backups through the executables: a manifest and at most one new pack per
+/// backup, every backup restorable on its own by every restore mode, packs deleted only
+/// when no kept backup uses them, and damage reported as such.
+struct IncrementalTests {
+    func json(_ run: ToolRun) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.output)")
+    }
+
+    /// Runs `backup --incremental --json` and returns its JSON.
+    func incremental(_ box: Sandbox, _ database: String = "app.db", env: [String: String] = [:]) throws -> [String: Any] {
+        let run = try box.run("backup", ["--db", database, "--incremental", "--json"], env: env)
+        #expect(run.status == 0, "\(run.output)")
+        return try json(run)
+    }
+
+    /// Appends `count` rows and rewrites the body of every `every`-th existing row.
+    func change(_ db: SQLiteConnection, appendFrom first: Int, count: Int, updateEvery every: Int) throws {
+        try TestDatabase.insert(db, from: first, count: count, seed: 7)
+        try db.run("UPDATE items SET body = 'changed ' || id WHERE id % ? = 0 AND id < ?", [.integer(Int64(every)), .integer(Int64(first))])
+    }
+
+    @Test("only what changed is stored, and every incremental backup restores on its own with every restore mode")
+    func storesWhatChanged() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 20_000)
+        let first = try incremental(box)
+        let firstRows = try TestDatabase.rows(box.file("app.db"))
+        #expect(first["incremental"] as? Bool == true && first["objects_written"] as? Int == 2)
+        #expect((first["reused_blocks"] as? Int) == 0 && (first["new_blocks"] as? Int ?? 0) > 100)
+        let firstKey = try #require(first["key"] as? String)
+        #expect(firstKey.hasSuffix(".db.inc.enc"))
+
+        try change(db, appendFrom: 20_001, count: 200, updateEvery: 1000)
+        let second = try incremental(box)
+        let secondKey = try #require(second["key"] as? String)
+        let firstBytes = try #require(first["uploaded_bytes"] as? Int), secondBytes = try #require(second["uploaded_bytes"] as? Int)
+        #expect(secondBytes * 2 < firstBytes, "the second backup stored \(secondBytes) bytes against \(firstBytes)")
+        #expect((second["reused_blocks"] as? Int ?? 0) > (second["new_blocks"] as? Int ?? 0))
+
+        // Each restores alone, by key and as the newest, to a file, as SQL, verified, into a live target.
+        let byKey = try box.run("restore", "--key", firstKey, "--out", "first.db")
+        #expect(byKey.status == 0, "\(byKey.output)")
+        #expect(try TestDatabase.rows(box.file("first.db")) == firstRows)
+        let newest = try box.run("restore", "--out", "newest.db")
+        #expect(newest.status == 0, "\(newest.output)")
+        #expect(try TestDatabase.rows(box.file("newest.db")) == TestDatabase.rows(box.file("app.db")))
+        #expect(try box.run("restore", "--verify-only", "--key", secondKey).status == 0)
+        let sql = try box.run("restore", "--sql", "dump.sql")
+        #expect(sql.status == 0, "\(sql.output)")
+        let dump = try String(contentsOfFile: box.file("dump.sql"), encoding: .utf8)
+        #expect(dump.contains("changed 1000"))
+        try FileManager.default.copyItem(atPath: box.file("app.db"), toPath: box.file("live.db"))
+        let target = try box.run("restore", "--key", firstKey, "--target", "live.db", "--yes")
+        #expect(target.status == 0, "\(target.output)")
+        #expect(try TestDatabase.rows(box.file("live.db")) == firstRows)
+
+        // Listed with full backups under one prefix; metadata and catalog say what each is.
+        let full = try box.backup()
+        let listed = try json(try box.run("restore", "--list", "--json"))
+        let keys = (listed["backups"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
+        #expect(Set(keys) == [firstKey, secondKey, full])
+        let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: box.file("backups/" + secondKey + ".meta.json")))) as! [String: String]
+        #expect(sidecar["kind"] == "incremental" && sidecar["iv"] != nil && sidecar["tag"] != nil)
+        let catalog = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false)
+        #expect(try catalog.record(forObjectKey: secondKey)?.kind == "incremental")
+        #expect(try catalog.record(forObjectKey: full)?.kind == nil)
+        #expect(try catalog.packReferences()[secondKey]?.count == 2, "the second backup uses the first pack and its own")
+    }
+
+    @Test("clean applies the rules to incremental backups and deletes only the packs no kept backup uses, after the grace period")
+    func cleanDeletesUnusedPacks() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 5000)
+        _ = try incremental(box)
+        try change(db, appendFrom: 5001, count: 50, updateEvery: 2)   // every page: the next backup stores anew
+        _ = try incremental(box)
+        try change(db, appendFrom: 5051, count: 50, updateEvery: 500)
+        let last = try incremental(box)
+        let packs = { box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) } }
+        #expect(packs().count == 3)
+
+        let young = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
+        #expect((young["deleted"] as? [String])?.count == 2)
+        #expect((young["packs_deleted"] as? [String])?.isEmpty == true, "unused packs are younger than the grace period")
+        let old = try json(try box.run("clean-backup", "--keep-last", "1", "--json", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"]))
+        #expect((old["packs_deleted"] as? [String])?.count == 1, "the first pack is unused: \(old)")
+        #expect(packs().count == 2)
+        let restored = try box.run("restore", "--key", last["key"] as! String, "--out", "r.db")
+        #expect(restored.status == 0, "\(restored.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+    }
+
+    @Test("clean scoped to one database never touches another database's packs")
+    func cleanIsScoped() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("a.db"), rows: 500)
+        try TestDatabase.make(box.file("b.db"), rows: 500, seed: 2)
+        _ = try incremental(box, "a.db")
+        _ = try incremental(box, "b.db")
+        let clean = try json(try box.run("clean-backup", "--db", "a.db", "--keep-last", "1", "--json",
+                                         env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"]))
+        #expect((clean["packs_deleted"] as? [String])?.isEmpty == true)
+        #expect(box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) }.count == 2)
+        #expect(try box.run("restore", "--db", "b.db", "--verify-only").status == 0)
+    }
+
+    @Test("a pack with one flipped byte, or gone, fails the restore with 65 and writes nothing")
+    func damagedPacks() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 3000)
+        let key = try #require(try incremental(box)["key"] as? String)
+        let pack = try #require(box.dir.allFiles(under: "backups/backups").first { ObjectKey.isPack($0) })
+        let path = box.file("backups/backups/" + pack)
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let flipped = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(flipped.status == 65, "\(flipped.output)")
+        #expect(flipped.stderr.contains("does not authenticate"), "\(flipped.stderr)")
+        try FileManager.default.removeItem(atPath: path)
+        let missing = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(missing.status == 65, "\(missing.output)")
+        #expect(missing.stderr.contains("is missing"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
+    }
+
+    @Test("on S3 (SeaweedFS): two incremental backups, restored by Range requests with the catalog gone; clean deletes the unused pack")
+    func onS3() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        let db = try TestDatabase.make(box.file("app.db"), rows: 8000)
+        let first = try incremental(box)
+        let firstRows = try TestDatabase.rows(box.file("app.db"))
+        try change(db, appendFrom: 8001, count: 80, updateEvery: 1)
+        let second = try incremental(box)
+        #expect(try box.peerKeys().filter { ObjectKey.isPack($0) }.count == 2)
+        let meta = try box.peer("get", second["key"] as! String, box.file("object"), box.file("meta.json"))
+        #expect(meta.status == 0, "\(meta.output)")
+        try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
+        let byKey = try box.run("restore", "--key", first["key"] as! String, "--out", "first.db")
+        #expect(byKey.status == 0, "\(byKey.output)")
+        #expect(try TestDatabase.rows(box.file("first.db")) == firstRows)
+        let clean = try json(try box.run("clean-backup", "--keep-last", "1", "--json", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"]))
+        #expect((clean["packs_deleted"] as? [String])?.count == 1, "\(clean)")
+        let newest = try box.run("restore", "--out", "newest.db")
+        #expect(newest.status == 0, "\(newest.output)")
+        #expect(try TestDatabase.rows(box.file("newest.db")) == TestDatabase.rows(box.file("app.db")))
+    }
+}
