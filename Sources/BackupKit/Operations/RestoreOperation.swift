@@ -151,7 +151,6 @@ package struct RestoreOperation {
             defer { meter.finish() }
             let decoded = try IncrementalReader(storage: storage, console: console)
                 .restore(plan, key: key, ring: try settings.keyRing(), into: file, progress: downloaded)
-            if Failpoint.midRestore.isSelected { Failpoint.midRestore.reach() }
             return (file, decoded, key)
         }
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }

@@ -13,28 +13,11 @@ struct GzipTests {
     }
 
     static func compress(_ data: [UInt8], blockSize: Int) throws -> [UInt8] {
-        let writer = try GzipMemberWriter(level: 6)
-        var out: [UInt8] = []
-        var offset = 0
-        repeat {
-            let end = min(data.count, offset + blockSize)
-            try data[offset..<end].withUnsafeBytes { try writer.compress($0) { out += $0 } }
-            offset = end
-        } while offset < data.count
-        return out
+        try CodecStreams.compress(data, blockSize: blockSize, with: try GzipMemberWriter(level: 6))
     }
 
     static func decompress(_ data: [UInt8], pieceSize: Int) throws -> [UInt8] {
-        let reader = try GzipStreamReader()
-        var out: [UInt8] = []
-        var offset = 0
-        while offset < data.count {
-            let end = min(data.count, offset + pieceSize)
-            try data[offset..<end].withUnsafeBytes { try reader.feed($0) { out += $0 } }
-            offset = end
-        }
-        try reader.finish { out += $0 }
-        return out
+        try CodecStreams.decompress(data, pieceSize: pieceSize, with: try GzipStreamReader())
     }
 
     @Test("multi-member streams round-trip whatever the piece sizes", arguments: [(1000, 7), (65_536, 4096), (300_000, 1 << 20)])

@@ -5,28 +5,11 @@ import Testing
 /// zstd frames from `ZstdFrameWriter`, read back by `ZstdStreamReader` and by the `zstd` tool.
 struct ZstdTests {
     static func compress(_ data: [UInt8], blockSize: Int, level: Int = 3) throws -> [UInt8] {
-        let writer = try ZstdFrameWriter(level: level)
-        var out: [UInt8] = []
-        var offset = 0
-        repeat {
-            let end = min(data.count, offset + blockSize)
-            try data[offset..<end].withUnsafeBytes { try writer.compress($0) { out += $0 } }
-            offset = end
-        } while offset < data.count
-        return out
+        try CodecStreams.compress(data, blockSize: blockSize, with: try ZstdFrameWriter(level: level))
     }
 
     static func decompress(_ data: [UInt8], pieceSize: Int) throws -> [UInt8] {
-        let reader = try ZstdStreamReader()
-        var out: [UInt8] = []
-        var offset = 0
-        while offset < data.count {
-            let end = min(data.count, offset + pieceSize)
-            try data[offset..<end].withUnsafeBytes { try reader.feed($0) { out += $0 } }
-            offset = end
-        }
-        try reader.finish { out += $0 }
-        return out
+        try CodecStreams.decompress(data, pieceSize: pieceSize, with: try ZstdStreamReader())
     }
 
     @Test("multi-frame streams round-trip whatever the piece sizes", arguments: [(1000, 7), (65_536, 4096), (300_000, 1 << 20)])
