@@ -100,6 +100,12 @@ package struct Settings: Sendable {
     /// `BACKUP_MIN_INTERVAL`: backup skips while the newest backup is younger.
     package func minimumInterval() throws -> TimeInterval? { try environment.duration("BACKUP_MIN_INTERVAL") }
 
+    /// `BACKUP_ABANDONED_UPLOAD_HOURS` (default 24): how old what an interrupted run left (an
+    /// unfinished S3 upload, a pack no manifest names) must be before clean-up removes it.
+    package func abandonedAfter() throws -> TimeInterval {
+        TimeInterval(try environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) ?? 24) * 3600
+    }
+
     /// `BACKUP_MAX_AGE`: `backup --status` fails when the newest backup is older.
     package func maximumAge() throws -> TimeInterval? { try environment.duration("BACKUP_MAX_AGE") }
 

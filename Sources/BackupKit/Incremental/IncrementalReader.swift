@@ -9,7 +9,6 @@ struct IncrementalReader {
     static let maximumRange: Int64 = 8 << 20
 
     let storage: any ObjectStorage
-    let console: Console
 
     func restore(_ plan: RestorePlan, key: EncryptionKey, ring: KeyRing, into file: FileDescriptor,
                  progress: Counter) throws -> DecodedObject {

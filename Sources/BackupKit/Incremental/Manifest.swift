@@ -59,9 +59,6 @@ package struct Manifest: Sendable, Equatable {
         self.blocks = blocks
     }
 
-    /// The pages of the snapshot, as SQLite counts them.
-    package var pageCount: Int64 { header.snapshotSize / Int64(max(1, header.pageSize)) }
-
     /// The bytes of the manifest.
     package func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()

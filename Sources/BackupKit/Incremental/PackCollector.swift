@@ -13,9 +13,8 @@ struct PackCollector {
     /// What a collection found and did.
     struct Outcome {
         var deleted: [String] = []
+        /// Packs in use, or unused but younger than the grace period.
         var kept = 0
-        /// Packs no live manifest uses but younger than the grace period.
-        var young = 0
     }
 
     /// Deletes (or with `dryRun`, lists) the unused packs in scope. `liveManifests` are the
@@ -32,7 +31,7 @@ struct PackCollector {
             outcome.kept = packs.count
             return outcome
         }
-        let grace = TimeInterval(try settings.environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) ?? 24) * 3600
+        let grace = try settings.abandonedAfter()
         let catalog = repository.catalog
         for pack in packs {
             if used.contains(pack.objectKey) {
@@ -40,7 +39,6 @@ struct PackCollector {
                 continue
             }
             if now.timeIntervalSince1970 - Double(pack.lastModified) / 1000 < grace {
-                outcome.young += 1
                 outcome.kept += 1
                 console.detail("keep   \(pack.objectKey) (unused, but younger than BACKUP_ABANDONED_UPLOAD_HOURS)")
                 continue

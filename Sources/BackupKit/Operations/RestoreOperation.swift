@@ -149,7 +149,7 @@ package struct RestoreOperation {
         if plan.incremental {
             let meter = console.progress("download+decrypt+inflate blocks", total: nil) { downloaded.value }
             defer { meter.finish() }
-            let decoded = try IncrementalReader(storage: storage, console: console)
+            let decoded = try IncrementalReader(storage: storage)
                 .restore(plan, key: key, ring: try settings.keyRing(), into: file, progress: downloaded)
             return (file, decoded, key)
         }

@@ -8,13 +8,9 @@ enum StorageFactory {
             return try LocalFolderStorage(root: settings.localDirectory)
         case .s3:
             let environment = settings.environment
-            var storage = S3Storage(config: try S3Configuration(environment: environment),
-                                    listPageSize: try environment.integer("BACKUP_S3_LIST_PAGE_SIZE", in: 1...1000) ?? 1000,
-                                    log: log)
-            if let hours = try environment.integer("BACKUP_ABANDONED_UPLOAD_HOURS", in: 0...8760) {
-                storage.abandonedAfter = TimeInterval(hours) * 3600
-            }
-            return storage
+            return S3Storage(config: try S3Configuration(environment: environment),
+                             listPageSize: try environment.integer("BACKUP_S3_LIST_PAGE_SIZE", in: 1...1000) ?? 1000,
+                             abandonedAfter: try settings.abandonedAfter(), log: log)
         }
     }
 }

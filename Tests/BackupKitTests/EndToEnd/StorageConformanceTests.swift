@@ -19,7 +19,7 @@ struct StorageConformanceTests {
             // moto mis-verifies signed queries holding an encoded '/' (and so a prefix with one).
             let prefix = kind == "moto" ? "conf\(unique)-" : "conf \(unique)/ü+=/"
             let env = Environment(server.environment(prefix: prefix).merging(["BACKUP_S3_MULTIPART_THRESHOLD_MB": "5", "BACKUP_S3_PART_SIZE_MB": "5"]) { $1 })
-            return (S3Storage(config: try S3Configuration(environment: env), listPageSize: 2), prefix, spool)
+            return (S3Storage(config: try S3Configuration(environment: env), listPageSize: 2, abandonedAfter: 86_400), prefix, spool)
         }
     }
 

@@ -107,7 +107,7 @@ struct FreeSpaceTests {
     @Test("S3 asks room for a spool of the worst deflate case; the local folder needs none")
     func spoolEstimate() throws {
         let env = Environment(["S3_BUCKET": "b", "S3_ACCESS_KEY": "a", "S3_SECRET_KEY": "s"])
-        let s3 = S3Storage(config: try S3Configuration(environment: env))
+        let s3 = S3Storage(config: try S3Configuration(environment: env), abandonedAfter: 86_400)
         let size: Int64 = 1 << 30
         #expect(s3.spoolBytes(forSnapshotOf: size) > size)
         #expect(s3.spoolBytes(forSnapshotOf: size) < size + size / 100)

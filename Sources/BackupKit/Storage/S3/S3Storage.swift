@@ -12,11 +12,13 @@ package struct S3Storage: ObjectStorage {
     let session: S3Session
     private let pool: S3ClientPool
     /// Temp objects and multipart uploads older than this are abandoned (`BACKUP_ABANDONED_UPLOAD_HOURS`, default 24).
-    package var abandonedAfter: TimeInterval = 86_400
+    package let abandonedAfter: TimeInterval
 
     package var kind: StorageKind { .s3 }
 
-    package init(config: S3Configuration, listPageSize: Int = 1000, log: StorageLog = .silent) {
+    package init(config: S3Configuration, listPageSize: Int = 1000, abandonedAfter: TimeInterval,
+                 log: StorageLog = .silent) {
+        self.abandonedAfter = abandonedAfter
         session = S3Session(config: config, log: log)
         pool = S3ClientPool(session: session, listPageSize: listPageSize)
     }
