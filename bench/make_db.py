@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Makes a reproducible SQLite database that looks like a web application's, for benchmarks.
+"""Makes a reproducible SQLite database that looks like a web application's, for benchmarks,
+and changes it the way the incremental benchmark's workloads do.
 
 Usage: make_db.py PATH SIZE_MIB [--wal] [--seed N]
+       make_db.py PATH --append PERCENT [--seed N]   (workload A: new audit-log rows, PERCENT% of all rows)
+       make_db.py PATH --update PERCENT [--seed N]   (workload B: PERCENT% of the orders, chosen at random, updated)
 
 Accounts, login sessions with hex tokens, orders with JSON line items, an append-only audit
 log and some binary attachments, in the proportions that make the file compress about 3x
@@ -18,25 +21,55 @@ VOCABULARY = ("account billing cart checkout coupon customer delivery discount e
               "report request retry session shipped signup status subscription success "
               "timeout token update upload user warehouse webhook").split()
 CITIES = ["Jakarta", "Bandung", "Surabaya", "Lisbon", "Porto", "Berlin", "Lyon", "Osaka", "Austin", "Quito"]
+STATES = ["paid", "shipped", "pending", "refunded"]
+CLOCK = 1_760_000_000
 
 
 def words(rng, n):
     return " ".join(rng.choice(VOCABULARY) for _ in range(n))
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("path")
-    parser.add_argument("size_mib", type=int)
-    parser.add_argument("--wal", action="store_true")
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        if os.path.exists(args.path + suffix):
-            os.remove(args.path + suffix)
-    db = sqlite3.connect(args.path)
-    db.execute("PRAGMA journal_mode=%s" % ("WAL" if args.wal else "DELETE"))
+class Rows:
+    """Inserts rows in the generator's proportions, continuing after the ids already there."""
+
+    def __init__(self, db, rng):
+        self.db, self.rng = db, rng
+        last = lambda table: db.execute("SELECT coalesce(max(id), 0) FROM %s" % table).fetchone()[0]
+        self.account, self.order = last("accounts"), last("orders")
+        self.event, self.attachment = last("audit_log"), last("attachments")
+
+    def batch(self):
+        db, rng = self.db, self.rng
+        for _ in range(100):
+            self.account += 1
+            db.execute("INSERT INTO accounts VALUES (?,?,?,?,?,?)",
+                       (self.account, "member%d@example.org" % self.account, words(rng, 2).title(), rng.choice(CITIES),
+                        CLOCK + self.account, words(rng, rng.randint(5, 15))))
+            db.execute("INSERT INTO sessions VALUES (?,?,?,?)",
+                       ("%032x" % rng.getrandbits(128), self.account,
+                        "Mozilla/5.0 (%s) app/%d.%d" % (rng.choice(["X11; Linux", "Macintosh", "Windows NT 10.0"]),
+                                                        rng.randint(1, 9), rng.randint(0, 20)),
+                        CLOCK + 86400 * 30))
+        for _ in range(600):
+            self.order += 1
+            lines = [{"sku": "SKU-%05d" % rng.randint(1, 40000), "qty": rng.randint(1, 4),
+                      "unit_cents": rng.randint(199, 49999)} for _ in range(rng.randint(1, 5))]
+            db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?)",
+                       (self.order, rng.randint(1, self.account), rng.choice(STATES),
+                        sum(l["qty"] * l["unit_cents"] for l in lines),
+                        json.dumps({"lines": lines, "note": words(rng, rng.randint(0, 8))}), CLOCK + self.order))
+        for _ in range(1500):
+            self.event += 1
+            db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?)",
+                       (self.event, CLOCK + self.event, rng.choice(["info", "info", "warn", "error"]),
+                        rng.randint(1, self.account), words(rng, rng.randint(3, 18))))
+        for _ in range(4):
+            self.attachment += 1
+            db.execute("INSERT INTO attachments VALUES (?,?,?)",
+                       (self.attachment, rng.randint(1, self.order), rng.randbytes(5000)))
+
+
+def create(db, path, size_mib, rng):
     db.execute("PRAGMA synchronous=OFF")
     db.executescript("""
         CREATE TABLE accounts(id INTEGER PRIMARY KEY, email TEXT UNIQUE, display_name TEXT, city TEXT,
@@ -48,40 +81,62 @@ def main():
         CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at INTEGER, level TEXT, actor INTEGER, message TEXT);
         CREATE TABLE attachments(id INTEGER PRIMARY KEY, order_id INTEGER, content BLOB);
     """)
-    target = args.size_mib << 20
-    account = order = event = attachment = 0
-    clock = 1_760_000_000
+    rows = Rows(db, rng)
     while True:
         with db:
-            for _ in range(100):
-                account += 1
-                db.execute("INSERT INTO accounts VALUES (?,?,?,?,?,?)",
-                           (account, "member%d@example.org" % account, words(rng, 2).title(), rng.choice(CITIES),
-                            clock + account, words(rng, rng.randint(5, 15))))
-                db.execute("INSERT INTO sessions VALUES (?,?,?,?)",
-                           ("%032x" % rng.getrandbits(128), account,
-                            "Mozilla/5.0 (%s) app/%d.%d" % (rng.choice(["X11; Linux", "Macintosh", "Windows NT 10.0"]),
-                                                            rng.randint(1, 9), rng.randint(0, 20)),
-                            clock + 86400 * 30))
-            for _ in range(600):
-                order += 1
-                lines = [{"sku": "SKU-%05d" % rng.randint(1, 40000), "qty": rng.randint(1, 4),
-                          "unit_cents": rng.randint(199, 49999)} for _ in range(rng.randint(1, 5))]
-                db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?)",
-                           (order, rng.randint(1, account), rng.choice(["paid", "shipped", "pending", "refunded"]),
-                            sum(l["qty"] * l["unit_cents"] for l in lines),
-                            json.dumps({"lines": lines, "note": words(rng, rng.randint(0, 8))}), clock + order))
-            for _ in range(1500):
-                event += 1
-                db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?)",
-                           (event, clock + event, rng.choice(["info", "info", "warn", "error"]), rng.randint(1, account),
-                            words(rng, rng.randint(3, 18))))
-            for _ in range(4):
-                attachment += 1
-                db.execute("INSERT INTO attachments VALUES (?,?,?)", (attachment, rng.randint(1, order), rng.randbytes(5000)))
-        size = os.path.getsize(args.path) + (os.path.getsize(args.path + "-wal") if os.path.exists(args.path + "-wal") else 0)
-        if size >= target:
+            rows.batch()
+        size = os.path.getsize(path) + (os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0)
+        if size >= size_mib << 20:
             break
+
+
+def append(db, percent, rng):
+    """Workload A: new rows in the append-only audit log, PERCENT% of the database's rows."""
+    rows = Rows(db, rng)
+    total = sum(db.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
+                for t in ("accounts", "sessions", "orders", "audit_log", "attachments"))
+    with db:
+        for _ in range(max(1, round(total * percent / 100))):
+            rows.event += 1
+            db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?)",
+                       (rows.event, CLOCK + rows.event, rng.choice(["info", "info", "warn", "error"]),
+                        rng.randint(1, rows.account), words(rng, rng.randint(3, 18))))
+
+
+def update(db, percent, rng):
+    """Workload B: PERCENT% of the orders, chosen at random, change state (as orders get paid, shipped, refunded)."""
+    ids = [r[0] for r in db.execute("SELECT id FROM orders")]
+    with db:
+        for order in rng.sample(ids, max(1, len(ids) * percent // 100)):
+            db.execute("UPDATE orders SET state = ? WHERE id = ?", (rng.choice(STATES), order))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path")
+    parser.add_argument("size_mib", type=int, nargs="?")
+    parser.add_argument("--wal", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--append", type=float, metavar="PERCENT")
+    parser.add_argument("--update", type=int, metavar="PERCENT")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    if args.append is not None or args.update is not None:
+        db = sqlite3.connect(args.path)
+        if args.append is not None:
+            append(db, args.append, rng)
+        if args.update is not None:
+            update(db, args.update, rng)
+        db.close()
+        return
+    if args.size_mib is None:
+        parser.error("SIZE_MIB is needed to make a database")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(args.path + suffix):
+            os.remove(args.path + suffix)
+    db = sqlite3.connect(args.path)
+    db.execute("PRAGMA journal_mode=%s" % ("WAL" if args.wal else "DELETE"))
+    create(db, args.path, args.size_mib, rng)
     db.close()
     print("%s: %d bytes" % (args.path, os.path.getsize(args.path)))
 

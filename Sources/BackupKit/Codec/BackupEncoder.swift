@@ -46,7 +46,7 @@ package final class BackupEncoder {
             try freeMembers.push([])
         }
         let blocks = BoundedQueue<(index: Int, bytes: [UInt8], count: Int)>(capacity: inFlight)
-        let members = ReorderBuffer(window: inFlight)
+        let members = ReorderBuffer<[UInt8]>(window: inFlight)
         let queues: [any Failable] = [freeBlocks, freeMembers, blocks, members]
         @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
         let (algorithm, level) = (self.algorithm, self.level)

@@ -1,21 +1,88 @@
+import COpenSSL
+
+/// A block's id: 16 bytes held inline, so millions of them cost no allocation each.
+package struct BlockID: Hashable, Comparable, Sendable {
+    package let high: UInt64
+    package let low: UInt64
+
+    package init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// The id from its 16 bytes (big-endian halves, so the order is the bytes' order).
+    package init(bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count >= BlockIdentity.length)
+        high = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    /// The 16 bytes, as stored in a manifest and authenticated with each sealed block.
+    package var bytes: [UInt8] {
+        var out = [UInt8](repeating: 0, count: BlockIdentity.length)
+        out.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            raw.storeBytes(of: low.bigEndian, toByteOffset: 8, as: UInt64.self)
+        }
+        return out
+    }
+
+    package static func < (a: BlockID, b: BlockID) -> Bool {
+        a.high != b.high ? a.high < b.high : a.low < b.low
+    }
+}
+
 /// Block ids of incremental backups: HMAC-SHA256 of the block's bytes under a key derived
 /// from the encryption key (HMAC-SHA256(key, label)), cut to 16 bytes. An id reveals nothing
 /// of the block, and nobody without the key (the storage owner) can compute ids to test
 /// whether some content is stored. 128 bits keep accidental collisions out of reach
 /// (2^64 blocks), and every block's GCM seal binds it to its id.
-package struct BlockIdentity: Sendable {
+///
+/// The HMAC's keyed inner and outer states are computed once; naming a block then costs
+/// the SHA-256 of its bytes and one more compression. Not shared between threads: each
+/// thread makes its own from the same key.
+package final class BlockIdentity {
     /// Bytes of a block id.
     package static let length = 16
     private static let label = Array("sqlite-s3-backup block id v1".utf8)
 
-    private let idKey: [UInt8]
+    private let inner: OpaquePointer
+    private let outer: OpaquePointer
+    private let work: OpaquePointer
 
     package init(key: EncryptionKey) {
-        idKey = HMACSHA256.mac(key: key.bytes, message: Self.label)
+        let idKey = HMACSHA256.mac(key: key.bytes, message: Self.label)
+        // HMAC (RFC 2104) with a key shorter than SHA-256's 64-byte block: pad it with zeros,
+        // then start the inner hash with key XOR 0x36 and the outer with key XOR 0x5c.
+        let padded = idKey + [UInt8](repeating: 0, count: 64 - idKey.count)
+        inner = Self.started(with: padded.map { $0 ^ 0x36 })
+        outer = Self.started(with: padded.map { $0 ^ 0x5c })
+        work = EVP_MD_CTX_new()!
+    }
+
+    deinit {
+        EVP_MD_CTX_free(inner)
+        EVP_MD_CTX_free(outer)
+        EVP_MD_CTX_free(work)
     }
 
     /// The id of `block`.
-    package func id(of block: UnsafeRawBufferPointer) -> [UInt8] {
-        Array(HMACSHA256.mac(key: idKey, message: Array(block)).prefix(Self.length))
+    package func id(of block: UnsafeRawBufferPointer) -> BlockID {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        EVP_MD_CTX_copy_ex(work, inner)
+        if block.count > 0 { EVP_DigestUpdate(work, block.baseAddress, block.count) }
+        EVP_DigestFinal_ex(work, &digest, &length)
+        EVP_MD_CTX_copy_ex(work, outer)
+        EVP_DigestUpdate(work, digest, Int(length))
+        EVP_DigestFinal_ex(work, &digest, &length)
+        return digest.withUnsafeBytes { BlockID(bytes: $0) }
+    }
+
+    private static func started(with pad: [UInt8]) -> OpaquePointer {
+        let context = EVP_MD_CTX_new()!
+        precondition(EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex failed")
+        EVP_DigestUpdate(context, pad, pad.count)
+        return context
     }
 }

@@ -23,9 +23,9 @@ struct IncrementalReader {
         var fetched: Int64 = 0
         var restored: Int64 = 0
         // Blocks that occur more than once (empty pages, say) are kept once opened.
-        var occurrences: [[UInt8]: Int] = [:]
+        var occurrences: [BlockID: Int] = [:]
         for block in manifest.blocks { occurrences[block.id, default: 0] += 1 }
-        var repeated: [[UInt8]: [UInt8]] = [:]
+        var repeated: [BlockID: [UInt8]] = [:]
 
         var index = 0
         let blocks = manifest.blocks
@@ -61,7 +61,7 @@ struct IncrementalReader {
                 let size = Int(min(Int64(header.blockSize), header.snapshotSize - Int64(number) * Int64(header.blockSize)))
                 let plain = try bytes.withUnsafeBytes { all -> [UInt8] in
                     let box = UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(block.length))])
-                    guard let compressed = AESGCM.SealedBox.open(box, key: blockKey, aad: block.id) else {
+                    guard let compressed = AESGCM.SealedBox.open(box, key: blockKey, aad: block.id.bytes) else {
                         throw BackupError.corruptBackup(objectKey: pack.objectKey, detail: "block \(number) does not authenticate: the pack was altered or damaged")
                     }
                     let plain = try compressed.withUnsafeBytes { try decompressor.decompress($0, size: size) }

@@ -10,23 +10,24 @@ struct IncrementalOutcome {
     let references: [(objectKey: String, bytes: Int64)]
     let newBlocks: Int
     let reusedBlocks: Int
-    /// Blocks stored again because their old pack was mostly unused (see `minimumPackUse`).
+    /// Blocks stored again because their old pack was mostly unused (see `ReusableBlocks`).
     let rewrittenBlocks: Int
     let snapshotSize: Int64
 }
 
-/// Writes an incremental backup of a snapshot file: cuts it into page-aligned blocks, names
-/// each by its keyed hash (`BlockIdentity`), reuses the blocks the previous manifest already
-/// stores, seals every new block on its own (compressed, then AES-256-GCM with its id as
-/// associated data) into one new pack, and stores the manifest last. A backup therefore
-/// writes at most two objects, and no manifest ever names a block that is not stored yet.
+/// Writes an incremental backup of a snapshot file in one pass: cuts it into page-aligned
+/// blocks, names each by its keyed hash (`BlockIdentity`), reuses the blocks the previous
+/// manifest already stores (`ReusableBlocks`), seals every new block on its own (compressed,
+/// then AES-256-GCM with its id as associated data) into one new pack, and stores the
+/// manifest last. A backup therefore writes at most two objects, and no manifest ever names
+/// a block that is not stored yet.
 ///
-/// Space stays bounded by rewriting: a block is reused only from a pack this backup still
-/// uses at least `minimumPackUse` of; the blocks of emptier packs are stored again in the new
-/// pack, so once retention drops the older manifests, clean deletes those packs whole.
+///     reader ──chunks──▶ SHA-256 of the whole snapshot (one thread)
+///            ──chunks──▶ N workers: ids, lookups, new blocks compressed and sealed
+///                        ──re-ordered──▶ caller: pack upload (MD5), manifest entries
 struct IncrementalWriter {
-    /// The share of an old pack's bytes a backup must still use to keep reusing it.
-    static let minimumPackUse = 0.5
+    /// Snapshot bytes read and handed to a worker at a time (whole blocks).
+    static let chunkBytes = 1 << 20
 
     let storage: any ObjectStorage
     let prefix: String
@@ -38,141 +39,175 @@ struct IncrementalWriter {
     let blockSize: Int
     let work: WorkDirectory
     let console: Console
+    var workers = ProcessInfo.processInfo.activeProcessorCount
 
-    func write(snapshot path: String, previous: Manifest?, createdAt: Int64) throws -> IncrementalOutcome {
+    /// Writes the backup of the snapshot at `path`. `beforeCommit` runs before the pack is
+    /// completed (the snapshot's check): when it throws, nothing is stored.
+    func write(snapshot path: String, previous: Manifest?, createdAt: Int64,
+               beforeCommit: () throws -> Void = {}) throws -> IncrementalOutcome {
         let input = try FileDescriptor.openForReading(path)
         let snapshotSize = Files.size(path) ?? 0
         let pageSize = try Self.pageSize(of: input)
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
-        let identity = BlockIdentity(key: key)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
-
-        // Pass 1: every block's id, and the snapshot's SHA-256.
-        let count = Int((snapshotSize + Int64(blockSize) - 1) / Int64(blockSize))
-        var ids: [[UInt8]] = []
-        ids.reserveCapacity(count)
-        let sha = Digest(.sha256)
-        var buffer = [UInt8](repeating: 0, count: blockSize)
-        for index in 0..<count {
-            let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0, at: Int64(index) * Int64(blockSize)) }
-            try buffer.withUnsafeBytes { bytes in
-                let block = UnsafeRawBufferPointer(rebasing: bytes[0..<n])
-                sha.update(block)
-                ids.append(identity.id(of: block))
-            }
-        }
-
-        // Which stored blocks to reuse: those of the previous manifest, made with this key,
-        // block size and compression, in packs this backup still uses enough of.
-        var stored: [[UInt8]: Manifest.Block] = [:]
-        var oldPacks: [Manifest.Pack] = []
-        var previouslyStored = Set<[UInt8]>()
-        if let previous, previous.header.keyID == key.id, previous.header.blockSize == blockSize,
-           previous.header.compression == compression {
-            oldPacks = previous.header.packs
-            for block in previous.blocks where stored[block.id] == nil { stored[block.id] = block }
-            previouslyStored = Set(stored.keys)
-            var used = [Int64](repeating: 0, count: oldPacks.count)
-            var counted = Set<[UInt8]>()
-            for id in ids {
-                if let block = stored[id], counted.insert(id).inserted { used[Int(block.pack)] += Int64(block.length) }
-            }
-            let thin = Set(oldPacks.indices.filter { Double(used[$0]) < Self.minimumPackUse * Double(max(1, oldPacks[$0].size)) })
-            if !thin.isEmpty {
-                console.detail("storing again the blocks of \(thin.count) pack(s) this backup uses less than half of")
-            }
-            stored = stored.filter { !thin.contains(Int($0.value.pack)) }
-        } else if previous != nil {
-            console.detail("the previous incremental backup used another key, block size or compression: storing every block")
-        }
-
-        // Pass 2: seal the blocks no reusable pack holds into the new pack.
+        let reusable = reusableBlocks(previous, blockSize: blockSize)
         let packKey = ObjectKey.makePack(prefix: prefix, databaseName: databaseName, date: date)
+        let newPack = UInt32(reusable.packs.count)
+
+        let blocksPerChunk = max(1, Self.chunkBytes / blockSize)
+        let chunkCount = Int((snapshotSize + Int64(blocksPerChunk * blockSize) - 1) / Int64(blocksPerChunk * blockSize))
+        // A fixed set of chunk buffers circulates: free → reader → workers → caller (SHA-256 of
+        // the whole snapshot, in order) → free. Nothing is allocated per chunk of the snapshot.
+        let inFlight = workers + 2
+        let free = BoundedQueue<[UInt8]>(capacity: inFlight)
+        for _ in 0..<inFlight { try free.push([UInt8](repeating: 0, count: blocksPerChunk * blockSize)) }
+        let chunks = BoundedQueue<Chunk>(capacity: inFlight)
+        let results = ReorderBuffer<SealedChunk>(window: inFlight)
+        results.setCount(chunkCount)
+        let queues: [any Failable] = [free, chunks, results]
+        @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
+        let sha = Digest(.sha256)
+        let (key, compression, level) = (self.key, self.compression, self.level)
+
+        var tasks = [BackgroundTask(name: "incremental-reader") {
+            do {
+                for index in 0..<chunkCount {
+                    guard var bytes = try free.pop() else { break }
+                    let start = Int64(index * blocksPerChunk * blockSize)
+                    let count = Int(min(Int64(blocksPerChunk * blockSize), snapshotSize - start))
+                    let n = try bytes.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]), at: start) }
+                    guard n == count else { throw BackupError.unexpected("the snapshot \(path) shrank while it was read") }
+                    try chunks.push(Chunk(index: index, bytes: bytes, count: count))
+                }
+                chunks.close()
+            } catch {
+                failAll(error)
+            }
+        }]
+        tasks += (0..<workers).map { n in
+            BackgroundTask(name: "incremental-worker-\(n)") {
+                do {
+                    let identity = BlockIdentity(key: key)
+                    let compressor = try compression.makeBlockCompressor(level: level)
+                    while let chunk = try chunks.pop() {
+                        try results.put(chunk.index, try chunk.seal(blockSize: blockSize, identity: identity, reusable: reusable,
+                                                                     compressor: compressor, key: key))
+                    }
+                } catch {
+                    failAll(error)
+                }
+            }
+        }
+
         var upload: (any ObjectUpload)?
-        var written: [[UInt8]: Manifest.Block] = [:]
+        let manifest: ManifestWriter
+        // Blocks of this backup's pack (offset, sealed length), so a block met twice is stored once.
+        var written: [BlockID: (offset: UInt64, length: UInt32)] = [:]
+        var reusedOnce = [Bool](repeating: false, count: reusable.count)
         var packSize: Int64 = 0
         var packChecksum = ""
         let md5 = Digest(.md5)
-        let compressor = try compression.makeBlockCompressor(level: level)
-        var box: [UInt8] = []
         var reused = 0, rewritten = 0
-        let newPackIndex = UInt32(oldPacks.count)
-        var entries: [Manifest.Block] = []
-        entries.reserveCapacity(count)
         do {
-            for (index, id) in ids.enumerated() {
-                if let block = stored[id] {
-                    entries.append(block)
-                    reused += 1
-                    continue
-                }
-                if let block = written[id] {
-                    entries.append(block)
-                    continue
-                }
-                if previouslyStored.contains(id) { rewritten += 1 }
-                let n = try buffer.withUnsafeMutableBytes { try input.read(into: $0, at: Int64(index) * Int64(blockSize)) }
-                box.removeAll(keepingCapacity: true)
-                try buffer.withUnsafeBytes { bytes in
-                    try compressor.compress(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { compressed in
-                        try AESGCM.SealedBox.seal(compressed, key: key, aad: id, into: &box)
+            manifest = try ManifestWriter(scratchPath: work.file("manifest-entries"))
+            for index in 0..<chunkCount {
+                guard let chunk = try results.take(index) else { break }
+                chunk.buffer.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<chunk.count])) }
+                try free.push(chunk.buffer)
+                var at = 0
+                for (number, id) in chunk.ids.enumerated() {
+                    let length = Int(chunk.lengths[number])
+                    defer { at += length }
+                    switch chunk.verdicts[number] {
+                    case .reuse(let block, let index):
+                        reused += 1
+                        try manifest.append(block, firstUse: !reusedOnce[index])
+                        reusedOnce[index] = true
+                        continue
+                    case .storeAgain where written[id] == nil:
+                        rewritten += 1
+                    default:
+                        break
                     }
+                    if let stored = written[id] {
+                        try manifest.append(Manifest.Block(id: id, pack: newPack, offset: stored.offset, length: stored.length),
+                                            firstUse: false)
+                        continue
+                    }
+                    if upload == nil { upload = try storage.beginUpload(objectKey: packKey, spoolDirectory: work.path) }
+                    try chunk.sealed.withUnsafeBytes { all in
+                        let sealed = UnsafeRawBufferPointer(rebasing: all[at..<(at + length)])
+                        md5.update(sealed)
+                        try upload!.write(sealed)
+                    }
+                    let block = Manifest.Block(id: id, pack: newPack, offset: UInt64(packSize), length: UInt32(length))
+                    packSize += Int64(length)
+                    written[id] = (block.offset, block.length)
+                    try manifest.append(block, firstUse: true)
                 }
-                if upload == nil { upload = try storage.beginUpload(objectKey: packKey, spoolDirectory: work.path) }
-                try box.withUnsafeBytes { sealed in
-                    md5.update(sealed)
-                    try upload!.write(sealed)
-                }
-                let block = Manifest.Block(id: id, pack: newPackIndex, offset: UInt64(packSize), length: UInt32(box.count))
-                packSize += Int64(box.count)
-                written[id] = block
-                entries.append(block)
             }
+            for task in tasks { try task.join() }
+            try beforeCommit()
             if let upload {
                 packChecksum = md5.finish().hexString
-                try upload.complete(metadata: .pack(compression: compression, checksum: packChecksum, createdAt: createdAt,
-                                                    databaseName: databaseName, keyID: key.id))
+                try upload.complete(metadata: .pack(compression: compression, checksum: packChecksum,
+                                                    createdAt: createdAt, databaseName: databaseName, keyID: key.id))
             }
         } catch {
+            failAll(error)
+            for task in tasks { try? task.join() }
             upload?.abort()
             throw error
         }
         Failpoint.afterPacks.reach()
 
-        // The manifest names only the packs it uses, re-numbered.
-        var usedPacks: [Int: Int64] = [:]
-        for entry in entries { usedPacks[Int(entry.pack), default: 0] += Int64(entry.length) }
-        let allPacks = oldPacks + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize)])
-        let kept = usedPacks.keys.sorted()
-        let renumber = Dictionary(uniqueKeysWithValues: kept.enumerated().map { ($0.element, UInt32($0.offset)) })
-        let manifest = Manifest(
-            header: .init(database: databaseName, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
-                          sha256: sha.finish().hexString, compression: compression, keyID: key.id,
-                          packs: kept.map { allPacks[$0] }),
-            blocks: entries.map { Manifest.Block(id: $0.id, pack: renumber[Int($0.pack)]!, offset: $0.offset, length: $0.length) })
-
+        let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize)])
         let manifestPath = work.file("manifest")
-        try Files.writeAtomically(try manifest.encoded(), to: manifestPath)
+        let snapshotHash = sha.finish().hexString
+        let used = try manifest.finish(header: { packs in
+            Manifest.Header(database: databaseName, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
+                            sha256: snapshotHash, compression: compression, keyID: key.id, packs: packs)
+        }, packs: allPacks, to: manifestPath)
+        let (manifestKey, encoded) = try storeManifest(manifestPath, createdAt: createdAt, date: date)
+        return IncrementalOutcome(
+            manifestKey: manifestKey, manifest: encoded,
+            pack: upload == nil ? nil : (packKey, packSize, packChecksum),
+            references: used.map { ($0.pack.objectKey, $0.usedBytes) },
+            newBlocks: written.count, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize)
+    }
+
+    /// The previous manifest's blocks, when this backup can reuse them.
+    private func reusableBlocks(_ previous: Manifest?, blockSize: Int) -> ReusableBlocks {
+        guard let previous else { return ReusableBlocks() }
+        guard previous.header.keyID == key.id, previous.header.blockSize == blockSize,
+              previous.header.compression == compression else {
+            console.detail("the previous incremental backup used another key, block size or compression: storing every block")
+            return ReusableBlocks()
+        }
+        let reusable = ReusableBlocks(previous: previous)
+        if reusable.thinPacks > 0 {
+            console.detail("storing again the blocks of \(reusable.thinPacks) pack(s) the previous backup used less than half of")
+        }
+        return reusable
+    }
+
+    /// Compresses and encrypts the manifest like a full backup object and stores it.
+    private func storeManifest(_ path: String, createdAt: Int64, date: Date) throws -> (String, EncodedObject) {
         let manifestKey = ObjectKey.makeManifest(prefix: prefix, databaseName: databaseName, date: date)
-        let manifestUpload = try storage.beginUpload(objectKey: manifestKey, spoolDirectory: work.path)
-        let encoded: EncodedObject
+        let upload = try storage.beginUpload(objectKey: manifestKey, spoolDirectory: work.path)
         do {
-            encoded = try BackupEncoder(key: key, algorithm: compression, level: level).encode(file: manifestPath) { bytes in
-                try manifestUpload.write(bytes)
+            let encoded = try BackupEncoder(key: key, algorithm: compression, level: level).encode(file: path) { bytes in
+                try upload.write(bytes)
             }
             var metadata = ObjectMetadata(encoded: encoded, compression: compression, createdAt: createdAt,
                                           databaseName: databaseName, keyID: key.id)
             metadata[ObjectMetadata.Field.kind] = "incremental"
-            try manifestUpload.complete(metadata: metadata)
+            try upload.complete(metadata: metadata)
+            return (manifestKey, encoded)
         } catch {
-            manifestUpload.abort()
+            upload.abort()
             throw error
         }
-        return IncrementalOutcome(
-            manifestKey: manifestKey, manifest: encoded,
-            pack: upload == nil ? nil : (packKey, packSize, packChecksum),
-            references: kept.map { (allPacks[$0].objectKey, usedPacks[$0]!) },
-            newBlocks: written.count, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize)
     }
 
     /// The page size a SQLite file's header records (bytes 16-17, big-endian; 1 means 65536).

@@ -4,14 +4,17 @@ import Foundation
 /// block ids and where each block lives. Restore rebuilds the snapshot from it alone and
 /// checks the whole file's SHA-256; the next backup reads it to reuse unchanged blocks.
 ///
-/// Binary layout (compressed and encrypted like a full backup object):
-/// `SQLBINC1`, a little-endian u32 length, the header as JSON, then one 32-byte entry per
-/// block: id (16 bytes), pack index (u32), offset in the pack (u64), sealed length (u32).
+/// Binary layout (compressed and encrypted like a full backup object): `SQLBINC2`, a
+/// little-endian u32 length, the header as JSON, then one 32-byte entry per block: id
+/// (16 bytes), pack index (u32), sealed length (u32), and the offset in the pack as an i64
+/// difference from where the entry before it ended in the same pack (0 for blocks stored one
+/// after another, which is most of them, so the compressed manifest costs about the 16 bytes
+/// of the id per block). `SQLBINC1` manifests (absolute u64 offsets, the length last) still read.
 package struct Manifest: Sendable, Equatable {
     /// A data object ("pack") the manifest's blocks live in.
     package struct Pack: Codable, Sendable, Equatable {
         package let objectKey: String
-        /// Stored bytes of the whole pack, to judge how much of it this backup still uses.
+        /// Stored bytes of the whole pack, to judge how much of it a backup still uses.
         package let size: Int64
 
         enum CodingKeys: String, CodingKey {
@@ -20,16 +23,16 @@ package struct Manifest: Sendable, Equatable {
         }
     }
 
-    /// One block of the snapshot.
+    /// One block of the snapshot, and where its sealed bytes live.
     package struct Block: Sendable, Equatable {
-        package let id: [UInt8]
-        package let pack: UInt32
+        package let id: BlockID
+        package var pack: UInt32
         package let offset: UInt64
         package let length: UInt32
     }
 
     package struct Header: Codable, Sendable, Equatable {
-        package var format = 1
+        package var format = 2
         package let database: String
         package let pageSize: Int
         package let blockSize: Int
@@ -46,12 +49,16 @@ package struct Manifest: Sendable, Equatable {
             case format, database, sha256, compression, packs
             case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", keyID = "key_id"
         }
+
+        /// Blocks a snapshot of `snapshotSize` bytes is cut into.
+        var blockCount: Int { Int((snapshotSize + Int64(blockSize) - 1) / Int64(max(1, blockSize))) }
     }
 
     package var header: Header
     package var blocks: [Block]
 
-    static let magic = Array("SQLBINC1".utf8)
+    static let magic = Array("SQLBINC2".utf8)
+    static let firstMagic = Array("SQLBINC1".utf8)
     static let entrySize = 32
 
     package init(header: Header, blocks: [Block]) {
@@ -59,56 +66,80 @@ package struct Manifest: Sendable, Equatable {
         self.blocks = blocks
     }
 
-    /// The bytes of the manifest.
+    /// Parses manifest bytes; the caller says which object was bad.
+    package init(decoding bytes: [UInt8]) throws {
+        func bad(_ detail: String) -> Error { DecompressionFailure(description: "not a valid incremental manifest: \(detail)") }
+        guard bytes.count >= 12 else { throw bad("no SQLBINC header") }
+        let magic = Array(bytes[0..<8])
+        guard magic == Self.magic || magic == Self.firstMagic else { throw bad("no SQLBINC header") }
+        let relative = magic == Self.magic
+        let jsonLength = Int(Self.read(UInt32.self, bytes, at: 8))
+        guard bytes.count >= 12 + jsonLength else { throw bad("header cut short") }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[12..<(12 + jsonLength)]))
+        } catch {
+            throw bad("header: \(error)")
+        }
+        let start = 12 + jsonLength
+        guard (bytes.count - start) % Self.entrySize == 0 else { throw bad("block list cut short") }
+        let count = (bytes.count - start) / Self.entrySize
+        guard count == header.blockCount else { throw bad("\(count) blocks for a \(header.snapshotSize)-byte snapshot") }
+        var blocks: [Block] = []
+        blocks.reserveCapacity(count)
+        var previous: Block?
+        try bytes.withUnsafeBytes { raw in
+            for at in stride(from: start, to: bytes.count, by: Self.entrySize) {
+                let id = BlockID(bytes: UnsafeRawBufferPointer(rebasing: raw[at..<(at + BlockIdentity.length)]))
+                let pack = Self.read(UInt32.self, bytes, at: at + 16)
+                guard Int(pack) < header.packs.count else { throw bad("a block names pack \(pack) of \(header.packs.count)") }
+                let block: Block
+                if relative {
+                    let start = previous.map { $0.pack == pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
+                    let delta = Int64(bitPattern: Self.read(UInt64.self, bytes, at: at + 24))
+                    guard let offset = UInt64(exactly: Int64(bitPattern: start) &+ delta) else { throw bad("a block lies before its pack") }
+                    block = Block(id: id, pack: pack, offset: offset, length: Self.read(UInt32.self, bytes, at: at + 20))
+                } else {
+                    block = Block(id: id, pack: pack, offset: Self.read(UInt64.self, bytes, at: at + 20),
+                                  length: Self.read(UInt32.self, bytes, at: at + 28))
+                }
+                blocks.append(block)
+                previous = block
+            }
+        }
+        self.header = header
+        self.blocks = blocks
+    }
+
+    /// Appends the 32 bytes of `block`'s entry, `previous` being the entry before it.
+    static func appendEntry(_ block: Block, after previous: Block?, to out: inout [UInt8]) {
+        let start = previous.map { $0.pack == block.pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
+        withUnsafeBytes(of: block.id.high.bigEndian) { out += $0 }
+        withUnsafeBytes(of: block.id.low.bigEndian) { out += $0 }
+        withUnsafeBytes(of: block.pack.littleEndian) { out += $0 }
+        withUnsafeBytes(of: block.length.littleEndian) { out += $0 }
+        withUnsafeBytes(of: (Int64(bitPattern: block.offset) &- Int64(bitPattern: start)).littleEndian) { out += $0 }
+    }
+
+    /// The bytes of a manifest whose entries are all in memory (tests, small snapshots).
     package func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = Array(try encoder.encode(header))
-        var out = Self.magic
-        out.reserveCapacity(12 + json.count + blocks.count * Self.entrySize)
-        Self.append(UInt32(json.count), to: &out)
-        out += json
+        var out = try Self.start(header)
+        var previous: Block?
         for block in blocks {
-            out += block.id
-            Self.append(block.pack, to: &out)
-            Self.append(block.offset, to: &out)
-            Self.append(block.length, to: &out)
+            Self.appendEntry(block, after: previous, to: &out)
+            previous = block
         }
         return out
     }
 
-    /// Parses manifest bytes; nil names nothing, the caller says which object was bad.
-    package init(decoding bytes: [UInt8]) throws {
-        func bad(_ detail: String) -> Error { DecompressionFailure(description: "not a valid incremental manifest: \(detail)") }
-        guard bytes.count >= 12, Array(bytes[0..<8]) == Self.magic else { throw bad("no SQLBINC1 header") }
-        let jsonLength = Int(Self.read(UInt32.self, bytes, at: 8))
-        guard bytes.count >= 12 + jsonLength else { throw bad("header cut short") }
-        let decoder = JSONDecoder()
-        do {
-            header = try decoder.decode(Header.self, from: Data(bytes[12..<(12 + jsonLength)]))
-        } catch {
-            throw bad("header: \(error)")
-        }
-        let entries = bytes.count - 12 - jsonLength
-        guard entries % Self.entrySize == 0 else { throw bad("block list cut short") }
-        var blocks: [Block] = []
-        blocks.reserveCapacity(entries / Self.entrySize)
-        var at = 12 + jsonLength
-        while at < bytes.count {
-            let id = Array(bytes[at..<(at + BlockIdentity.length)])
-            let pack = Self.read(UInt32.self, bytes, at: at + 16)
-            guard Int(pack) < header.packs.count else { throw bad("a block names pack \(pack) of \(header.packs.count)") }
-            blocks.append(Block(id: id, pack: pack, offset: Self.read(UInt64.self, bytes, at: at + 20),
-                                length: Self.read(UInt32.self, bytes, at: at + 28)))
-            at += Self.entrySize
-        }
-        let expected = (header.snapshotSize + Int64(header.blockSize) - 1) / Int64(max(1, header.blockSize))
-        guard Int64(blocks.count) == expected else { throw bad("\(blocks.count) blocks for a \(header.snapshotSize)-byte snapshot") }
-        self.blocks = blocks
-    }
-
-    private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out += $0 }
+    /// The magic, the header's length and the header.
+    static func start(_ header: Header) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = Array(try encoder.encode(header))
+        var out = Self.magic
+        withUnsafeBytes(of: UInt32(json.count).littleEndian) { out += $0 }
+        return out + json
     }
 
     private static func read<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {

@@ -1,20 +1,27 @@
 import Foundation
 
 extension BackupOperation {
-    /// The incremental path after the snapshot: quick_check, the previous manifest of this
-    /// database (when there is one, and it opens), the new pack and manifest, then the rows.
+    /// The incremental path after the snapshot: the previous manifest of this database (when
+    /// there is one, and it opens), the new pack (quick_check beside it) and manifest, then the rows.
     func storeIncremental(snapshot path: String, taker: SnapshotTaker, repository: BackupRepository, catalog: BackupCatalog,
                           key: EncryptionKey, database: String, createdAt: Int64, work: WorkDirectory,
                           snapshotSeconds: Double, started: ContinuousClock.Instant) throws -> BackupOutcome {
         let storage = repository.storage
         let databaseName = (database as NSString).lastPathComponent
-        try taker.check(snapshot: path)
-        let previous = try previousManifest(in: repository)
+        // The snapshot's quick_check runs beside the writer; the pack is completed only after it passed.
+        let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: path) }
+        let outcome: IncrementalOutcome
         let uploadStarted = ContinuousClock.now
-        let outcome = try IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
+        do {
+            let previous = try previousManifest(in: repository)
+            outcome = try IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
                                             compression: settings.compression, level: settings.compressionLevel,
                                             blockSize: settings.blockSize, work: work, console: console)
-            .write(snapshot: path, previous: previous, createdAt: createdAt)
+                .write(snapshot: path, previous: previous, createdAt: createdAt, beforeCommit: { try check.join() })
+        } catch {
+            try check.join()
+            throw error
+        }
         let uploadSeconds = Formatting.durationSeconds(ContinuousClock.now - uploadStarted)
         let packBytes = outcome.pack?.size ?? 0
         console.detail("\(outcome.newBlocks) new block(s) (\(Formatting.bytes(packBytes))), \(outcome.reusedBlocks) reused, in \(String(format: "%.1f s", uploadSeconds))")

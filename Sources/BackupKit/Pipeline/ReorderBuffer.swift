@@ -5,8 +5,8 @@ extension ReorderBuffer: Failable {}
 
 /// Results of parallel workers handed out in index order. A worker may run at most `window`
 /// results ahead of the consumer, which bounds memory.
-final class ReorderBuffer: @unchecked Sendable {
-    private var ready: [Int: [UInt8]] = [:]
+final class ReorderBuffer<Value>: @unchecked Sendable {
+    private var ready: [Int: Value] = [:]
     private var next = 0
     private var count: Int?
     private var failure: Error?
@@ -17,7 +17,7 @@ final class ReorderBuffer: @unchecked Sendable {
         self.window = window
     }
 
-    func put(_ index: Int, _ value: [UInt8]) throws {
+    func put(_ index: Int, _ value: Value) throws {
         condition.lock()
         defer { condition.unlock() }
         while index >= next + window && failure == nil { condition.wait() }
@@ -27,7 +27,7 @@ final class ReorderBuffer: @unchecked Sendable {
     }
 
     /// The result for `index` (waiting for it), or nil after the last one.
-    func take(_ index: Int) throws -> [UInt8]? {
+    func take(_ index: Int) throws -> Value? {
         condition.lock()
         defer { condition.unlock() }
         while ready[index] == nil && failure == nil && (count == nil || index < count!) { condition.wait() }

@@ -1,0 +1,48 @@
+/// A run of whole blocks of the snapshot, as the incremental writer's reader hands it out.
+struct Chunk: Sendable {
+    let index: Int
+    /// A buffer of the writer's pool; its first `count` bytes are the chunk.
+    let bytes: [UInt8]
+    let count: Int
+
+    /// Names every block, looks it up, and compresses and seals those that must be stored.
+    func seal(blockSize: Int, identity: BlockIdentity, reusable: ReusableBlocks, compressor: any BlockCompressor,
+              key: EncryptionKey) throws -> SealedChunk {
+        var result = SealedChunk(buffer: bytes, count: count)
+        let blocks = (count + blockSize - 1) / blockSize
+        result.ids.reserveCapacity(blocks)
+        result.verdicts.reserveCapacity(blocks)
+        result.lengths.reserveCapacity(blocks)
+        try bytes.withUnsafeBytes { all in
+            for start in stride(from: 0, to: count, by: blockSize) {
+                let block = UnsafeRawBufferPointer(rebasing: all[start..<min(start + blockSize, count)])
+                let id = identity.id(of: block)
+                let verdict = reusable.lookup(id)
+                result.ids.append(id)
+                result.verdicts.append(verdict)
+                if case .reuse = verdict {
+                    result.lengths.append(0)
+                    continue
+                }
+                let before = result.sealed.count
+                try compressor.compress(block) { compressed in
+                    try AESGCM.SealedBox.seal(compressed, key: key, aad: id.bytes, into: &result.sealed)
+                }
+                result.lengths.append(UInt32(result.sealed.count - before))
+            }
+        }
+        return result
+    }
+}
+
+/// A chunk's blocks named and judged: ids, verdicts, and the sealed bytes of the blocks that
+/// must be stored, one after another (`lengths` says each one's size, 0 for reused blocks).
+/// It carries the chunk's buffer on, for the whole snapshot's SHA-256 and back to the pool.
+struct SealedChunk: Sendable {
+    let buffer: [UInt8]
+    let count: Int
+    var ids: [BlockID] = []
+    var verdicts: [ReusableBlocks.Verdict] = []
+    var lengths: [UInt32] = []
+    var sealed: [UInt8] = []
+}
