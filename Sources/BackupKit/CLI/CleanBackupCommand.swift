@@ -19,11 +19,14 @@ package struct CleanBackupCommand: RunnableCommand {
               clean-backup --keep-daily 7 --keep-weekly 4 --keep-monthly 12
               clean-backup --keep-days 14 --dry-run
                                                show what would go
+              clean-backup --check             check the incremental backups'
+                                               blocks are all stored; delete nothing
 
             Exit codes:
               0   ok
               1   unexpected failure, or some deletions failed
               64  usage
+              65  --check: some incremental backup cannot be restored
               69  storage unavailable
               78  configuration
             """
@@ -49,9 +52,16 @@ package struct CleanBackupCommand: RunnableCommand {
     @Flag(name: .customLong("dry-run"), help: "List what would be deleted; delete nothing.")
     var dryRun = false
 
+    @Flag(name: .customLong("check"), help: ArgumentHelp(
+        "Check instead of cleaning: every incremental backup's manifest opens and each of its blocks lies in a stored pack; count orphaned packs. Deletes nothing."))
+    var check = false
+
     package init() {}
 
     package func validate() throws {
+        if check && (dryRun || [keepDays, keepLast, keepDaily, keepWeekly, keepMonthly].contains { $0 != nil }) {
+            throw ValidationError("--check deletes nothing and applies no rule: use it without --dry-run and --keep-*")
+        }
         for (flag, value) in [("--keep-days", keepDays), ("--keep-last", keepLast), ("--keep-daily", keepDaily),
                               ("--keep-weekly", keepWeekly), ("--keep-monthly", keepMonthly)] {
             if let value, !RetentionPolicy.limits.contains(value) {
@@ -60,10 +70,11 @@ package struct CleanBackupCommand: RunnableCommand {
         }
     }
 
-    var job: MetricsFile.Job? { .clean }
+    var job: MetricsFile.Job? { check ? nil : .clean }
 
     func execute(_ context: RunContext) throws -> any CommandResult {
         let settings = try context.settings()
+        if check { return try CheckOperation(settings: settings, console: context.console).run() }
         let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
         let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
         return try CleanOperation(settings: settings, policy: policy, console: context.console).run(dryRun: dryRun)
@@ -78,5 +89,25 @@ extension CleanResult: CommandResult {
         let verb = dryRun ? "would delete" : "deleted"
         let packs = packsDeleted.isEmpty && packsKept == 0 ? "" : "; \(verb) \(packsDeleted.count) unused pack(s), kept \(packsKept)"
         console.info("\(verb) \(deleted.count), kept \(kept.count), failed \(failed.count) (policy: \(policy))\(packs)")
+    }
+}
+
+extension CheckResult: CommandResult {
+    var exitStatus: ExitStatus { ok ? .ok : .dataError }
+
+    func render(on console: Console) {
+        for damage in damaged {
+            console.error("\(damage.objectKey) cannot be restored: \(damage.problem)")
+        }
+        var line = "checked \(backupsChecked) incremental backup(s): \(blocksChecked) block(s) in \(packsInUse) pack(s)"
+        line += damaged.isEmpty ? ", all stored" : "; \(damaged.count) damaged, \(packsMissing.count) pack(s) missing"
+        line += "; \(orphanedPacks.count) orphaned pack(s) (\(Formatting.bytes(orphanedBytes)))"
+        if !orphanedPacks.isEmpty { line += ", which the next clean-backup deletes" }
+        if recentUnusedPacks > 0 { line += "; \(recentUnusedPacks) unused pack(s) younger than BACKUP_ABANDONED_UPLOAD_HOURS (a backup may be running)" }
+        if fullBackups > 0 { line += "; \(fullBackups) full backup(s) not checked here (restore --verify-only reads them)" }
+        console.info(line)
+        if !damaged.isEmpty {
+            console.info("restore an older backup, or take a new one with 'backup' (the next incremental backup stores every block it cannot reuse)")
+        }
     }
 }

@@ -184,9 +184,17 @@ struct IncrementalWriter {
             console.detail("the previous incremental backup used another key, block size or compression: storing every block")
             return ReusableBlocks()
         }
-        let reusable = ReusableBlocks(previous: previous)
-        if reusable.thinPacks > 0 {
-            console.detail("storing again the blocks of \(reusable.thinPacks) pack(s) the previous backup used less than half of")
+        // A pack that is gone or changed size (lost, damaged, deleted by hand) is never reused.
+        var unusable = Set<Int>()
+        for (number, pack) in previous.header.packs.enumerated() {
+            if (try? storage.head(objectKey: pack.objectKey))?.object.size != pack.size {
+                console.warning("the pack \(pack.objectKey) of the previous incremental backup is missing or damaged; storing its blocks again ('clean-backup --check' lists the backups it breaks)")
+                unusable.insert(number)
+            }
+        }
+        let reusable = ReusableBlocks(previous: previous, unusablePacks: unusable)
+        if reusable.thinPacks > unusable.count {
+            console.detail("storing again the blocks of \(reusable.thinPacks - unusable.count) pack(s) the previous backup used less than half of")
         }
         return reusable
     }

@@ -23,7 +23,7 @@ struct ReusableBlocks: Sendable {
 
     /// The previous manifest's packs, numbered as its blocks name them.
     let packs: [Manifest.Pack]
-    /// How many of `packs` are too empty to reuse.
+    /// How many of `packs` are too empty (or unusable) to reuse.
     let thinPacks: Int
     /// Distinct stored blocks `lookup` may return.
     var count: Int { sorted.count }
@@ -44,7 +44,9 @@ struct ReusableBlocks: Sendable {
         bucketStarts = [0, 0]
     }
 
-    init(previous manifest: Manifest) {
+    /// The blocks of `manifest`, except those of `unusablePacks` (numbers of packs that are
+    /// gone or damaged), which are stored again like those of thin packs.
+    init(previous manifest: Manifest, unusablePacks: Set<Int> = []) {
         var blocks = manifest.blocks
         blocks.sort { $0.id < $1.id }
         var unique: [Manifest.Block] = []
@@ -54,7 +56,7 @@ struct ReusableBlocks: Sendable {
         var used = [Int64](repeating: 0, count: manifest.header.packs.count)
         for block in unique { used[Int(block.pack)] += Int64(block.length) }
         let thin = manifest.header.packs.indices.map {
-            Double(used[$0]) < Self.minimumPackUse * Double(max(1, manifest.header.packs[$0].size))
+            unusablePacks.contains($0) || Double(used[$0]) < Self.minimumPackUse * Double(max(1, manifest.header.packs[$0].size))
         }
         packs = manifest.header.packs
         sorted = unique

@@ -128,6 +128,47 @@ struct IncrementalTests {
         #expect(!FileManager.default.fileExists(atPath: box.file("r.db")))
     }
 
+    @Test("clean-backup --check: counts what it checked and orphaned packs; a missing pack fails it with 65, and the next backup stores its blocks again")
+    func check() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 4000)
+        _ = try incremental(box)
+        try change(db, appendFrom: 4001, count: 40, updateEvery: 400)
+        _ = try incremental(box)
+        #expect(try box.run("backup", "--db", "app.db").status == 0)
+        let folder = box.file("backups/backups/")
+        let packs = box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) }.sorted()
+        #expect(packs.count == 2)
+
+        let good = try json(try box.run("clean-backup", "--check", "--json"))
+        #expect(good["ok"] as? Bool == true && good["backups_checked"] as? Int == 2 && good["full_backups"] as? Int == 1, "\(good)")
+        #expect((good["blocks_checked"] as? Int ?? 0) > 2 && good["packs_in_use"] as? Int == 2)
+        #expect((good["orphaned_packs"] as? [String])?.isEmpty == true)
+
+        // A pack no backup names: within the grace period it is only counted, after it, orphaned.
+        let orphan = packs[0].replacingOccurrences(of: ".pack.enc", with: "0.pack.enc")
+        try FileManager.default.copyItem(atPath: folder + packs[0], toPath: folder + orphan)
+        try FileManager.default.copyItem(atPath: folder + packs[0] + ".meta.json", toPath: folder + orphan + ".meta.json")
+        let young = try json(try box.run("clean-backup", "--check", "--json"))
+        #expect(young["recent_unused_packs"] as? Int == 1 && (young["orphaned_packs"] as? [String])?.isEmpty == true, "\(young)")
+        let old = try box.run("clean-backup", "--check", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
+        #expect(old.status == 0, "orphans are no damage: \(old.output)")
+        #expect(old.stderr.contains("1 orphaned pack(s)") && old.stderr.contains("the next clean-backup deletes"), "\(old.stderr)")
+
+        // The first pack gone: both backups that use it are damaged, and the command says so.
+        try FileManager.default.removeItem(atPath: folder + packs[0])
+        let broken = try box.run("clean-backup", "--check")
+        #expect(broken.status == 65, "\(broken.output)")
+        #expect(broken.stderr.contains("is missing from storage"), "\(broken.stderr)")
+        let next = try incremental(box)
+        #expect((next["rewritten_blocks"] as? Int ?? 0) > 0, "the blocks of the lost pack are stored again: \(next)")
+        let restored = try box.run("restore", "--out", "r.db")
+        #expect(restored.status == 0, "\(restored.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+        let usage = try box.run("clean-backup", "--check", "--dry-run")
+        #expect(usage.status == 64 && usage.stderr.contains("--check deletes nothing"), "\(usage.output)")
+    }
+
     @Test("on S3 (SeaweedFS): two incremental backups, restored by Range requests with the catalog gone; clean deletes the unused pack")
     func onS3() throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)
