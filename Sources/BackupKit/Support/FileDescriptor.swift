@@ -88,6 +88,20 @@ final class FileDescriptor: @unchecked Sendable {
         return filled
     }
 
+    /// Writes all bytes at `offset` (pwrite: threads may write one descriptor at once), or
+    /// throws `cannotWrite`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(raw, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw BackupError.cannotWrite(path: path, reason: errnoText())
+            }
+            done += n
+        }
+    }
+
     /// Flushes the file's data to disk.
     func sync() throws {
         guard fsync(raw) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
