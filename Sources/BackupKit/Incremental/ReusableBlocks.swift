@@ -47,12 +47,15 @@ struct ReusableBlocks: Sendable {
     /// The blocks of `manifest`, except those of `unusablePacks` (numbers of packs that are
     /// gone or damaged), which are stored again like those of thin packs.
     init(previous manifest: Manifest, unusablePacks: Set<Int> = []) {
-        var blocks = manifest.blocks
-        blocks.sort { $0.id < $1.id }
-        var unique: [Manifest.Block] = []
-        unique.reserveCapacity(blocks.count)
-        for block in blocks where unique.last?.id != block.id { unique.append(block) }
-        blocks = []
+        // Sorted and made unique in place: one array of 32 bytes a block is all it keeps.
+        var unique = manifest.blocks
+        unique.sort { $0.id < $1.id }
+        var kept = 0
+        for index in unique.indices where kept == 0 || unique[kept - 1].id != unique[index].id {
+            unique[kept] = unique[index]
+            kept += 1
+        }
+        unique.removeLast(unique.count - kept)
         var used = [Int64](repeating: 0, count: manifest.header.packs.count)
         for block in unique { used[Int(block.pack)] += Int64(block.length) }
         let thin = manifest.header.packs.indices.map {

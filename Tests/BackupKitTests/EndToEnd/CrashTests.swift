@@ -172,4 +172,35 @@ struct CrashTests {
         #expect(try box.run("restore", "--verify-only").status == 0)
         #expect(try box.run("backup", "--db", "app.db", "--incremental").status == 0)
     }
+
+    @Test("SIGKILL in the middle of an incremental S3 backup (a pack part half sent, every part sent, the pack stored): the earlier backup stays the newest and restores, clean removes what the run left, the next backup works",
+          arguments: [Failpoint.midPut, Failpoint.partsUploaded, Failpoint.afterPacks])
+    func s3IncrementalKilled(_ failpoint: Failpoint) throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        box.environment["BACKUP_S3_MULTIPART_THRESHOLD_MB"] = "5"
+        box.environment["BACKUP_S3_PART_SIZE_MB"] = "5"
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 1000)
+        #expect(try box.run("backup", "--db", "app.db", "--incremental").status == 0)
+        let before = try TestDatabase.blobs(box.file("app.db"))
+        let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWrite)
+        try db.execute("INSERT INTO blobs SELECT id + 1000, randomblob(4096) FROM blobs; INSERT INTO blobs SELECT id + 2000, randomblob(4096) FROM blobs WHERE id <= 1000")
+        try Self.killAt(failpoint, box, "backup", ["--db", "app.db", "--incremental"])
+        let packs = { try box.peerKeys().filter { ObjectKey.isPack($0) } }
+        #expect(try packs().count == (failpoint == .afterPacks ? 2 : 1), "only a completed pack is visible")
+        #expect(try box.peerUploads().count == (failpoint == .afterPacks ? 0 : 1), "the pack's unfinished upload")
+
+        let restored = try box.run("restore", "--out", "r.db")
+        #expect(restored.status == 0, "\(restored.output)")
+        #expect(try TestDatabase.blobs(box.file("r.db")) == before, "the newest backup is still the one before the kill")
+        let clean = try box.run("clean-backup", "--keep-last", "10", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try box.peerUploads().isEmpty)
+        #expect(try packs().count == 1, "the killed run's pack is gone")
+        #expect(try box.run("clean-backup", "--check").status == 0)
+
+        #expect(try box.run("backup", "--db", "app.db", "--incremental").status == 0)
+        let next = try box.run("restore", "--out", "next.db")
+        #expect(next.status == 0, "\(next.output)")
+        #expect(try TestDatabase.blobs(box.file("next.db")) == TestDatabase.blobs(box.file("app.db")))
+    }
 }

@@ -169,6 +169,31 @@ struct IncrementalTests {
         #expect(usage.status == 64 && usage.stderr.contains("--check deletes nothing"), "\(usage.output)")
     }
 
+    @Test("a new key, block size or compression starts a new base: nothing is reused across them, and every backup still restores")
+    func newBaseWhenTheFormatChanges() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 3000)
+        let first = try incremental(box)
+        let firstRows = try TestDatabase.rows(box.file("app.db"))
+        try change(db, appendFrom: 3001, count: 30, updateEvery: 1000)
+        let newKey = try EncryptionKey.generateBase64()
+        let rotated = ["BACKUP_ENCRYPTION_KEY": newKey, "BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_DECRYPTION_KEYS": box.keyText]
+        let second = try incremental(box, env: rotated)
+        #expect(second["reused_blocks"] as? Int == 0, "blocks sealed under the old key are not reused: \(second)")
+        let same = try incremental(box, env: rotated)
+        #expect((same["reused_blocks"] as? Int ?? 0) > 0 && same["new_blocks"] as? Int == 0, "\(same)")
+        let resized = try incremental(box, env: rotated.merging(["BACKUP_BLOCK_SIZE_KB": "16"]) { $1 })
+        #expect(resized["reused_blocks"] as? Int == 0, "\(resized)")
+        let zstd = try incremental(box, env: rotated.merging(["BACKUP_BLOCK_SIZE_KB": "16", "BACKUP_COMPRESSION": "zstd"]) { $1 })
+        #expect(zstd["reused_blocks"] as? Int == 0, "\(zstd)")
+        let old = try box.run("restore", "--key", first["key"] as! String, "--out", "first.db", env: rotated)
+        #expect(old.status == 0, "the old key restores the old base: \(old.output)")
+        #expect(try TestDatabase.rows(box.file("first.db")) == firstRows)
+        let newest = try box.run("restore", "--out", "newest.db", env: rotated)
+        #expect(newest.status == 0, "\(newest.output)")
+        #expect(try TestDatabase.rows(box.file("newest.db")) == TestDatabase.rows(box.file("app.db")))
+    }
+
     @Test("on S3 (SeaweedFS): two incremental backups, restored by Range requests with the catalog gone; clean deletes the unused pack")
     func onS3() throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)

@@ -50,6 +50,23 @@ struct StorageConformanceTests {
         #expect((try? FileManager.default.contentsOfDirectory(atPath: spool.path))?.contains { $0.hasSuffix(".spool") } != true, "no spool left")
     }
 
+    @Test("ranged downloads return exactly the bytes asked for, from the start, the middle, across parts and to the end; of a missing object, not found", arguments: kinds)
+    func rangedDownloads(_ kind: String) throws {
+        let (storage, prefix, spool) = try make(kind)
+        let bytes = (0..<(11 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        let key = prefix + "p.pack.enc"
+        try store(storage, key, bytes, ObjectMetadata(["kind": "pack"]), spool: spool.path)
+        for range: Range<Int64> in [0..<1, 0..<4096, 12_345..<99_999, Int64(5 << 20) - 10..<Int64(5 << 20) + 10,
+                                    Int64(bytes.count) - 3..<Int64(bytes.count), 1..<Int64(bytes.count)] {
+            var back: [UInt8] = []
+            try storage.download(objectKey: key, range: range) { back += $0 }
+            #expect(back == Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)]), "\(range)")
+        }
+        #expect(throws: BackupError.backupNotFound(objectKey: prefix + "gone.pack.enc")) {
+            try storage.download(objectKey: prefix + "gone.pack.enc", range: 0..<10) { _ in }
+        }
+    }
+
     @Test("missing objects: head and download say not found, delete succeeds; delete removes", arguments: kinds)
     func missingAndDelete(_ kind: String) throws {
         let (storage, prefix, spool) = try make(kind)

@@ -88,6 +88,9 @@ if seaweed:
         "-s3.port=%d" % s3port, "-s3.port.grpc=%d" % s3_grpc, "-s3.port.iceberg=0", "-s3.port.lance=0",
         "-s3.autoCreateBucket=false", "-admin.ui=false", "-admin.port=%d" % admin, "-admin.port.grpc=%d" % admin_grpc,
         "-debug.port=%d" % debug, "-metricsPort=%d" % metrics, "-webdav=false",
+        # Small volumes: every test bucket takes volumes of its own, and with the default
+        # 1 GiB ones a disk with a few GiB free runs out of volume slots (HTTP 500).
+        "-master.volumeSizeLimitMB=64",
     ], stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=folder)
     endpoint = "http://127.0.0.1:%d" % s3port
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
