@@ -43,14 +43,14 @@ struct IncrementalWriter {
 
     /// Writes the backup of the snapshot at `path`. `beforeCommit` runs before the pack is
     /// completed (the snapshot's check): when it throws, nothing is stored.
-    func write(snapshot path: String, previous: Manifest?, createdAt: Int64,
+    func write(snapshot path: String, previous: consuming Manifest?, createdAt: Int64,
                beforeCommit: () throws -> Void = {}) throws -> IncrementalOutcome {
         let input = try FileDescriptor.openForReading(path)
         let snapshotSize = Files.size(path) ?? 0
         let pageSize = try Self.pageSize(of: input)
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
-        let reusable = reusableBlocks(previous, blockSize: blockSize)
+        let reusable = reusableBlocks(consume previous, blockSize: blockSize)
         let packKey = ObjectKey.makePack(prefix: prefix, databaseName: databaseName, date: date)
         let newPack = UInt32(reusable.packs.count)
 
@@ -177,8 +177,8 @@ struct IncrementalWriter {
     }
 
     /// The previous manifest's blocks, when this backup can reuse them.
-    private func reusableBlocks(_ previous: Manifest?, blockSize: Int) -> ReusableBlocks {
-        guard let previous else { return ReusableBlocks() }
+    private func reusableBlocks(_ previous: consuming Manifest?, blockSize: Int) -> ReusableBlocks {
+        guard let previous = consume previous else { return ReusableBlocks() }
         guard previous.header.keyID == key.id, previous.header.blockSize == blockSize,
               previous.header.compression == compression else {
             console.detail("the previous incremental backup used another key, block size or compression: storing every block")
@@ -192,7 +192,7 @@ struct IncrementalWriter {
                 unusable.insert(number)
             }
         }
-        let reusable = ReusableBlocks(previous: previous, unusablePacks: unusable)
+        let reusable = ReusableBlocks(previous: consume previous, unusablePacks: unusable)
         if reusable.thinPacks > unusable.count {
             console.detail("storing again the blocks of \(reusable.thinPacks - unusable.count) pack(s) the previous backup used less than half of")
         }

@@ -68,47 +68,9 @@ package struct Manifest: Sendable, Equatable {
 
     /// Parses manifest bytes; the caller says which object was bad.
     package init(decoding bytes: [UInt8]) throws {
-        func bad(_ detail: String) -> Error { DecompressionFailure(description: "not a valid incremental manifest: \(detail)") }
-        guard bytes.count >= 12 else { throw bad("no SQLBINC header") }
-        let magic = Array(bytes[0..<8])
-        guard magic == Self.magic || magic == Self.firstMagic else { throw bad("no SQLBINC header") }
-        let relative = magic == Self.magic
-        let jsonLength = Int(Self.read(UInt32.self, bytes, at: 8))
-        guard bytes.count >= 12 + jsonLength else { throw bad("header cut short") }
-        let header: Header
-        do {
-            header = try JSONDecoder().decode(Header.self, from: Data(bytes[12..<(12 + jsonLength)]))
-        } catch {
-            throw bad("header: \(error)")
-        }
-        let start = 12 + jsonLength
-        guard (bytes.count - start) % Self.entrySize == 0 else { throw bad("block list cut short") }
-        let count = (bytes.count - start) / Self.entrySize
-        guard count == header.blockCount else { throw bad("\(count) blocks for a \(header.snapshotSize)-byte snapshot") }
-        var blocks: [Block] = []
-        blocks.reserveCapacity(count)
-        var previous: Block?
-        try bytes.withUnsafeBytes { raw in
-            for at in stride(from: start, to: bytes.count, by: Self.entrySize) {
-                let id = BlockID(bytes: UnsafeRawBufferPointer(rebasing: raw[at..<(at + BlockIdentity.length)]))
-                let pack = Self.read(UInt32.self, bytes, at: at + 16)
-                guard Int(pack) < header.packs.count else { throw bad("a block names pack \(pack) of \(header.packs.count)") }
-                let block: Block
-                if relative {
-                    let start = previous.map { $0.pack == pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
-                    let delta = Int64(bitPattern: Self.read(UInt64.self, bytes, at: at + 24))
-                    guard let offset = UInt64(exactly: Int64(bitPattern: start) &+ delta) else { throw bad("a block lies before its pack") }
-                    block = Block(id: id, pack: pack, offset: offset, length: Self.read(UInt32.self, bytes, at: at + 20))
-                } else {
-                    block = Block(id: id, pack: pack, offset: Self.read(UInt64.self, bytes, at: at + 20),
-                                  length: Self.read(UInt32.self, bytes, at: at + 28))
-                }
-                blocks.append(block)
-                previous = block
-            }
-        }
-        self.header = header
-        self.blocks = blocks
+        let parser = ManifestParser()
+        try bytes.withUnsafeBytes { try parser.feed($0) }
+        self = try parser.finish()
     }
 
     /// Appends the 32 bytes of `block`'s entry, `previous` being the entry before it.
@@ -140,11 +102,5 @@ package struct Manifest: Sendable, Equatable {
         var out = Self.magic
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { out += $0 }
         return out + json
-    }
-
-    private static func read<T: FixedWidthInteger>(_: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
-        var value: T = 0
-        for i in (0..<MemoryLayout<T>.size).reversed() { value = value << 8 | T(bytes[offset + i]) }
-        return value
     }
 }

@@ -10,14 +10,21 @@ enum ManifestReader {
         var lastError: Error = BackupError.unexpected("no key to try")
         for key in keys {
             do {
-                var bytes: [UInt8] = []
+                let parser = ManifestParser()
                 let objectKey = plan.objectKey
+                var failure: DecompressionFailure?
                 let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag, algorithm: plan.compression)
                     .decode(download: { deliver in try storage.download(objectKey: objectKey, to: deliver) },
-                            into: { bytes += $0 })
+                            into: { bytes in
+                                // Parse failures wait for the object to authenticate: a wrong key or a
+                                // damaged object is reported as such, not as a bad manifest.
+                                guard failure == nil else { return }
+                                do { try parser.feed(bytes) } catch let error as DecompressionFailure { failure = error }
+                            })
                 try plan.verify(decoded)
                 do {
-                    return (try Manifest(decoding: bytes), decoded, key)
+                    if let failure { throw failure }
+                    return (try parser.finish(), decoded, key)
                 } catch let failure as DecompressionFailure {
                     throw BackupError.corruptBackup(objectKey: objectKey, detail: failure.description)
                 }

@@ -46,9 +46,10 @@ struct ReusableBlocks: Sendable {
 
     /// The blocks of `manifest`, except those of `unusablePacks` (numbers of packs that are
     /// gone or damaged), which are stored again like those of thin packs.
-    init(previous manifest: Manifest, unusablePacks: Set<Int> = []) {
+    init(previous manifest: consuming Manifest, unusablePacks: Set<Int> = []) {
         // Sorted and made unique in place: one array of 32 bytes a block is all it keeps.
         var unique = manifest.blocks
+        manifest.blocks = []   // the only reference now: sorted in place, not copied
         unique.sort { $0.id < $1.id }
         var kept = 0
         for index in unique.indices where kept == 0 || unique[kept - 1].id != unique[index].id {

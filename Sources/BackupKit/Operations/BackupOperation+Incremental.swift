@@ -17,7 +17,7 @@ extension BackupOperation {
             outcome = try IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
                                             compression: settings.compression, level: settings.compressionLevel,
                                             blockSize: settings.blockSize, work: work, console: console)
-                .write(snapshot: path, previous: previous, createdAt: createdAt, beforeCommit: { try check.join() })
+                .write(snapshot: path, previous: consume previous, createdAt: createdAt, beforeCommit: { try check.join() })
         } catch {
             try check.join()
             throw error

@@ -56,6 +56,23 @@ struct ManifestTests {
         #expect(bytes[(entry + 24)..<(entry + 32)].allSatisfy { $0 == 0 })
     }
 
+    @Test("a manifest parses the same whatever pieces its bytes arrive in")
+    func parsesInPieces() throws {
+        let blocks = (0..<300).map { Manifest.Block(id: Self.randomID(), pack: UInt32($0 % 2), offset: UInt64($0 / 2) * 90, length: 90) }
+        let manifest = Manifest(header: Self.header(blocks: blocks.count, packs: 2), blocks: blocks)
+        let bytes = try manifest.encoded()
+        for piece in [1, 7, 31, 33, 1000] {
+            let parser = ManifestParser()
+            for start in stride(from: 0, to: bytes.count, by: piece) {
+                try bytes[start..<min(start + piece, bytes.count)].withUnsafeBytes { try parser.feed($0) }
+            }
+            #expect(try parser.finish() == manifest, "pieces of \(piece)")
+        }
+        let cut = ManifestParser()
+        try bytes.dropLast(5).withUnsafeBytes { try cut.feed($0) }
+        #expect(throws: DecompressionFailure.self) { try cut.finish() }
+    }
+
     @Test("manifests of the first layout (SQLBINC1, absolute offsets) still read")
     func firstLayoutStillReads() throws {
         let blocks = (0..<3).map { Manifest.Block(id: Self.randomID(), pack: 0, offset: UInt64($0) * 5000 + 17, length: 4000) }
