@@ -166,7 +166,8 @@ struct IncrementalWriter {
         let snapshotHash = sha.finish().hexString
         let used = try manifest.finish(header: { packs in
             Manifest.Header(database: databaseName, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
-                            sha256: snapshotHash, compression: compression, keyID: key.id, packs: packs)
+                            pageCount: snapshotSize / Int64(pageSize), sha256: snapshotHash, compression: compression,
+                            keyID: key.id, packs: packs)
         }, packs: allPacks, to: manifestPath)
         let (manifestKey, encoded) = try storeManifest(manifestPath, createdAt: createdAt, date: date)
         return IncrementalOutcome(

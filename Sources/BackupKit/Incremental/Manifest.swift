@@ -37,6 +37,8 @@ package struct Manifest: Sendable, Equatable {
         package let pageSize: Int
         package let blockSize: Int
         package let snapshotSize: Int64
+        /// Pages in the snapshot (its size over the page size; absent in manifests of the first layout).
+        package var pageCount: Int64? = nil
         /// SHA-256 hex of the whole snapshot, checked after a restore.
         package let sha256: String
         /// How each block is compressed before it is sealed.
@@ -47,7 +49,8 @@ package struct Manifest: Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case format, database, sha256, compression, packs
-            case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", keyID = "key_id"
+            case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", pageCount = "page_count"
+            case keyID = "key_id"
         }
 
         /// Blocks a snapshot of `snapshotSize` bytes is cut into.

@@ -58,6 +58,9 @@ final class ManifestParser {
     func finish() throws -> Manifest {
         guard let header else { throw bad(pending.count < 12 ? "no SQLBINC header" : "header cut short") }
         guard pending.isEmpty else { throw bad("block list cut short") }
+        if let pages = header.pageCount, pages * Int64(header.pageSize) != header.snapshotSize {
+            throw bad("\(pages) pages of \(header.pageSize) bytes for a \(header.snapshotSize)-byte snapshot")
+        }
         guard blocks.count == header.blockCount else { throw bad("\(blocks.count) blocks for a \(header.snapshotSize)-byte snapshot") }
         defer { blocks = [] }
         return Manifest(header: header, blocks: blocks)

@@ -11,7 +11,7 @@ struct ManifestTests {
 
     static func header(blocks: Int, blockSize: Int = 4096, packs: Int) -> Manifest.Header {
         Manifest.Header(database: "app.db", pageSize: 4096, blockSize: blockSize, snapshotSize: Int64(blocks * blockSize),
-                        sha256: String(repeating: "ab", count: 32), compression: .zstd, keyID: key.id,
+                        pageCount: Int64(blocks * blockSize / 4096), sha256: String(repeating: "ab", count: 32), compression: .zstd, keyID: key.id,
                         packs: (0..<packs).map { Manifest.Pack(objectKey: "p\($0).pack.enc", size: 1 << 20) })
     }
 
