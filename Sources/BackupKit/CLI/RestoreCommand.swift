@@ -16,6 +16,8 @@ package struct RestoreCommand: RunnableCommand {
               restore                       newest -> ./backups/restored-<stamp>.db
               restore --list                backups, newest first
               restore --key KEY --out x.db  one backup (a key from --list)
+              restore --at 2026-11-20T15:00 the newest taken at or before then
+                                            (local time; or ...Z, ...+01:00)
               restore --verify-only         check the newest, write nothing
               restore --target app.db --yes replace a live database (safely)
               restore --sql app.sql         newest backup as an SQL dump
@@ -27,7 +29,7 @@ package struct RestoreCommand: RunnableCommand {
               64  usage, or no terminal to confirm --target
               65  data error: tampered or corrupt backup, wrong key or iv/tag,
                   failed integrity check
-              66  backup missing
+              66  backup missing, or none taken at or before --at
               69  storage unavailable
               73  cannot write the output
               78  configuration, or the key the backup names is not configured
@@ -54,6 +56,9 @@ package struct RestoreCommand: RunnableCommand {
     @Flag(name: .customLong("verify-only"), help: "Download, decrypt and integrity-check, but write nothing.")
     var verifyOnly = false
 
+    @Option(help: ArgumentHelp("Restore the newest backup taken at or before this ISO-8601 time (local zone unless one is given; a date alone means its end). With --list: list only those.", valueName: "time"))
+    var at: String?
+
     @Flag(help: "List the backups, newest first.")
     var list = false
 
@@ -68,8 +73,12 @@ package struct RestoreCommand: RunnableCommand {
     package func validate() throws {
         let modes = [out != nil, target != nil, verifyOnly, list, sql != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("--out, --sql, --target, --verify-only and --list exclude each other: pass one of them") }
-        if list && (key != nil || pick) { throw ValidationError("--list takes no --key or --pick: pass one of them") }
+        if list && (key != nil || pick) { throw ValidationError("--list takes no --key or --pick: pass one of them (--at filters it)") }
         if pick && key != nil { throw ValidationError("--pick chooses the key: pass --pick or --key, not both") }
+        if at != nil && (key != nil || pick) { throw ValidationError("--at chooses the backup: pass --at, --key or --pick, not two of them") }
+        if let at, TimeText.date(at) == nil {
+            throw ValidationError("--at '\(at)' is not a time: use ISO-8601, e.g. 2026-11-20T15:00 (local time), 2026-11-20T15:00:00Z or 2026-11-20")
+        }
         if overwrite && out == nil && sql == nil { throw ValidationError("--overwrite goes with --out PATH or --sql PATH") }
     }
 
@@ -78,8 +87,11 @@ package struct RestoreCommand: RunnableCommand {
     func execute(_ context: RunContext) throws -> any CommandResult {
         let settings = try context.settings()
         let console = context.console
+        // The zone of a time without one: TZ as the run sees it (.env included), else the system's.
+        let zone = settings.environment["TZ"].flatMap { TimeZone(identifier: $0) } ?? .current
+        let time = at.flatMap { TimeText.date($0, timeZone: zone) }
         if list {
-            return try BackupListing.load(settings: settings, console: console)
+            return try BackupListing.load(settings: settings, console: console, takenBy: time)
         }
         let destination: RestoreRequest.Destination
         if let target { destination = .liveDatabase(target, confirmed: yes) }
@@ -89,6 +101,7 @@ package struct RestoreCommand: RunnableCommand {
         let selection: RestoreRequest.Selection
         if pick { selection = .chosen { [yes] in try BackupPicker.choose(from: $0, console: console, yes: yes) } }
         else if let key { selection = .objectKey(key) }
+        else if let time { selection = .takenBy(time) }
         else { selection = .newest }
         return try RestoreOperation(settings: settings, console: console)
             .run(RestoreRequest(selection: selection, destination: destination))

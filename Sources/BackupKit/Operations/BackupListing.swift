@@ -23,7 +23,8 @@ package struct BackupListing: Encodable, Sendable {
     let reindexed: [String]
     let missingObjects: [String]
 
-    package static func load(settings: Settings, console: Console) throws -> BackupListing {
+    /// The backups in scope; with `takenBy`, only those taken at or before it.
+    package static func load(settings: Settings, console: Console, takenBy: Date? = nil) throws -> BackupListing {
         let inventory = try BackupRepository(settings: settings, catalog: .rebuild, console: console).inventory(reindex: true)
         if !inventory.reindexed.isEmpty {
             console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
@@ -31,7 +32,8 @@ package struct BackupListing: Encodable, Sendable {
         for key in inventory.missingObjects {
             console.warning("the catalog lists \(key) but storage no longer has it")
         }
-        let items = inventory.entries.map {
+        let limit = takenBy.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) } ?? .max
+        let items = inventory.entries.filter { $0.createdAt <= limit }.map {
             Item(objectKey: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
                  storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil)
         }

@@ -32,6 +32,15 @@ struct RestorePlan {
                 throw BackupError.noBackups(scope: scope)
             }
             var chosen = entries[0]
+            if case .takenBy(let date) = selection {
+                let limit = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+                guard let entry = entries.first(where: { $0.createdAt <= limit }) else {
+                    let oldest = entries.last!
+                    throw BackupError.noBackupBefore(time: Formatting.iso8601(millis: limit), oldestKey: oldest.objectKey,
+                                                     oldestTime: Formatting.iso8601(millis: oldest.createdAt))
+                }
+                chosen = entry
+            }
             if case .chosen(let pick) = selection {
                 let picked = try pick(entries)
                 guard let entry = entries.first(where: { $0.objectKey == picked }) else { throw BackupError.backupNotFound(objectKey: picked) }

@@ -29,6 +29,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case backupNotFound(objectKey: String)
     /// There is no live backup to restore.
     case noBackups(scope: String)
+    /// `restore --at`: every backup in scope is younger than the time asked for.
+    case noBackupBefore(time: String, oldestKey: String, oldestTime: String)
 
     // Data errors (65)
     /// The file is not a SQLite database.
@@ -95,7 +97,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
         case .keyNotAvailable: return .configuration
         case .metadataMismatch: return .dataError
         case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
-        case .databaseMissing, .backupNotFound, .noBackups: return .noInput
+        case .databaseMissing, .backupNotFound, .noBackups, .noBackupBefore: return .noInput
         case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
              .badMetadata, .corruptBackup:
             return .dataError
@@ -130,6 +132,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "no backup with key '\(key)' in storage; list the available keys with 'restore --list'"
         case .noBackups(let scope):
             return "no backups found \(scope); run 'backup' first or check BACKUP_PREFIX and the storage settings"
+        case .noBackupBefore(let time, let oldestKey, let oldestTime):
+            return "no backup was taken at or before \(time); the oldest is \(oldestKey) from \(oldestTime): pass a later --at, or see 'restore --list'"
         case .notADatabase(let path):
             return "\(path) is not a SQLite database; check --db or BACKUP_DB_PATH"
         case .integrityCheckFailed(let what, let detail):

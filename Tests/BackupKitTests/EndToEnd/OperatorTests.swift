@@ -57,6 +57,53 @@ struct OperatorTests {
         #expect((failure["error"] as? String)?.contains("restore --list") == true)
     }
 
+    @Test("restore --at: the newest backup taken at or before a time, in UTC, with an offset or in the local zone; --list filters; none before it is 66 naming the oldest")
+    func restoreAt() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 100)
+        var taken: [(key: String, millis: Int64, rows: Int)] = []
+        for round in 0..<3 {
+            if round > 0 { try TestDatabase.insert(db, from: 1000 * round, count: 10) }
+            let run = try box.run("backup", "--db", "app.db", "--json")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.output)")
+            taken.append((json["key"] as! String, (json["created_at"] as! NSNumber).int64Value, try TestDatabase.count(box.file("app.db"))))
+            usleep(20_000)
+        }
+        func iso(_ millis: Int64, _ zone: TimeZone, withZone: Bool) -> String {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = zone
+            formatter.dateFormat = withZone ? "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX" : "yyyy-MM-dd'T'HH:mm:ss.SSS"
+            return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        }
+        let utc = TimeZone(identifier: "UTC")!, jakarta = TimeZone(identifier: "Asia/Jakarta")!
+        // Exactly at the second backup, a millisecond before it, and in another zone without a zone.
+        let cases: [(String, [String: String], Int)] = [
+            (iso(taken[1].millis, utc, withZone: true), [:], 1),
+            (iso(taken[1].millis - 1, jakarta, withZone: true), [:], 0),
+            (iso(taken[2].millis, jakarta, withZone: false), ["TZ": "Asia/Jakarta"], 2),
+            (iso(taken[2].millis + 60_000, utc, withZone: false), ["TZ": "UTC"], 2),
+        ]
+        for (time, env, expected) in cases {
+            let run = try box.run("restore", ["--at", time, "--out", "at.db", "--overwrite", "--json"], env: env)
+            #expect(run.status == 0, "\(time): \(run.output)")
+            let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            #expect(json?["key"] as? String == taken[expected].key, "\(time) restores backup \(expected)")
+            #expect(try TestDatabase.count(box.file("at.db")) == taken[expected].rows)
+        }
+        let listed = try box.run("restore", "--list", "--json", "--at", iso(taken[1].millis, utc, withZone: true))
+        let backups = (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])?["backups"] as? [[String: Any]]
+        #expect(backups?.compactMap { $0["key"] as? String } == [taken[1].key, taken[0].key], "\(listed.output)")
+
+        let before = try box.run("restore", "--at", iso(taken[0].millis - 1, utc, withZone: true), "--out", "none.db")
+        #expect(before.status == 66, "\(before.output)")
+        #expect(before.stderr.contains("the oldest is \(taken[0].key)"), "\(before.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: box.file("none.db")))
+        let bad = try box.run("restore", "--at", "last friday")
+        #expect(bad.status == 64 && bad.stderr.contains("is not a time"), "\(bad.output)")
+        #expect(try box.run("restore", "--at", "2026-11-20", "--key", taken[0].key).status == 64)
+    }
+
     @Test("off a terminal: no progress line, and every log line has an ISO-8601 timestamp and a level")
     func logLinesOffTerminal() throws {
         let box = try Sandbox()

@@ -68,4 +68,19 @@ struct ConfigTests {
     func missingEnvFile() {
         #expect(throws: BackupError.self) { try Environment.load(envFile: "/nonexistent/.env", process: [:]) }
     }
+
+    @Test("ISO-8601 times: UTC, offsets, local zone, fractions, a date alone is its last millisecond; nonsense is refused")
+    func isoTimes() throws {
+        let utc = TimeZone(identifier: "UTC")!, jakarta = TimeZone(identifier: "Asia/Jakarta")!
+        let base = 1_763_650_800.0   // 2025-11-20T15:00:00Z
+        #expect(TimeText.date("2025-11-20T15:00:00Z", timeZone: jakarta)?.timeIntervalSince1970 == base)
+        #expect(TimeText.date("2025-11-20T16:00+01:00", timeZone: utc)?.timeIntervalSince1970 == base)
+        #expect(TimeText.date("2025-11-20T10:30:00-0430", timeZone: utc)?.timeIntervalSince1970 == base)
+        #expect(TimeText.date("2025-11-20 22:00", timeZone: jakarta)?.timeIntervalSince1970 == base)
+        #expect(TimeText.date("2025-11-20T15:00:00.250", timeZone: utc)?.timeIntervalSince1970 == base + 0.25)
+        #expect(TimeText.date("2025-11-20", timeZone: utc)?.timeIntervalSince1970 == 1_763_683_200 - 0.001)
+        for bad in ["", "yesterday", "2025-13-01", "2025-02-30", "2025-11-20T25:00", "2025-11-20T15:00+25:00", "20251120"] {
+            #expect(TimeText.date(bad, timeZone: utc) == nil, "\(bad)")
+        }
+    }
 }
