@@ -26,6 +26,9 @@ final class RunContext {
             let database = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map { ($0 as NSString).lastPathComponent }
             recorder.configure(MetricsFile(path: Files.absolute(path)), database: database ?? "all")
         }
+        if let url = environment["BACKUP_PING_URL"], !url.isEmpty {
+            recorder.configure(ping: try PingURL(url))
+        }
         let settings = try Settings(overrides: overrides, environment: environment)
         loaded = settings
         return settings

@@ -53,7 +53,7 @@ package struct RunOutcome {
 
     /// Prints the outcome on `console` and records it in the metrics file.
     func report(on console: Console, recorder: RunRecorder?) {
-        recorder?.record(metrics)
+        recorder?.record(metrics, status: status, error: error)
         if let error { console.error(error) }
         if console.json {
             console.result(json)

@@ -1,12 +1,14 @@
 import Foundation
 import Synchronization
 
-/// Records one run of a job in the metrics file, once: whichever comes first of the
-/// result, the error, or a SIGINT/SIGTERM (which count as failures). A metrics file that
-/// cannot be written is a warning, never the run's failure.
+/// Records one run of a job in the metrics file and at the ping URL, once: whichever comes
+/// first of the result, the error, or a SIGINT/SIGTERM (which count as failures). A metrics
+/// file that cannot be written or a ping that does not arrive is a warning, never the run's
+/// failure.
 final class RunRecorder: Sendable {
     private struct State {
         var target: (file: MetricsFile, database: String)?
+        var ping: PingURL?
         var recorded = false
     }
 
@@ -25,15 +27,33 @@ final class RunRecorder: Sendable {
         state.withLock { $0.target = (file, database) }
     }
 
-    func record(_ outcome: MetricsFile.Outcome) {
-        state.withLock { state in
-            guard let job, let target = state.target, !state.recorded else { return }
+    /// Names the ping URL (`BACKUP_PING_URL`) and pings its start.
+    func configure(ping: PingURL) {
+        guard job != nil else { return }
+        state.withLock { $0.ping = ping }
+        ping.send(.start, console: console)
+    }
+
+    /// Records how the run ended: `status`, and `error` (the error line) when it failed.
+    func record(_ outcome: MetricsFile.Outcome, status: ExitStatus, error: String?) {
+        let (target, ping) = state.withLock { state -> ((file: MetricsFile, database: String)?, PingURL?) in
+            guard job != nil, !state.recorded else { return (nil, nil) }
             state.recorded = true
+            return (state.target, state.ping)
+        }
+        if let job, let target {
             do {
                 try target.file.record(job: job, database: target.database, outcome: outcome,
                                        durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
             } catch {
                 console.warning("could not update the metrics file \(target.file.path): \(error); check BACKUP_METRICS_FILE")
+            }
+        }
+        if let ping {
+            if status == .ok {
+                ping.send(.success, console: console)
+            } else {
+                ping.send(.failure, body: error ?? "exit \(status.rawValue)", console: console)
             }
         }
     }
