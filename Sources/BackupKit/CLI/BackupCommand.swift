@@ -23,6 +23,8 @@ package struct BackupCommand: RunnableCommand {
               backup --generate-key > .backup.key
                                             make a key (then chmod 600 it)
               backup --db app.db --vacuum   compacted snapshot (VACUUM INTO)
+              backup --db app.db --keep-forever
+                                            one clean-backup never deletes
               backup --db app.db --incremental
                                             only what changed, restorable alone
               backup --db app.db --compression zstd
@@ -65,14 +67,17 @@ package struct BackupCommand: RunnableCommand {
     @Flag(help: "Store only the blocks no live backup of this database stores yet, and a manifest (BACKUP_INCREMENTAL).")
     var incremental = false
 
+    @Flag(name: .customLong("keep-forever"), help: "Mark this backup so clean-backup never deletes it, whatever the rules (implies --force).")
+    var keepForever = false
+
     @Flag(help: "Show the settings (secrets masked), check storage, report the newest backup; exit 3 when it is older than BACKUP_MAX_AGE.")
     var status = false
 
     package init() {}
 
     package func validate() throws {
-        if status && (generateKey || force || vacuum) {
-            throw ValidationError("--status only reports: pass it without --generate-key, --force or --vacuum")
+        if status && (generateKey || force || vacuum || keepForever) {
+            throw ValidationError("--status only reports: pass it without --generate-key, --force, --vacuum or --keep-forever")
         }
         let algorithm = try compression.map { text in
             guard let algorithm = CompressionAlgorithm(rawValue: text.lowercased()) else {
@@ -110,6 +115,7 @@ package struct BackupCommand: RunnableCommand {
         var operation = BackupOperation(settings: settings, console: context.console)
         operation.force = force
         operation.vacuum = vacuum
+        operation.keepForever = keepForever
         return try operation.run()
     }
 }

@@ -117,7 +117,7 @@ extension BackupListing: CommandResult {
         for item in backups {
             let size = Formatting.bytes(item.size).padding(toLength: 10, withPad: " ", startingAt: 0)
             let storage = item.storage.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-            console.result("\(item.created)  \(size)  \(storage)  \(item.objectKey)")
+            console.result("\(item.created)  \(size)  \(storage)  \(item.objectKey)\(item.keepForever ? "  (kept forever)" : "")")
         }
     }
 }

@@ -7,7 +7,8 @@ import Foundation
 /// Incremental backups add a `kind` column (`incremental`; empty for full backups), the
 /// `backup_packs` table (the data objects holding their blocks) and `backup_pack_refs`
 /// (which backup uses which pack, and how many of its bytes), all rebuilt from manifests
-/// when lost.
+/// when lost. `backup --keep-forever` adds the `keep_forever` column (1 for a backup clean
+/// never deletes; un-marking is `UPDATE backup_files SET keep_forever = 0 WHERE key = …`).
 package final class BackupCatalog {
     static let columns = ["id", "key", "file_name", "file_size", "compression", "storage", "checksum",
                           "uploaded_at", "deleted_at", "encryption", "enc_iv", "enc_tag"]
@@ -16,6 +17,8 @@ package final class BackupCatalog {
     package let path: String
     /// Whether `backup_files` has the `kind` column (a read-only open of an older catalog may not).
     private var hasKind = false
+    /// Whether `backup_files` has the `keep_forever` column.
+    private var hasKeepForever = false
 
     /// Opens the catalog, creating the file (0600) and the table when missing. An existing
     /// table (one Laju made, say) is used as it is if it has the needed columns.
@@ -59,10 +62,15 @@ package final class BackupCatalog {
             }
         }
         hasKind = existing.contains("kind")
+        hasKeepForever = existing.contains("keep_forever")
         if create {
             if !hasKind {
                 try connection.execute("ALTER TABLE backup_files ADD COLUMN kind TEXT")
                 hasKind = true
+            }
+            if !hasKeepForever {
+                try connection.execute("ALTER TABLE backup_files ADD COLUMN keep_forever INTEGER NOT NULL DEFAULT 0")
+                hasKeepForever = true
             }
             try connection.execute("""
                 CREATE TABLE IF NOT EXISTS backup_packs (
@@ -129,9 +137,9 @@ package final class BackupCatalog {
     package func insert(_ record: BackupRecord) throws {
         try connection.run("""
             INSERT INTO backup_files (id, key, file_name, file_size, compression, storage, checksum,
-                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, Self.values(of: record) + [record.kind.map(SQLiteValue.text) ?? .null])
+                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind, keep_forever)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, Self.values(of: record) + [record.kind.map(SQLiteValue.text) ?? .null, .integer(record.keepForever ? 1 : 0)])
     }
 
     /// The row for `key`, live or deleted.
@@ -150,9 +158,9 @@ package final class BackupCatalog {
         try connection.run("UPDATE backup_files SET deleted_at = ? WHERE key = ? AND deleted_at IS NULL", [.integer(time), .text(key)])
     }
 
-    /// The columns a query reads: Laju's, then `kind` (NULL when the column is missing).
+    /// The columns a query reads: Laju's, then `kind` and `keep_forever` (NULL when missing).
     private var selected: String {
-        Self.columns.joined(separator: ", ") + (hasKind ? ", kind" : ", NULL")
+        Self.columns.joined(separator: ", ") + (hasKind ? ", kind" : ", NULL") + (hasKeepForever ? ", keep_forever" : ", NULL")
     }
 
     private static func values(of r: BackupRecord) -> [SQLiteValue] {
@@ -166,6 +174,7 @@ package final class BackupCatalog {
         BackupRecord(id: row[0].text ?? "", objectKey: row[1].text ?? "", fileName: row[2].text ?? "",
                      fileSize: row[3].integer ?? 0, compression: row[4].text, storage: row[5].text ?? "",
                      checksum: row[6].text, uploadedAt: row[7].integer ?? 0, deletedAt: row[8].integer,
-                     encryption: row[9].text, encIV: row[10].text, encTag: row[11].text, kind: row[12].text)
+                     encryption: row[9].text, encIV: row[10].text, encTag: row[11].text, kind: row[12].text,
+                     keepForever: (row[13].integer ?? 0) != 0)
     }
 }

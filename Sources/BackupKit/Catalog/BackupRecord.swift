@@ -26,10 +26,12 @@ package struct BackupRecord: Sendable, Equatable {
     package var encTag: String?
     /// `incremental` for an incremental backup's manifest; nil for a full backup.
     package var kind: String?
+    /// Never deleted by `clean-backup` (`backup --keep-forever`; column `keep_forever`).
+    package var keepForever: Bool
 
     package init(id: String, objectKey: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
-                encIV: String?, encTag: String?, kind: String? = nil) {
+                encIV: String?, encTag: String?, kind: String? = nil, keepForever: Bool = false) {
         self.id = id
         self.objectKey = objectKey
         self.fileName = fileName
@@ -43,6 +45,7 @@ package struct BackupRecord: Sendable, Equatable {
         self.encIV = encIV
         self.encTag = encTag
         self.kind = kind
+        self.keepForever = keepForever
     }
 
     /// The row describing an object from its own metadata (used to re-index objects that
@@ -54,7 +57,7 @@ package struct BackupRecord: Sendable, Equatable {
                   uploadedAt: metadata.createdAt ?? object.lastModified,
                   encryption: metadata[ObjectMetadata.Field.algorithm],
                   encIV: metadata[ObjectMetadata.Field.iv], encTag: metadata[ObjectMetadata.Field.tag],
-                  kind: metadata[ObjectMetadata.Field.kind])
+                  kind: metadata[ObjectMetadata.Field.kind], keepForever: metadata.keptForever)
     }
 
     /// The decryption fields as object metadata, for a restore that trusts the catalog.

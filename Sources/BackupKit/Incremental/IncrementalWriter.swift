@@ -39,6 +39,8 @@ struct IncrementalWriter {
     let blockSize: Int
     let work: WorkDirectory
     let console: Console
+    /// Mark the manifest `keep=forever` (`backup --keep-forever`).
+    var keepForever = false
     var workers = ProcessInfo.processInfo.activeProcessorCount
 
     /// Writes the backup of the snapshot at `path`. `beforeCommit` runs before the pack is
@@ -211,6 +213,7 @@ struct IncrementalWriter {
             var metadata = ObjectMetadata(encoded: encoded, compression: compression, createdAt: createdAt,
                                           databaseName: databaseName, keyID: key.id)
             metadata[ObjectMetadata.Field.kind] = "incremental"
+            if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
             try upload.complete(metadata: metadata)
             return (manifestKey, encoded)
         } catch {

@@ -11,6 +11,9 @@ package struct BackupEntry: Sendable {
     package let databaseName: String?
     /// The catalog row, nil when the catalog has none (or could not be read).
     package let record: BackupRecord?
+    /// Never deleted by clean: the catalog row says so (it wins, so un-marking is a row
+    /// update), else the object's `keep=forever` metadata.
+    package var keepForever = false
 
     /// Seconds since the backup was made, never negative (clocks disagree).
     package func age(at now: Date = Date()) -> TimeInterval {

@@ -12,9 +12,10 @@ package struct BackupListing: Encodable, Sendable {
         let storage: StorageKind
         let database: String?
         let inCatalog: Bool
+        let keepForever: Bool
 
         enum CodingKeys: String, CodingKey {
-            case createdAt, created, size, storage, database, inCatalog
+            case createdAt, created, size, storage, database, inCatalog, keepForever
             case objectKey = "key"
         }
     }
@@ -32,10 +33,11 @@ package struct BackupListing: Encodable, Sendable {
         for key in inventory.missingObjects {
             console.warning("the catalog lists \(key) but storage no longer has it")
         }
-        let limit = takenBy.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) } ?? .max
+        let limit = takenBy.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? .max
         let items = inventory.entries.filter { $0.createdAt <= limit }.map {
             Item(objectKey: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
-                 storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil)
+                 storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil,
+                 keepForever: $0.keepForever)
         }
         return BackupListing(backups: items, reindexed: inventory.reindexed, missingObjects: inventory.missingObjects)
     }

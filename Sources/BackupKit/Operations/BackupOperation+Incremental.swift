@@ -14,10 +14,11 @@ extension BackupOperation {
         let uploadStarted = ContinuousClock.now
         do {
             let previous = try previousManifest(in: repository)
-            outcome = try IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
-                                            compression: settings.compression, level: settings.compressionLevel,
-                                            blockSize: settings.blockSize, work: work, console: console)
-                .write(snapshot: path, previous: consume previous, createdAt: createdAt, beforeCommit: { try check.join() })
+            var writer = IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
+                                           compression: settings.compression, level: settings.compressionLevel,
+                                           blockSize: settings.blockSize, work: work, console: console)
+            writer.keepForever = keepForever
+            outcome = try writer.write(snapshot: path, previous: consume previous, createdAt: createdAt, beforeCommit: { try check.join() })
         } catch {
             try check.join()
             throw error
@@ -41,7 +42,7 @@ extension BackupOperation {
                 fileSize: encoded.storedSize, compression: settings.compression.rawValue, storage: storage.kind.rawValue,
                 checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
                 encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString(),
-                kind: "incremental"))
+                kind: "incremental", keepForever: keepForever))
         } catch {
             throw BackupError.catalogWriteFailed(objectKey: manifestKey, reason: "\(error)")
         }
@@ -58,6 +59,7 @@ extension BackupOperation {
         result.newBlocks = outcome.newBlocks
         result.reusedBlocks = outcome.reusedBlocks
         result.rewrittenBlocks = outcome.rewrittenBlocks
+        result.keepForever = keepForever
         return .completed(result)
     }
 

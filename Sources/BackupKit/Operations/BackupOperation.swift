@@ -8,6 +8,8 @@ package struct BackupOperation {
     package var force = false
     /// Take the snapshot with `VACUUM INTO` (compacted) instead of the backup API.
     package var vacuum = false
+    /// Mark the backup so clean never deletes it (metadata `keep=forever`, catalog `keep_forever`).
+    package var keepForever = false
 
     package init(settings: Settings, console: Console) {
         self.settings = settings
@@ -29,7 +31,7 @@ package struct BackupOperation {
 
         let lock = try BackupLock(databasePath: database, lockDirectory: settings.localDirectory + "/.locks")
         defer { withExtendedLifetime(lock) {} }
-        if let minInterval, !force, let skip = try recentBackup(within: minInterval, in: repository) {
+        if let minInterval, !force, !keepForever, let skip = try recentBackup(within: minInterval, in: repository) {
             return .skipped(skip)
         }
 
@@ -77,7 +79,9 @@ package struct BackupOperation {
             // The snapshot is checked and encoded: its disk space goes back before the upload.
             unlink(snapshotPath)
             Failpoint.beforeComplete.reach()
-            try upload.complete(metadata: ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, databaseName: databaseName, keyID: key.id))
+            var metadata = ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, databaseName: databaseName, keyID: key.id)
+            if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
+            try upload.complete(metadata: metadata)
         } catch {
             upload.abort()
             try? check.join()
@@ -91,7 +95,8 @@ package struct BackupOperation {
         let record = BackupRecord(id: UUID().uuidString.lowercased(), objectKey: objectKey, fileName: ObjectKey.fileName(of: objectKey),
                                   fileSize: encoded.storedSize, compression: settings.compression.rawValue, storage: storage.kind.rawValue,
                                   checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
-                                  encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString())
+                                  encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString(),
+                                  keepForever: keepForever)
         do {
             try catalog.insert(record)
         } catch {
@@ -102,7 +107,8 @@ package struct BackupOperation {
             objectKey: objectKey, compression: settings.compression.rawValue, location: storage.location(of: objectKey), storage: storage.kind, database: database,
             sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
             vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
-            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), uploadedBytes: encoded.storedSize))
+            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), uploadedBytes: encoded.storedSize,
+            keepForever: keepForever))
     }
 
     /// Housekeeping once storage has proved reachable: what interrupted runs left behind.

@@ -32,11 +32,13 @@ package struct BackupResult: Encodable, Sendable {
     package var newBlocks: Int?
     package var reusedBlocks: Int?
     package var rewrittenBlocks: Int?
+    /// Marked with `--keep-forever`: clean never deletes it.
+    package var keepForever = false
 
     enum CodingKeys: String, CodingKey {
         case ok, skipped, compression, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
         case snapshotSeconds, uploadSeconds, durationSeconds
-        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks
+        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks, keepForever
         case objectKey = "key"
     }
 }

@@ -26,15 +26,21 @@ package struct CleanOperation {
 
         // Retention applies to each database's backups on their own.
         let groups = Dictionary(grouping: inventory.entries) { $0.databaseName ?? "" }
+        // Backups kept forever are never candidates: the rules apply to the others.
         var decisions: [RetentionPolicy.Decision] = []
+        var kept: [CleanResult.Kept] = []
         for name in groups.keys.sorted() {
-            let candidates = groups[name]!.map { RetentionPolicy.Candidate(objectKey: $0.objectKey, createdAt: $0.createdAt) }
+            let candidates = groups[name]!.filter { !$0.keepForever }
+                .map { RetentionPolicy.Candidate(objectKey: $0.objectKey, createdAt: $0.createdAt) }
             decisions += policy.evaluate(candidates, now: now)
+            for entry in groups[name]! where entry.keepForever {
+                kept.append(.init(objectKey: entry.objectKey, reasons: ["kept forever"]))
+                console.detail("keep   \(entry.objectKey) (kept forever)")
+            }
         }
 
         var deleted: [String] = []
         var failed: [CleanResult.Failure] = []
-        var kept: [CleanResult.Kept] = []
         for decision in decisions {
             let objectKey = decision.candidate.objectKey
             if decision.keep {

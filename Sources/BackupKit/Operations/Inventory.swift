@@ -30,8 +30,10 @@ package struct Inventory {
             if let databaseName, name != databaseName { continue }
             var record = records[object.objectKey]
             var createdAt = record?.uploadedAt ?? object.lastModified
+            var keepForever = record?.keepForever ?? false
             if record == nil, let metadata = try? storage.head(objectKey: object.objectKey).metadata {
                 createdAt = metadata.createdAt ?? object.lastModified
+                keepForever = metadata.keptForever
                 if reindex, let catalog {
                     let row = BackupRecord(object: object, metadata: metadata, storage: storage.kind, id: UUID().uuidString.lowercased())
                     do {
@@ -46,8 +48,10 @@ package struct Inventory {
             if let row = record, row.deletedAt != nil {
                 console.detail("\(object.objectKey) is marked deleted in the catalog but still stored; it is treated as live")
             }
-            entries.append(BackupEntry(objectKey: object.objectKey, createdAt: createdAt, size: object.size, storage: storage.kind,
-                                       databaseName: name, record: record))
+            var entry = BackupEntry(objectKey: object.objectKey, createdAt: createdAt, size: object.size, storage: storage.kind,
+                                    databaseName: name, record: record)
+            entry.keepForever = keepForever
+            entries.append(entry)
         }
         entries.sort { ($0.createdAt, $0.objectKey) > ($1.createdAt, $1.objectKey) }
         let stored = Set(objects.map(\.objectKey))

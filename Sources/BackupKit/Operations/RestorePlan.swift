@@ -33,7 +33,7 @@ struct RestorePlan {
             }
             var chosen = entries[0]
             if case .takenBy(let date) = selection {
-                let limit = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+                let limit = Int64((date.timeIntervalSince1970 * 1000).rounded())   // to the millisecond (floating point)
                 guard let entry = entries.first(where: { $0.createdAt <= limit }) else {
                     let oldest = entries.last!
                     throw BackupError.noBackupBefore(time: Formatting.iso8601(millis: limit), oldestKey: oldest.objectKey,

@@ -19,6 +19,8 @@ package struct ObjectMetadata: Sendable, Equatable {
         package static let keyID = "key-id"
         /// `incremental` for a manifest, `pack` for a pack of blocks; absent on full backups.
         package static let kind = "kind"
+        /// `forever` on a backup `clean-backup` must never delete (`backup --keep-forever`).
+        package static let keep = "keep"
     }
 
     /// The object format written by this version.
@@ -71,6 +73,8 @@ package struct ObjectMetadata: Sendable, Equatable {
 
     package var createdAt: Int64? { self[Field.createdAt].flatMap { Int64($0) } }
     package var keyID: String? { self[Field.keyID]?.lowercased() }
+    /// Marked by `backup --keep-forever`.
+    package var keptForever: Bool { self[Field.keep]?.lowercased() == "forever" }
 
     /// The JSON of a local sidecar file: one flat object, keys sorted.
     package func sidecarJSON() throws -> [UInt8] {

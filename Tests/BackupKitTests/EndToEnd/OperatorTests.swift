@@ -73,8 +73,11 @@ struct OperatorTests {
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = zone
-            formatter.dateFormat = withZone ? "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX" : "yyyy-MM-dd'T'HH:mm:ss.SSS"
-            return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+            // The milliseconds written by hand: a formatter's fraction of a Double may be one short.
+            formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+            let seconds = formatter.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
+            formatter.dateFormat = "XXXXX"
+            return seconds + String(format: ".%03d", Int(millis % 1000)) + (withZone ? formatter.string(from: Date(timeIntervalSince1970: Double(millis / 1000))) : "")
         }
         let utc = TimeZone(identifier: "UTC")!, jakarta = TimeZone(identifier: "Asia/Jakarta")!
         // Exactly at the second backup, a millisecond before it, and in another zone without a zone.
@@ -102,6 +105,48 @@ struct OperatorTests {
         let bad = try box.run("restore", "--at", "last friday")
         #expect(bad.status == 64 && bad.stderr.contains("is not a time"), "\(bad.output)")
         #expect(try box.run("restore", "--at", "2026-11-20", "--key", taken[0].key).status == 64)
+    }
+
+    @Test("backup --keep-forever: in the metadata and the row, shown by --list, kept by every clean (catalog lost too); un-marked by a row update")
+    func keptForever() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 100)
+        func json(_ run: ToolRun) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.output)")
+        }
+        let forever = try json(try box.run("backup", "--db", "app.db", "--keep-forever", "--json"))
+        let key = try #require(forever["key"] as? String)
+        #expect(forever["keep_forever"] as? Bool == true)
+        let sidecar = try String(contentsOfFile: box.file("backups/" + key + ".meta.json"), encoding: .utf8)
+        #expect(sidecar.contains("\"keep\" : \"forever\""), "\(sidecar)")
+        for round in 1...3 {
+            try TestDatabase.insert(db, from: 1000 * round, count: 5)
+            #expect(try json(try box.run("backup", "--db", "app.db", "--json"))["keep_forever"] as? Bool == false)
+        }
+        // Not skipped by the minimum interval: asking to keep one forever means now.
+        let again = try box.run("backup", ["--db", "app.db", "--keep-forever"], env: ["BACKUP_MIN_INTERVAL": "1h"])
+        #expect(again.status == 0 && !again.stderr.contains("skipped"), "\(again.output)")
+        let second = try #require(again.stdoutLines.last)
+
+        let clean = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
+        #expect((clean["deleted"] as? [String])?.count == 2, "\(clean)")
+        let kept = (clean["kept"] as? [[String: Any]]) ?? []
+        #expect(kept.contains { $0["key"] as? String == key && ($0["reasons"] as? [String]) == ["kept forever"] }, "\(kept)")
+        #expect(kept.contains { $0["key"] as? String == second })
+
+        try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
+        let listed = ((try json(try box.run("restore", "--list", "--json")))["backups"] as? [[String: Any]]) ?? []
+        #expect(listed.count == 3)
+        #expect(listed.filter { $0["keep_forever"] as? Bool == true }.compactMap { $0["key"] as? String }.sorted() == [key, second].sorted(),
+                "the mark comes back from the metadata: \(listed)")
+        let human = try box.run("restore", "--list")
+        #expect(human.stdout.contains(key + "  (kept forever)"), "\(human.stdout)")
+        #expect((try json(try box.run("clean-backup", "--keep-last", "1", "--json")))["deleted"] as? [String] == [])
+
+        let catalog = try SQLiteConnection(path: box.file("backups/catalog.sqlite"), mode: .readWrite)
+        try catalog.run("UPDATE backup_files SET keep_forever = 0 WHERE key = ?", [.text(key)])
+        let unmarked = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
+        #expect(unmarked["deleted"] as? [String] == [key], "the row wins over the metadata: \(unmarked)")
     }
 
     @Test("off a terminal: no progress line, and every log line has an ISO-8601 timestamp and a level")
