@@ -58,6 +58,12 @@ package struct CleanOperation {
                 try catalog?.markDeleted(objectKey: objectKey, at: Formatting.nowMillis())
                 deleted.append(objectKey)
                 console.detail("deleted \(objectKey)")
+            } catch let error as BackupError where error.exitStatus == .configuration {
+                // Denied (no s3:DeleteObject), or credentials refused: every other deletion
+                // would fail the same way, so the run stops here, loudly, having deleted
+                // only what `deleted` lists.
+                if !deleted.isEmpty { console.warning("deleted \(deleted.count) backup(s) before S3 refused: \(deleted.joined(separator: ", "))") }
+                throw error
             } catch {
                 failed.append(.init(objectKey: objectKey, error: "\(error)"))
                 console.warning("could not delete \(objectKey): \(error)")

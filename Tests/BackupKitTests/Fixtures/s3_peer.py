@@ -12,6 +12,7 @@ Usage:
   s3_peer.py head KEY                      JSON: metadata, size, server-side encryption
   s3_peer.py create-bucket NAME            CreateBucket
   s3_peer.py put-bytes KEY TEXT            PutObject of TEXT's bytes, no metadata
+  s3_peer.py iam-user NAME POLICY_JSON     (moto) an IAM user with this inline policy: JSON keys
 """
 import json
 import os
@@ -53,5 +54,12 @@ elif command == "create-bucket":
     s3.create_bucket(Bucket=sys.argv[2])
 elif command == "put-bytes":
     s3.put_object(Bucket=bucket, Key=sys.argv[2], Body=sys.argv[3].encode())
+elif command == "iam-user":
+    iam = boto3.client("iam", endpoint_url=os.environ["S3_ENDPOINT"], region_name="us-east-1",
+                       aws_access_key_id=os.environ["S3_ACCESS_KEY"], aws_secret_access_key=os.environ["S3_SECRET_KEY"])
+    iam.create_user(UserName=sys.argv[2])
+    iam.put_user_policy(UserName=sys.argv[2], PolicyName="least-privilege", PolicyDocument=sys.argv[3])
+    key = iam.create_access_key(UserName=sys.argv[2])["AccessKey"]
+    print(json.dumps({"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}))
 else:
     sys.exit("unknown command " + command)

@@ -328,6 +328,18 @@ final class S3Client: @unchecked Sendable {
         }
     }
 
+    /// The IAM action an S3 operation needs, to name what a denied key lacks.
+    static func iamAction(for operation: String) -> String {
+        switch operation {
+        case "delete": return "s3:DeleteObject"
+        case "download", "read metadata of": return "s3:GetObject"
+        case "list": return "s3:ListBucket"
+        case "list multipart uploads in": return "s3:ListBucketMultipartUploads"
+        case "abort the multipart upload of": return "s3:AbortMultipartUpload"
+        default: return "s3:PutObject"   // upload, the multipart steps
+        }
+    }
+
     static func isRetryable(status: Int, code: String) -> Bool {
         [500, 502, 503, 504, 408, 429].contains(status)
             || ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable"].contains(code)
@@ -344,7 +356,7 @@ final class S3Client: @unchecked Sendable {
         case "InvalidAccessKeyId":
             return .configuration("S3 does not know the access key \(accessKey); check \(fromEnvironment ? "S3_ACCESS_KEY" : source)")
         case "AccessDenied", "AllAccessDisabled":
-            return .configuration("S3 denied access to \(operation) \(target) for access key \(accessKey); grant the key the permissions README's IAM policy lists (s3:GetObject, s3:PutObject, s3:ListBucket, and s3:DeleteObject for clean-backup)")
+            return .configuration("S3 denied access to \(operation) \(target) for access key \(accessKey): it lacks \(Self.iamAction(for: operation)); grant it as the README's IAM policy for this executable lists")
         case "NoSuchBucket":
             return .configuration("the bucket '\(config.bucket)' does not exist at \(config.scheme)://\(config.host)\(config.port.map { ":\($0)" } ?? ""); create it or fix S3_BUCKET")
         case "InvalidBucketName":
