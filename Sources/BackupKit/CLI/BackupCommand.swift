@@ -25,6 +25,7 @@ package struct BackupCommand: RunnableCommand {
               backup --db app.db --vacuum   compacted snapshot (VACUUM INTO)
               backup --db app.db --keep-forever
                                             one clean-backup never deletes
+              backup --db a.db --db b.db    several databases, one after another
               backup --db app.db --incremental
                                             only what changed, restorable alone
               backup --db app.db --compression zstd
@@ -112,6 +113,13 @@ package struct BackupCommand: RunnableCommand {
         if status {
             return StatusReport.gather(settings: settings, console: context.console)
         }
+        if settings.databasePaths.count > 1 {
+            var multi = MultiBackup(settings: settings, console: context.console)
+            multi.force = force
+            multi.vacuum = vacuum
+            multi.keepForever = keepForever
+            return multi.run()
+        }
         var operation = BackupOperation(settings: settings, console: context.console)
         operation.force = force
         operation.vacuum = vacuum
@@ -137,6 +145,23 @@ extension BackupOutcome: CommandResult {
         case .skipped(let skip):
             console.info("skipped: \(skip.reason)")
         }
+    }
+}
+
+extension MultiBackupResult: CommandResult {
+    var exitStatus: ExitStatus { status }
+    var metricsOutcome: MetricsFile.Outcome { status == .ok ? .success(sizeBytes: nil) : .failure }
+
+    /// Each database's own summary line (and key on stdout), or its error line.
+    func render(on console: Console) {
+        for item in items {
+            switch item {
+            case .done(let outcome): outcome.render(on: console)
+            case .failed(let database, _, let message): console.error("\((database as NSString).lastPathComponent): \(message)")
+            }
+        }
+        let failed = items.filter { if case .failed = $0 { return true } else { return false } }.count
+        if items.count > 1 { console.info("\(items.count - failed) of \(items.count) databases backed up or skipped, \(failed) failed") }
     }
 }
 

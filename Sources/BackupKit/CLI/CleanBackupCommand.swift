@@ -77,7 +77,13 @@ package struct CleanBackupCommand: RunnableCommand {
         if check { return try CheckOperation(settings: settings, console: context.console).run() }
         let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
         let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
-        return try CleanOperation(settings: settings, policy: policy, console: context.console).run(dryRun: dryRun)
+        guard settings.databasePaths.count > 1 else {
+            return try CleanOperation(settings: settings, policy: policy, console: context.console).run(dryRun: dryRun)
+        }
+        // Several databases: the rules for each one's backups, one result.
+        return CleanResult.merged(try settings.databasePaths.map {
+            try CleanOperation(settings: settings.withDatabase($0), policy: policy, console: context.console).run(dryRun: dryRun)
+        })
     }
 }
 

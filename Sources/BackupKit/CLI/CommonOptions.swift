@@ -6,8 +6,8 @@ package struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read settings from this file instead of ./.env.", valueName: "path"))
     var envFile: String?
 
-    @Option(name: .customLong("db"), help: ArgumentHelp("The SQLite database (BACKUP_DB_PATH).", valueName: "path"))
-    var database: String?
+    @Option(name: .customLong("db"), help: ArgumentHelp("The SQLite database (BACKUP_DB_PATH). backup takes several: repeat --db, or list them (commas, globs) in BACKUP_DB_PATH.", valueName: "path"))
+    var databases: [String] = []
 
     @Option(help: ArgumentHelp("'local' or 's3' (BACKUP_STORAGE).", valueName: "kind"))
     var storage: String?
@@ -41,7 +41,7 @@ package struct CommonOptions: ParsableArguments {
 
     func overrides() -> SettingOverrides {
         var o = SettingOverrides()
-        o.databasePath = database
+        o.databasePaths = databases
         o.storage = storage
         o.localDirectory = localDir
         o.prefix = prefix

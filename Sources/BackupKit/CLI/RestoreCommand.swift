@@ -86,6 +86,7 @@ package struct RestoreCommand: RunnableCommand {
 
     func execute(_ context: RunContext) throws -> any CommandResult {
         let settings = try context.settings()
+        try settings.requireAtMostOneDatabase("pass the one to restore with --db PATH")
         let console = context.console
         // The zone of a time without one: TZ as the run sees it (.env included), else the system's.
         let zone = settings.environment["TZ"].flatMap { TimeZone(identifier: $0) } ?? .current

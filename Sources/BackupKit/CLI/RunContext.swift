@@ -22,8 +22,10 @@ final class RunContext {
         if let loaded { return loaded }
         let overrides = command.overrides()
         let environment = try Environment.load(envFile: command.options.envFile, process: processEnvironment)
-        if let path = environment["BACKUP_METRICS_FILE"] {
-            let database = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map { ($0 as NSString).lastPathComponent }
+        let databases = DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
+        // A run over several databases records one series per database itself (MultiBackup).
+        if let path = environment["BACKUP_METRICS_FILE"], databases.count <= 1 {
+            let database = databases.first.map { ($0 as NSString).lastPathComponent }
             recorder.configure(MetricsFile(path: Files.absolute(path)), database: database ?? "all")
         }
         if let url = environment["BACKUP_PING_URL"], !url.isEmpty {

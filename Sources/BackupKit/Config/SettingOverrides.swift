@@ -1,6 +1,7 @@
 /// Values given as flags. Each one, when set, wins over the environment.
 package struct SettingOverrides: Sendable {
-    package var databasePath: String?
+    /// `--db`, as often as it was given.
+    package var databasePaths: [String] = []
     package var storage: String?
     package var localDirectory: String?
     package var prefix: String?

@@ -14,7 +14,11 @@ import Foundation
 /// | compression | `--compression` | `BACKUP_COMPRESSION` = `gzip` \| `zstd` | gzip |
 /// | its level | `--compression-level` | `BACKUP_COMPRESSION_LEVEL` | gzip 6 (1-9), zstd 3 (1-19) |
 package struct Settings: Sendable {
+    /// The database this run works on: the first of `databasePaths` (backup runs each of
+    /// them with `withDatabase`; the other executables take one).
     package var databasePath: String?
+    /// Every database the run names (`--db` repeated, or BACKUP_DB_PATH's list and globs).
+    package var databasePaths: [String]
     package var storageKind: StorageKind
     package var localDirectory: String
     package var prefix: String
@@ -37,7 +41,8 @@ package struct Settings: Sendable {
 
     package init(overrides: SettingOverrides, environment: Environment) throws {
         self.environment = environment
-        databasePath = (overrides.databasePath ?? environment["BACKUP_DB_PATH"]).map(Files.absolute)
+        databasePaths = DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
+        databasePath = databasePaths.first
 
         let storageText = overrides.storage ?? environment["BACKUP_STORAGE"]
         if let text = storageText {
@@ -115,6 +120,21 @@ package struct Settings: Sendable {
     /// The key file in use, if the key comes from a file.
     package var keyFilePath: String? {
         keyFile ?? environment["BACKUP_ENCRYPTION_KEY_FILE"]
+    }
+
+    /// These settings for `path` alone (one database of a run over several).
+    package func withDatabase(_ path: String) -> Settings {
+        var settings = self
+        settings.databasePath = path
+        settings.databasePaths = [path]
+        return settings
+    }
+
+    /// Fails unless the run names at most one database (restore and clean take one).
+    package func requireAtMostOneDatabase(_ hint: String) throws {
+        guard databasePaths.count <= 1 else {
+            throw BackupError.invalidArgument("\(databasePaths.count) databases given (--db or BACKUP_DB_PATH) but this takes one: \(hint)")
+        }
     }
 
     /// The database path or a usage error naming both ways to set it.

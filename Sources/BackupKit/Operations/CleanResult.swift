@@ -38,6 +38,16 @@ package struct CleanResult: Encodable, Sendable {
     /// Packs kept: in use, or younger than the grace period.
     package let packsKept: Int
 
+    /// One result for the runs over several databases.
+    static func merged(_ results: [CleanResult]) -> CleanResult {
+        CleanResult(dryRun: results.first?.dryRun ?? false, policy: results.first?.policy ?? "",
+                    deleted: results.flatMap(\.deleted), kept: results.flatMap(\.kept), failed: results.flatMap(\.failed),
+                    reindexed: results.flatMap(\.reindexed),
+                    abandonedUploadsRemoved: results.reduce(0) { $0 + $1.abandonedUploadsRemoved },
+                    keptBytes: results.reduce(0) { $0 + $1.keptBytes }, packsDeleted: results.flatMap(\.packsDeleted),
+                    packsKept: results.reduce(0) { $0 + $1.packsKept })
+    }
+
     enum CodingKeys: String, CodingKey {
         case ok, dryRun, policy, deleted, kept, failed, reindexed, abandonedUploadsRemoved, keptBytes, packsDeleted, packsKept
     }

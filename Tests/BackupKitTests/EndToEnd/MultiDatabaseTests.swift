@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// `backup` over several databases: --db repeated, BACKUP_DB_PATH as a list or a glob; one
+/// object, row, metrics series and summary line each; the worst exit code; one failure does
+/// not stop the others.
+struct MultiDatabaseTests {
+    @Test("three databases, one not SQLite: two backed up, the third reported, exit 65, JSON results, a metrics series each")
+    func threeDatabases() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("a.db"), rows: 100)
+        try TestDatabase.make(box.file("b.db"), rows: 120, seed: 2)
+        try "not a database at all, just text".write(toFile: box.file("c.db"), atomically: true, encoding: .utf8)
+        let metrics = box.file("backup.prom")
+        let run = try box.run("backup", ["--db", "a.db", "--db", "c.db", "--db", "b.db", "--json"], env: ["BACKUP_METRICS_FILE": metrics])
+        #expect(run.status == 65, "the worst exit code: \(run.output)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.output)")
+        #expect(json["ok"] as? Bool == false && json["exit_code"] as? Int == 65)
+        let results = try #require(json["results"] as? [[String: Any]])
+        #expect(results.count == 3)
+        #expect((results[0]["database"] as? String)?.hasSuffix("/a.db") == true && (results[0]["key"] as? String)?.contains("a.db-") == true)
+        #expect((results[1]["database"] as? String)?.hasSuffix("/c.db") == true && results[1]["exit_code"] as? Int == 65
+                && (results[1]["error"] as? String)?.contains("not a SQLite database") == true, "\(results[1])")
+        #expect((results[2]["key"] as? String)?.contains("b.db-") == true, "one failure does not stop the others")
+        #expect(Set(box.storedObjects().compactMap { ObjectKey.databaseName(of: "backups/" + $0, prefix: "backups/") }) == ["a.db", "b.db"])
+        #expect(try box.liveCatalogKeys().count == 2)
+        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+        for name in ["a.db", "b.db", "c.db"] { #expect(prom.contains("database=\"\(name)\""), "\(name): \(prom)") }
+
+        let human = try box.run("backup", ["--db", "a.db", "--db", "b.db", "--db", "c.db"])
+        #expect(human.status == 65)
+        #expect(human.stdoutLines.count == 2, "the two keys: \(human.stdout)")
+        #expect(human.stderr.contains("backed up a.db") && human.stderr.contains("backed up b.db") && human.stderr.contains("c.db: "),
+                "a summary line each: \(human.stderr)")
+    }
+
+    @Test("BACKUP_DB_PATH as a comma list or a glob; restore takes one; clean applies the rules to each")
+    func listsAndGlobs() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("a.db"), rows: 50)
+        try TestDatabase.make(box.file("b.db"), rows: 60, seed: 2)
+        #expect(try box.run("backup", [], env: ["BACKUP_DB_PATH": "a.db, b.db"]).status == 0)
+        let globbed = try box.run("backup", ["--json"], env: ["BACKUP_DB_PATH": box.file("[ab].db")])
+        #expect(globbed.status == 0, "\(globbed.output)")
+        let results = (try JSONSerialization.jsonObject(with: Data(globbed.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]
+        #expect(results?.count == 2 && results?.allSatisfy { $0["key"] != nil } == true, "\(globbed.stdout)")
+        #expect(box.storedObjects().count == 4)
+        let missing = try box.run("backup", [], env: ["BACKUP_DB_PATH": "a.db," + box.file("nothing-*.db")])
+        #expect(missing.status == 66 && missing.stderr.contains("nothing-*.db"), "a glob that matches nothing is reported: \(missing.output)")
+
+        let restore = try box.run("restore", ["--out", "r.db"], env: ["BACKUP_DB_PATH": "a.db,b.db"])
+        #expect(restore.status == 64 && restore.stderr.contains("pass the one to restore with --db"), "\(restore.output)")
+        let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"], env: ["BACKUP_DB_PATH": "a.db,b.db"])
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(((try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])?["deleted"] as? [String])?.count == 3,
+                "the older backups of each (a.db has three, b.db two): \(clean.stdout)")
+    }
+}
