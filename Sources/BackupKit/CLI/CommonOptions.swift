@@ -15,7 +15,7 @@ package struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("local-dir"), help: ArgumentHelp("The local backup folder (BACKUP_LOCAL_DIR, default ./backups).", valueName: "path"))
     var localDir: String?
 
-    @Option(help: ArgumentHelp("Object key prefix of the backups (BACKUP_PREFIX, default backups/).", valueName: "prefix"))
+    @Option(help: ArgumentHelp("Object key prefix of the backups (BACKUP_PREFIX; default backups/ on S3, none in the local folder).", valueName: "prefix"))
     var prefix: String?
 
     @Option(help: ArgumentHelp("The SQLite file holding the backup_files table (BACKUP_CATALOG_PATH, default <local dir>/catalog.sqlite).", valueName: "path"))

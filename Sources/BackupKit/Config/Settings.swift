@@ -55,7 +55,8 @@ package struct Settings: Sendable {
         }
 
         localDirectory = Files.absolute(overrides.localDirectory ?? environment["BACKUP_LOCAL_DIR"] ?? "./backups")
-        prefix = try Settings.normalizedPrefix(overrides.prefix ?? environment["BACKUP_PREFIX"] ?? "backups/")
+        prefix = try Settings.normalizedPrefix(overrides.prefix ?? environment["BACKUP_PREFIX"]
+            ?? Settings.defaultPrefix(storage: storageKind, localDirectory: localDirectory))
         catalogPath = Files.absolute(overrides.catalogPath ?? environment["BACKUP_CATALOG_PATH"] ?? localDirectory + "/catalog.sqlite")
         keyFile = overrides.keyFile.map(Files.absolute)
 
@@ -135,6 +136,14 @@ package struct Settings: Sendable {
         guard databasePaths.count <= 1 else {
             throw BackupError.invalidArgument("\(databasePaths.count) databases given (--db or BACKUP_DB_PATH) but this takes one: \(hint)")
         }
+    }
+
+    /// The prefix when none is set: `backups/` on S3 (a bucket is shared); none for the local
+    /// folder, which is the backups' own (objects sit directly in it), unless the folder has
+    /// the `backups/` subfolder earlier versions wrote into, which then stays in use.
+    static func defaultPrefix(storage: StorageKind, localDirectory: String) -> String {
+        guard storage == .local else { return "backups/" }
+        return Files.isDirectory(localDirectory + "/backups") ? "backups/" : ""
     }
 
     /// The database path or a usage error naming both ways to set it.

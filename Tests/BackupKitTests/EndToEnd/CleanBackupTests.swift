@@ -21,13 +21,13 @@ struct CleanBackupTests {
         #expect(run.status == 0, "\(run.output)")
         // Ages 0, 1, 2 days are younger than 3 days (age 3 is at the cutoff minus run time).
         #expect(try box.liveCatalogKeys().sorted() == Array(keys.prefix(3)).sorted())
-        #expect(Set(box.storedObjects().map { "backups/" + $0 }) == Set(keys.prefix(3)))
+        #expect(Set(box.storedObjects()) == Set(keys.prefix(3)))
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         #expect(Set(json["deleted"] as! [String]) == Set(keys.suffix(3)))
         let row = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).record(forObjectKey: keys.last!)
         #expect(row?.deletedAt != nil)
         // Sidecars went with their objects.
-        #expect(box.dir.allFiles(under: "backups/backups").filter { $0.hasSuffix(".meta.json") }.count == 3)
+        #expect(box.dir.allFiles(under: "backups").filter { $0.hasSuffix(".meta.json") }.count == 3)
     }
 
     @Test("--keep-last keeps the newest N; --dry-run deletes nothing")
@@ -40,7 +40,7 @@ struct CleanBackupTests {
         #expect(dry.stderr.contains("would delete"))
         let run = try box.run("clean-backup", "--keep-last", "2")
         #expect(run.status == 0, "\(run.output)")
-        #expect(Set(box.storedObjects().map { "backups/" + $0 }) == Set(keys.prefix(2)))
+        #expect(Set(box.storedObjects()) == Set(keys.prefix(2)))
         #expect(run.stderr.contains("deleted 3, kept 2, failed 0"))
     }
 
@@ -50,7 +50,7 @@ struct CleanBackupTests {
         let keys = try backups(box, count: 12, daysApart: 0.5)  // two per day for 6 days
         let run = try box.run("clean-backup", "--json", env: ["BACKUP_RETENTION_DAILY": "3"])
         #expect(run.status == 0, "\(run.output)")
-        let kept = Set(box.storedObjects().map { "backups/" + $0 })
+        let kept = Set(box.storedObjects())
         #expect(kept.count == 3)
         #expect(kept.contains(keys[0]))
     }
@@ -61,12 +61,12 @@ struct CleanBackupTests {
         let keys = try backups(box, count: 3, daysApart: 40)  // ages 0, 40, 80 days
         let run = try box.run("clean-backup")
         #expect(run.status == 0)
-        #expect(box.storedObjects().map { "backups/" + $0 } == [keys[0]])
+        #expect(box.storedObjects() == [keys[0]])
         // All old: the newest survives even a 1-day rule.
         try box.backdate(keys[0], daysAgo: 100)
         let again = try box.run("clean-backup", "--keep-days", "1")
         #expect(again.status == 0)
-        #expect(box.storedObjects().map { "backups/" + $0 } == [keys[0]])
+        #expect(box.storedObjects() == [keys[0]])
     }
 
     @Test("a row whose object is already gone is still marked deleted")

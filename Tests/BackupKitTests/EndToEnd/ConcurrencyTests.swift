@@ -81,7 +81,7 @@ struct ConcurrencyTests {
         #expect(first.terminationStatus == 0)
         let key = String(decoding: firstOut.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(box.storedObjects().map { "backups/" + $0 } == [key])
+        #expect(box.storedObjects() == [key])
         #expect(try box.run("restore", "--key", key, "--verify-only").status == 0)
     }
 }

@@ -80,7 +80,7 @@ struct IncrementalTests {
         _ = try incremental(box)
         try change(db, appendFrom: 5051, count: 50, updateEvery: 500)
         let last = try incremental(box)
-        let packs = { box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) } }
+        let packs = { box.dir.allFiles(under: "backups").filter { ObjectKey.isPack($0) } }
         #expect(packs().count == 3)
 
         let young = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
@@ -104,7 +104,7 @@ struct IncrementalTests {
         let clean = try json(try box.run("clean-backup", "--db", "a.db", "--keep-last", "1", "--json",
                                          env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"]))
         #expect((clean["packs_deleted"] as? [String])?.isEmpty == true)
-        #expect(box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) }.count == 2)
+        #expect(box.dir.allFiles(under: "backups").filter { ObjectKey.isPack($0) }.count == 2)
         #expect(try box.run("restore", "--db", "b.db", "--verify-only").status == 0)
     }
 
@@ -113,8 +113,8 @@ struct IncrementalTests {
         let box = try Sandbox()
         try TestDatabase.make(box.file("app.db"), rows: 3000)
         let key = try #require(try incremental(box)["key"] as? String)
-        let pack = try #require(box.dir.allFiles(under: "backups/backups").first { ObjectKey.isPack($0) })
-        let path = box.file("backups/backups/" + pack)
+        let pack = try #require(box.dir.allFiles(under: "backups").first { ObjectKey.isPack($0) })
+        let path = box.file("backups/" + pack)
         var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[bytes.count / 2] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -136,8 +136,8 @@ struct IncrementalTests {
         try change(db, appendFrom: 4001, count: 40, updateEvery: 400)
         _ = try incremental(box)
         #expect(try box.run("backup", "--db", "app.db").status == 0)
-        let folder = box.file("backups/backups/")
-        let packs = box.dir.allFiles(under: "backups/backups").filter { ObjectKey.isPack($0) }.sorted()
+        let folder = box.file("backups/")
+        let packs = box.dir.allFiles(under: "backups").filter { ObjectKey.isPack($0) }.sorted()
         #expect(packs.count == 2)
 
         let good = try json(try box.run("clean-backup", "--check", "--json"))

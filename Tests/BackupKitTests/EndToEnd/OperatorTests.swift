@@ -149,6 +149,26 @@ struct OperatorTests {
         #expect(unmarked["deleted"] as? [String] == [key], "the row wins over the metadata: \(unmarked)")
     }
 
+    @Test("local layout: objects sit directly in the local folder; a folder in the earlier layout (./backups/backups/) keeps working")
+    func localLayout() throws {
+        let fresh = try Sandbox()
+        try TestDatabase.make(fresh.file("app.db"), rows: 50)
+        let key = try fresh.backup()
+        #expect(key.hasPrefix("app.db-") && FileManager.default.fileExists(atPath: fresh.file("backups/" + key)), "\(key)")
+        #expect(!FileManager.default.fileExists(atPath: fresh.file("backups/backups")))
+
+        let old = try Sandbox()
+        try TestDatabase.make(old.file("app.db"), rows: 50)
+        let earlier = try old.run("backup", ["--db", "app.db"], env: ["BACKUP_PREFIX": "backups/"])   // as earlier versions wrote
+        let earlierKey = try #require(earlier.stdoutLines.last)
+        #expect(FileManager.default.fileExists(atPath: old.file("backups/backups/" + earlierKey.dropFirst("backups/".count))))
+        let next = try old.backup()
+        #expect(next.hasPrefix("backups/app.db-"), "the earlier layout stays in use: \(next)")
+        let listed = try old.run("restore", "--list", "--json")
+        #expect(((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])?["backups"] as? [Any])?.count == 2)
+        #expect(try old.run("restore", "--key", earlierKey, "--out", "r.db").status == 0)
+    }
+
     @Test("off a terminal: no progress line, and every log line has an ISO-8601 timestamp and a level")
     func logLinesOffTerminal() throws {
         let box = try Sandbox()
@@ -180,7 +200,7 @@ struct OperatorTests {
         let restore = try onTerminal(box, ["restore", "--out", "r.db"])
         #expect(restore.status == 0, "\(restore.output)")
         #expect(restore.stdout.contains("download+decrypt+inflate"))
-        #expect(restore.stdout.contains("restored backups/app.db-"))
+        #expect(restore.stdout.contains("restored app.db-"))
     }
 
     @Test("BACKUP_METRICS_FILE: a Prometheus textfile whose counters grow across runs, written atomically")

@@ -18,7 +18,7 @@ struct PermissionTests {
             let mode = try fm.attributesOfItem(atPath: box.file("backups/" + file))[.posixPermissions] as! Int
             #expect(mode == 0o600, "\(file) is \(String(mode, radix: 8))")
         }
-        for folder in ["backups", "backups/backups", "backups/.locks", "backups/.work"] {
+        for folder in ["backups", "backups/.locks", "backups/.work"] {
             let mode = try fm.attributesOfItem(atPath: box.file(folder))[.posixPermissions] as! Int
             #expect(mode == 0o700, "\(folder) is \(String(mode, radix: 8))")
         }

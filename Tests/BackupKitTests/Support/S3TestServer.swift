@@ -80,7 +80,7 @@ extension Sandbox {
     }
 
     /// The prefix backups go under (the default `backups/` unless set).
-    var prefix: String { environment["BACKUP_PREFIX"] ?? "backups/" }
+    var prefix: String { environment["BACKUP_PREFIX"] ?? (environment["BACKUP_STORAGE"] == "s3" ? "backups/" : "") }
 
     /// Runs the boto3 peer straight against the server (never through a test's proxy, with
     /// the server's own key whatever credentials the test gives the suite).

@@ -56,9 +56,10 @@ final class Sandbox {
         return key
     }
 
-    /// The objects (not sidecars) under ./backups/backups, gzip and zstd.
+    /// The objects (not sidecars) in the local folder ./backups, gzip and zstd: their keys,
+    /// since local objects sit directly in the folder (no prefix).
     func storedObjects() -> [String] {
-        dir.allFiles(under: "backups/backups").filter { ObjectKey.isBackup($0) }
+        dir.allFiles(under: "backups").filter { ObjectKey.isBackup($0) && !$0.contains("/") }
     }
 
     /// The live rows of the catalog.

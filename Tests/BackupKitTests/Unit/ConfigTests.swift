@@ -37,13 +37,21 @@ struct ConfigTests {
         #expect(settings.storageKind == .local)
     }
 
-    @Test("defaults: local storage in ./backups, prefix backups/, level 6")
+    @Test("defaults: local storage in ./backups with no prefix (objects in the folder itself), backups/ on S3, level 6")
     func defaults() throws {
-        let settings = try Settings(overrides: SettingOverrides(), environment: Environment([:]))
+        let dir = TemporaryDirectory()
+        let local = ["BACKUP_LOCAL_DIR": dir.file("store")]
+        let settings = try Settings(overrides: SettingOverrides(), environment: Environment(local))
         #expect(settings.storageKind == .local)
-        #expect(settings.localDirectory.hasSuffix("/backups"))
-        #expect(settings.prefix == "backups/")
+        #expect(settings.prefix == "")
         #expect(settings.compressionLevel == 6)
+        #expect(try Settings(overrides: SettingOverrides(), environment: Environment([:])).localDirectory.hasSuffix("/backups"))
+        let s3 = try Settings(overrides: SettingOverrides(), environment: Environment(local.merging(["S3_BUCKET": "b"]) { $1 }))
+        #expect(s3.prefix == "backups/")
+        // A folder an earlier version wrote (objects under <local dir>/backups/) keeps its layout.
+        try FileManager.default.createDirectory(atPath: dir.file("store/backups"), withIntermediateDirectories: true)
+        #expect(try Settings(overrides: SettingOverrides(), environment: Environment(local)).prefix == "backups/")
+        #expect(try Settings(overrides: SettingOverrides(), environment: Environment(local.merging(["BACKUP_PREFIX": "nightly-"]) { $1 })).prefix == "nightly-")
     }
 
     @Test("a configured bucket makes s3 the default storage")
