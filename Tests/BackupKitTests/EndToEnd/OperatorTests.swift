@@ -149,6 +149,20 @@ struct OperatorTests {
         #expect(unmarked["deleted"] as? [String] == [key], "the row wins over the metadata: \(unmarked)")
     }
 
+    @Test("on S3 (SeaweedFS): --keep-forever is in the object's headers, and clean keeps it with the catalog gone")
+    func keptForeverOnS3() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.make(box.file("app.db"), rows: 50)
+        let forever = try box.backup("app.db", "--keep-forever")
+        _ = try box.backup()
+        let head = try box.peer("head", forever)
+        #expect(head.status == 0 && head.stdout.contains("\"keep\": \"forever\""), "\(head.output)")
+        try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
+        let clean = try box.run("clean-backup", "--keep-last", "1", "--json")
+        #expect(clean.status == 0 && clean.stdout.contains("\"deleted\":[]"), "\(clean.output)")
+        #expect(try box.peerKeys().contains(forever))
+    }
+
     @Test("local layout: objects sit directly in the local folder; a folder in the earlier layout (./backups/backups/) keeps working")
     func localLayout() throws {
         let fresh = try Sandbox()
