@@ -113,17 +113,11 @@ package struct BackupCommand: RunnableCommand {
         if status {
             return StatusReport.gather(settings: settings, console: context.console)
         }
-        if settings.databasePaths.count > 1 {
-            var multi = MultiBackup(settings: settings, console: context.console)
-            multi.force = force
-            multi.vacuum = vacuum
-            multi.keepForever = keepForever
-            return multi.run()
-        }
         var operation = BackupOperation(settings: settings, console: context.console)
         operation.force = force
         operation.vacuum = vacuum
         operation.keepForever = keepForever
+        if settings.databasePaths.count > 1 { return MultiBackup(operation: operation).run() }
         return try operation.run()
     }
 }

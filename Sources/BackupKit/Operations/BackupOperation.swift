@@ -2,7 +2,7 @@ import Foundation
 
 /// snapshot → gzip or zstd → AES-256-GCM → storage → catalog row, one run per database at a time.
 package struct BackupOperation {
-    package let settings: Settings
+    package var settings: Settings
     package let console: Console
     /// Back up even when the newest backup is younger than `BACKUP_MIN_INTERVAL`.
     package var force = false

@@ -4,26 +4,21 @@ import Foundation
 /// catalog rows, metrics series and summary line), one after another; a database that fails
 /// does not stop the others. The run's exit code is the worst (highest) of theirs.
 package struct MultiBackup {
-    package let settings: Settings
-    package let console: Console
-    package var force = false
-    package var vacuum = false
-    package var keepForever = false
+    /// How each database is backed up (flags and settings); its database is replaced by each one.
+    package let operation: BackupOperation
 
-    package init(settings: Settings, console: Console) {
-        self.settings = settings
-        self.console = console
+    package init(operation: BackupOperation) {
+        self.operation = operation
     }
 
     package func run() -> MultiBackupResult {
+        let settings = operation.settings
         let metrics = settings.environment["BACKUP_METRICS_FILE"].map { MetricsFile(path: Files.absolute($0)) }
         var items: [MultiBackupResult.Item] = []
         for path in settings.databasePaths {
             let started = ContinuousClock.now
-            var operation = BackupOperation(settings: settings.withDatabase(path), console: console)
-            operation.force = force
-            operation.vacuum = vacuum
-            operation.keepForever = keepForever
+            var operation = operation
+            operation.settings = settings.withDatabase(path)
             let item: MultiBackupResult.Item
             let outcome: MetricsFile.Outcome
             do {
@@ -43,7 +38,7 @@ package struct MultiBackup {
                     try metrics.record(job: .backup, database: (path as NSString).lastPathComponent, outcome: outcome,
                                        durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
                 } catch {
-                    console.warning("could not update the metrics file \(metrics.path): \(error); check BACKUP_METRICS_FILE")
+                    operation.console.warning("could not update the metrics file \(metrics.path): \(error); check BACKUP_METRICS_FILE")
                 }
             }
         }
