@@ -32,13 +32,15 @@ package final class Cleanup: Sendable {
         }
     }
 
-    /// Removes every registered path now.
-    func removeAll() {
+    /// Removes every registered path now, and returns them.
+    @discardableResult
+    func removeAll() -> [String] {
         let all = state.withLock { state in
             defer { state.paths.removeAll() }
             return Array(state.paths.keys)
         }
         for path in all { Files.remove(path) }
+        return all
     }
 
     /// Once a SIGINT or SIGTERM arrived, the run's end is the signal's: the main thread,
@@ -59,8 +61,11 @@ package final class Cleanup: Sendable {
                 let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
                 source.setEventHandler { [weak self] in
                     self?.state.withLock { $0.stopping = true }
-                    self?.removeAll()
+                    let removed = self?.removeAll() ?? []
                     report(status, "stopped by \(signo == SIGINT ? "SIGINT" : "SIGTERM"): temporary files removed, nothing stored or written")
+                    // The main thread ran on meanwhile (SQLite may have made a journal in a
+                    // folder being removed): sweep once more, right before the exit.
+                    for path in removed { Files.remove(path) }
                     _exit(status.rawValue)
                 }
                 source.resume()
