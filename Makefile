@@ -92,7 +92,7 @@ install-files:
 	done
 	install -m 0644 docs/man/sqlite-s3-backup.7 $(MANDIR)/man7/sqlite-s3-backup.7
 	install -m 0644 README.md crontab.example $(DOCDIR)/
-	@set -e; for u in $(UNITS); do sed 's|@BINDIR@|$(PREFIX)/bin|' systemd/$$u > $(DOCDIR)/systemd/$$u; chmod 0644 $(DOCDIR)/systemd/$$u; done
+	@set -e; for u in $(UNITS); do sed 's|/usr/local/bin/|$(PREFIX)/bin/|' systemd/$$u > $(DOCDIR)/systemd/$$u; chmod 0644 $(DOCDIR)/systemd/$$u; done
 	install -m 0644 systemd/example.env $(DOCDIR)/systemd/example.env
 	@echo "installed under $(DESTDIR)$(PREFIX); systemd units in $(DOCDIR)/systemd (see the README's systemd section)" >&2
 
