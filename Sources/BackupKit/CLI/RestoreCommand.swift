@@ -90,7 +90,8 @@ package struct RestoreCommand: RunnableCommand {
         let console = context.console
         // The zone of a time without one: TZ as the run sees it (.env included), else the system's.
         let zone = settings.environment["TZ"].flatMap { TimeZone(identifier: $0) } ?? .current
-        let time = at.flatMap { TimeText.date($0, timeZone: zone) }
+        // To the millisecond, rounded: a Double's fraction may fall one short.
+        let time = at.flatMap { TimeText.date($0, timeZone: zone) }.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
         if list {
             return try BackupListing.load(settings: settings, console: console, takenBy: time)
         }
@@ -102,7 +103,7 @@ package struct RestoreCommand: RunnableCommand {
         let selection: RestoreRequest.Selection
         if pick { selection = .chosen { [yes] in try BackupPicker.choose(from: $0, console: console, yes: yes) } }
         else if let key { selection = .objectKey(key) }
-        else if let time { selection = .takenBy(time) }
+        else if let time { selection = .takenBy(millis: time) }
         else { selection = .newest }
         return try RestoreOperation(settings: settings, console: console)
             .run(RestoreRequest(selection: selection, destination: destination))

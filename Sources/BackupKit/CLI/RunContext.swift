@@ -20,9 +20,11 @@ final class RunContext {
     /// The resolved settings: flags over the environment over `.env` over defaults.
     func settings() throws -> Settings {
         if let loaded { return loaded }
-        let overrides = command.overrides()
+        var overrides = command.overrides()
         let environment = try Environment.load(envFile: command.options.envFile, process: processEnvironment)
+        // Resolved (globs expanded) once: the settings take the list as given.
         let databases = DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
+        overrides.databasePaths = databases
         // A run over several databases records one series per database itself (MultiBackup).
         if let path = environment["BACKUP_METRICS_FILE"], databases.count <= 1 {
             let database = databases.first.map { ($0 as NSString).lastPathComponent }

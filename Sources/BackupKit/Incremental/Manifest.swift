@@ -76,9 +76,15 @@ package struct Manifest: Sendable, Equatable {
         self = try parser.finish()
     }
 
+    /// Where an entry in `pack` is stored relative to: the end of the entry before it when
+    /// that one is in the same pack, else the pack's start.
+    static func relativeStart(of pack: UInt32, after previous: Block?) -> UInt64 {
+        previous.map { $0.pack == pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
+    }
+
     /// Appends the 32 bytes of `block`'s entry, `previous` being the entry before it.
     static func appendEntry(_ block: Block, after previous: Block?, to out: inout [UInt8]) {
-        let start = previous.map { $0.pack == block.pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
+        let start = relativeStart(of: block.pack, after: previous)
         withUnsafeBytes(of: block.id.high.bigEndian) { out += $0 }
         withUnsafeBytes(of: block.id.low.bigEndian) { out += $0 }
         withUnsafeBytes(of: block.pack.littleEndian) { out += $0 }

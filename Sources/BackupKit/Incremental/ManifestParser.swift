@@ -41,7 +41,7 @@ final class ManifestParser {
                 if relative {
                     let length = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at + 20, as: UInt32.self))
                     let delta = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at + 24, as: Int64.self))
-                    let start = blocks.last.map { $0.pack == pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
+                    let start = Manifest.relativeStart(of: pack, after: blocks.last)
                     guard let offset = UInt64(exactly: Int64(bitPattern: start) &+ delta) else { throw bad("a block lies before its pack") }
                     blocks.append(Manifest.Block(id: id, pack: pack, offset: offset, length: length))
                 } else {

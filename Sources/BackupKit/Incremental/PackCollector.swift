@@ -22,8 +22,7 @@ struct PackCollector {
     func collect(liveManifests: [String], dryRun: Bool, now: Date) throws -> Outcome {
         let storage = repository.storage
         let packs = try storage.list(prefix: repository.prefix).filter {
-            ObjectKey.isPack($0.objectKey) && (repository.databaseName == nil
-                || ObjectKey.databaseName(of: $0.objectKey, prefix: repository.prefix) == repository.databaseName)
+            ObjectKey.isPack($0.objectKey) && repository.isInScope($0.objectKey)
         }
         var outcome = Outcome()
         guard !packs.isEmpty else { return outcome }

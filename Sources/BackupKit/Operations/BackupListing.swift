@@ -24,8 +24,8 @@ package struct BackupListing: Encodable, Sendable {
     let reindexed: [String]
     let missingObjects: [String]
 
-    /// The backups in scope; with `takenBy`, only those taken at or before it.
-    package static func load(settings: Settings, console: Console, takenBy: Date? = nil) throws -> BackupListing {
+    /// The backups in scope; with `takenBy` (milliseconds since the epoch), only those taken at or before it.
+    package static func load(settings: Settings, console: Console, takenBy: Int64? = nil) throws -> BackupListing {
         let inventory = try BackupRepository(settings: settings, catalog: .rebuild, console: console).inventory(reindex: true)
         if !inventory.reindexed.isEmpty {
             console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
@@ -33,7 +33,7 @@ package struct BackupListing: Encodable, Sendable {
         for key in inventory.missingObjects {
             console.warning("the catalog lists \(key) but storage no longer has it")
         }
-        let limit = takenBy.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? .max
+        let limit = takenBy ?? .max
         let items = inventory.entries.filter { $0.createdAt <= limit }.map {
             Item(objectKey: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
                  storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil,

@@ -41,6 +41,11 @@ package final class BackupRepository {
         }
     }
 
+    /// Whether `objectKey` belongs to the database in scope (every key does when none is set).
+    package func isInScope(_ objectKey: String) -> Bool {
+        databaseName == nil || ObjectKey.databaseName(of: objectKey, prefix: prefix) == databaseName
+    }
+
     /// Where the prefix is, for messages (`s3://bucket/backups/`, a folder path).
     package var location: String { storage.location(of: prefix) }
 

@@ -18,10 +18,7 @@ package struct CheckOperation {
     package func run(now: Date = Date()) throws -> CheckResult {
         let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
         let objects = try repository.storage.list(prefix: repository.prefix)
-        let inScope = objects.filter {
-            repository.databaseName == nil
-                || ObjectKey.databaseName(of: $0.objectKey, prefix: repository.prefix) == repository.databaseName
-        }
+        let inScope = objects.filter { repository.isInScope($0.objectKey) }
         let packs = Dictionary(inScope.filter { ObjectKey.isPack($0.objectKey) }.map { ($0.objectKey, $0) },
                                uniquingKeysWith: { first, _ in first })
         let manifests = inScope.filter { ObjectKey.isManifest($0.objectKey) }.map(\.objectKey).sorted()

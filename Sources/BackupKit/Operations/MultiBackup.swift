@@ -33,14 +33,8 @@ package struct MultiBackup {
                 outcome = .failure
             }
             items.append(item)
-            if let metrics {
-                do {
-                    try metrics.record(job: .backup, database: (path as NSString).lastPathComponent, outcome: outcome,
-                                       durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
-                } catch {
-                    operation.console.warning("could not update the metrics file \(metrics.path): \(error); check BACKUP_METRICS_FILE")
-                }
-            }
+            metrics?.record(job: .backup, database: (path as NSString).lastPathComponent, outcome: outcome,
+                            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), warningOn: operation.console)
         }
         return MultiBackupResult(items: items)
     }

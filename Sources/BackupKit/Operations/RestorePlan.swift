@@ -32,8 +32,7 @@ struct RestorePlan {
                 throw BackupError.noBackups(scope: scope)
             }
             var chosen = entries[0]
-            if case .takenBy(let date) = selection {
-                let limit = Int64((date.timeIntervalSince1970 * 1000).rounded())   // to the millisecond (floating point)
+            if case .takenBy(let limit) = selection {
                 guard let entry = entries.first(where: { $0.createdAt <= limit }) else {
                     let oldest = entries.last!
                     throw BackupError.noBackupBefore(time: Formatting.iso8601(millis: limit), oldestKey: oldest.objectKey,

@@ -19,8 +19,8 @@ package struct RestoreRequest {
         case newest
         /// The backup stored under this object key (`--key`).
         case objectKey(String)
-        /// The newest backup taken at or before this instant (`--at`).
-        case takenBy(Date)
+        /// The newest backup taken at or before this instant (`--at`), in milliseconds since the epoch.
+        case takenBy(millis: Int64)
         /// One the closure picks from the backups in scope, newest first (`--pick`).
         case chosen(by: ([BackupEntry]) throws -> String)
     }

@@ -30,6 +30,15 @@ package struct MetricsFile {
         self.path = path
     }
 
+    /// Records one run; a file that cannot be written is a warning on `console`, never the run's failure.
+    func record(job: Job, database: String, outcome: Outcome, durationSeconds: Double, warningOn console: Console) {
+        do {
+            try record(job: job, database: database, outcome: outcome, durationSeconds: durationSeconds)
+        } catch {
+            console.warning("could not update the metrics file \(path): \(error); check BACKUP_METRICS_FILE")
+        }
+    }
+
     /// Records one run. Throws when the file cannot be written (callers warn, not fail).
     package func record(job: Job, database: String, outcome: Outcome, durationSeconds: Double, now: Date = Date()) throws {
         let lockPath = path + ".lock"

@@ -42,12 +42,8 @@ final class RunRecorder: Sendable {
             return (state.target, state.ping)
         }
         if let job, let target {
-            do {
-                try target.file.record(job: job, database: target.database, outcome: outcome,
-                                       durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
-            } catch {
-                console.warning("could not update the metrics file \(target.file.path): \(error); check BACKUP_METRICS_FILE")
-            }
+            target.file.record(job: job, database: target.database, outcome: outcome,
+                               durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), warningOn: console)
         }
         if let ping {
             if status == .ok {
