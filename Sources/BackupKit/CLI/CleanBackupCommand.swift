@@ -21,12 +21,14 @@ package struct CleanBackupCommand: RunnableCommand {
                                                show what would go
               clean-backup --check             check the incremental backups'
                                                blocks are all stored; delete nothing
+              clean-backup --adopt KEY         bring a Laju backup under retention
 
             Exit codes:
               0   ok
               1   unexpected failure, or some deletions failed
               64  usage
-              65  --check: some incremental backup cannot be restored
+              65  --check: some backup cannot be restored, or an object's
+                  metadata does not verify (forged, renamed, re-dated)
               69  storage unavailable
               78  configuration
             """
@@ -52,6 +54,16 @@ package struct CleanBackupCommand: RunnableCommand {
     @Flag(name: .customLong("dry-run"), help: "List what would be deleted; delete nothing.")
     var dryRun = false
 
+    @Option(name: .customLong("adopt"), help: ArgumentHelp(
+        "Bring a backup without authenticated metadata (Laju's, an earlier version's) under retention: restore-check it in full, then record it sealed with the key that opened it. Repeatable; deletes nothing.",
+        valueName: "key"))
+    var adopt: [String] = []
+
+    @Option(name: .customLong("unkeep"), help: ArgumentHelp(
+        "Remove the keep-forever mark of a backup (in its catalog row); retention applies to it from the next clean. Repeatable; deletes nothing.",
+        valueName: "key"))
+    var unkeep: [String] = []
+
     @Flag(name: .customLong("check"), help: ArgumentHelp(
         "Check instead of cleaning: every incremental backup's manifest opens and each of its blocks lies in a stored pack; count orphaned packs. Deletes nothing."))
     var check = false
@@ -59,8 +71,10 @@ package struct CleanBackupCommand: RunnableCommand {
     package init() {}
 
     package func validate() throws {
-        if check && (dryRun || [keepDays, keepLast, keepDaily, keepWeekly, keepMonthly].contains { $0 != nil }) {
-            throw ValidationError("--check deletes nothing and applies no rule: use it without --dry-run and --keep-*")
+        let modes = [check, !adopt.isEmpty, !unkeep.isEmpty].filter { $0 }.count
+        if modes > 1 { throw ValidationError("--check, --adopt and --unkeep are separate runs: give one of them") }
+        if (modes == 1) && (dryRun || [keepDays, keepLast, keepDaily, keepWeekly, keepMonthly].contains { $0 != nil }) {
+            throw ValidationError("--check, --adopt and --unkeep delete nothing and apply no rule: use them without --dry-run and --keep-*")
         }
         for (flag, value) in [("--keep-days", keepDays), ("--keep-last", keepLast), ("--keep-daily", keepDaily),
                               ("--keep-weekly", keepWeekly), ("--keep-monthly", keepMonthly)] {
@@ -70,11 +84,13 @@ package struct CleanBackupCommand: RunnableCommand {
         }
     }
 
-    var job: MetricsFile.Job? { check ? nil : .clean }
+    var job: MetricsFile.Job? { check || !adopt.isEmpty || !unkeep.isEmpty ? nil : .clean }
 
     func execute(_ context: RunContext) throws -> any CommandResult {
         let settings = try context.settings()
         if check { return try CheckOperation(settings: settings, console: context.console).run() }
+        if !adopt.isEmpty { return try RecordSealOperation(settings: settings, console: context.console).adopt(adopt) }
+        if !unkeep.isEmpty { return try RecordSealOperation(settings: settings, console: context.console).unkeep(unkeep) }
         let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
         let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
         guard settings.databasePaths.count > 1 else {
@@ -98,10 +114,17 @@ extension CleanResult: CommandResult {
     }
 }
 
+extension RecordSealOperation.Result: CommandResult {
+    func render(on console: Console) {}
+}
+
 extension CheckResult: CommandResult {
     var exitStatus: ExitStatus { ok ? .ok : .dataError }
 
     func render(on console: Console) {
+        for object in unauthenticated {
+            console.error("\(object.objectKey) is not authenticated: \(object.problem); it is never chosen, counted or deleted")
+        }
         for damage in damaged {
             console.error("\(damage.objectKey) cannot be restored: \(damage.problem)")
         }
@@ -112,6 +135,9 @@ extension CheckResult: CommandResult {
         if recentUnusedPacks > 0 { line += "; \(recentUnusedPacks) unused pack(s) younger than BACKUP_ABANDONED_UPLOAD_HOURS (a backup may be running)" }
         if fullBackups > 0 { line += "; \(fullBackups) full backup(s) not checked here (restore --verify-only reads them)" }
         console.info(line)
+        if !unauthenticated.isEmpty {
+            console.info("\(unauthenticated.count) object(s) do not verify: remove what you did not put there; Laju's and earlier versions' backups come under retention with 'clean-backup --adopt KEY'")
+        }
         if !damaged.isEmpty {
             console.info("restore an older backup, or take a new one with 'backup' (the next incremental backup stores every block it cannot reuse)")
         }

@@ -119,7 +119,8 @@ extension BackupListing: CommandResult {
         for item in backups {
             let size = Formatting.bytes(item.size).padding(toLength: 10, withPad: " ", startingAt: 0)
             let storage = item.storage.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
-            console.result("\(item.created)  \(size)  \(storage)  \(item.objectKey)\(item.keepForever ? "  (kept forever)" : "")")
+            let note = item.problem.map { "  (UNAUTHENTICATED: \($0))" } ?? (item.keepForever ? "  (kept forever)" : "")
+            console.result("\(item.created)  \(size)  \(storage)  \(item.objectKey)\(note)")
         }
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// `backup_packs` table (the data objects holding their blocks) and `backup_pack_refs`
 /// (which backup uses which pack, and how many of its bytes), all rebuilt from manifests
 /// when lost. `backup --keep-forever` adds the `keep_forever` column (1 for a backup clean
-/// never deletes; un-marking is `UPDATE backup_files SET keep_forever = 0 WHERE key = …`).
+/// never deletes; the mark is sealed in `metadata`, so un-marking is `clean-backup --unkeep`).
 package final class BackupCatalog {
     static let columns = ["id", "key", "file_name", "file_size", "compression", "storage", "checksum",
                           "uploaded_at", "deleted_at", "encryption", "enc_iv", "enc_tag"]
@@ -19,6 +19,8 @@ package final class BackupCatalog {
     private var hasKind = false
     /// Whether `backup_files` has the `keep_forever` column.
     private var hasKeepForever = false
+    /// Whether `backup_files` has the `metadata` column (the sealed metadata, JSON).
+    private var hasMetadata = false
 
     /// Opens the catalog, creating the file (0600) and the table when missing. An existing
     /// table (one Laju made, say) is used as it is if it has the needed columns.
@@ -63,6 +65,7 @@ package final class BackupCatalog {
         }
         hasKind = existing.contains("kind")
         hasKeepForever = existing.contains("keep_forever")
+        hasMetadata = existing.contains("metadata")
         if create {
             if !hasKind {
                 try connection.execute("ALTER TABLE backup_files ADD COLUMN kind TEXT")
@@ -71,6 +74,10 @@ package final class BackupCatalog {
             if !hasKeepForever {
                 try connection.execute("ALTER TABLE backup_files ADD COLUMN keep_forever INTEGER NOT NULL DEFAULT 0")
                 hasKeepForever = true
+            }
+            if !hasMetadata {
+                try connection.execute("ALTER TABLE backup_files ADD COLUMN metadata TEXT")
+                hasMetadata = true
             }
             try connection.execute("""
                 CREATE TABLE IF NOT EXISTS backup_packs (
@@ -137,9 +144,10 @@ package final class BackupCatalog {
     package func insert(_ record: BackupRecord) throws {
         try connection.run("""
             INSERT INTO backup_files (id, key, file_name, file_size, compression, storage, checksum,
-                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind, keep_forever)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, Self.values(of: record) + [record.kind.map(SQLiteValue.text) ?? .null, .integer(record.keepForever ? 1 : 0)])
+                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind, keep_forever, metadata)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, Self.values(of: record) + [record.kind.map(SQLiteValue.text) ?? .null, .integer(record.keepForever ? 1 : 0),
+                                             try record.sealedMetadata.map { .text(String(decoding: try $0.sidecarJSON(), as: UTF8.self)) } ?? .null])
     }
 
     /// The row for `key`, live or deleted.
@@ -158,9 +166,17 @@ package final class BackupCatalog {
         try connection.run("UPDATE backup_files SET deleted_at = ? WHERE key = ? AND deleted_at IS NULL", [.integer(time), .text(key)])
     }
 
-    /// The columns a query reads: Laju's, then `kind` and `keep_forever` (NULL when missing).
+    /// Replaces the sealed metadata of `key`'s row (`clean-backup --unkeep` writes a new seal).
+    package func updateSealedMetadata(objectKey key: String, _ metadata: ObjectMetadata) throws {
+        try connection.run("UPDATE backup_files SET metadata = ?, keep_forever = ? WHERE key = ?",
+                           [.text(String(decoding: try metadata.sidecarJSON(), as: UTF8.self)),
+                            .integer(metadata.keptForever ? 1 : 0), .text(key)])
+    }
+
+    /// The columns a query reads: Laju's, then `kind`, `keep_forever` and `metadata` (NULL when missing).
     private var selected: String {
         Self.columns.joined(separator: ", ") + (hasKind ? ", kind" : ", NULL") + (hasKeepForever ? ", keep_forever" : ", NULL")
+            + (hasMetadata ? ", metadata" : ", NULL")
     }
 
     private static func values(of r: BackupRecord) -> [SQLiteValue] {
@@ -175,6 +191,7 @@ package final class BackupCatalog {
                      fileSize: row[3].integer ?? 0, compression: row[4].text, storage: row[5].text ?? "",
                      checksum: row[6].text, uploadedAt: row[7].integer ?? 0, deletedAt: row[8].integer,
                      encryption: row[9].text, encIV: row[10].text, encTag: row[11].text, kind: row[12].text,
-                     keepForever: (row[13].integer ?? 0) != 0)
+                     keepForever: (row[13].integer ?? 0) != 0,
+                     sealedMetadata: row[14].text.flatMap { ObjectMetadata.fromSidecarJSON(Data($0.utf8)) })
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One row of the `backup_files` table (Laju's columns).
 package struct BackupRecord: Sendable, Equatable {
     /// A UUID string.
@@ -28,10 +30,14 @@ package struct BackupRecord: Sendable, Equatable {
     package var kind: String?
     /// Never deleted by `clean-backup` (`backup --keep-forever`; column `keep_forever`).
     package var keepForever: Bool
+    /// The object's sealed metadata (column `metadata`, JSON), whose MAC proves the row was
+    /// written by this suite with a configured key; nil in rows of earlier versions and Laju's.
+    package var sealedMetadata: ObjectMetadata?
 
     package init(id: String, objectKey: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
-                encIV: String?, encTag: String?, kind: String? = nil, keepForever: Bool = false) {
+                encIV: String?, encTag: String?, kind: String? = nil, keepForever: Bool = false,
+                sealedMetadata: ObjectMetadata? = nil) {
         self.id = id
         self.objectKey = objectKey
         self.fileName = fileName
@@ -46,18 +52,18 @@ package struct BackupRecord: Sendable, Equatable {
         self.encTag = encTag
         self.kind = kind
         self.keepForever = keepForever
+        self.sealedMetadata = sealedMetadata
     }
 
-    /// The row describing an object from its own metadata (used to re-index objects that
-    /// have no row).
-    package init(object: StoredObject, metadata: ObjectMetadata, storage: StorageKind, id: String) {
-        self.init(id: id, objectKey: object.objectKey, fileName: ObjectKey.fileName(of: object.objectKey), fileSize: object.size,
-                  compression: metadata[ObjectMetadata.Field.compression],
-                  storage: storage.rawValue, checksum: metadata[ObjectMetadata.Field.checksum],
-                  uploadedAt: metadata.createdAt ?? object.lastModified,
-                  encryption: metadata[ObjectMetadata.Field.algorithm],
-                  encIV: metadata[ObjectMetadata.Field.iv], encTag: metadata[ObjectMetadata.Field.tag],
-                  kind: metadata[ObjectMetadata.Field.kind], keepForever: metadata.keptForever)
+    /// The row of an object the suite wrote (or whose sealed metadata verified), from that
+    /// metadata: a new backup's row and a re-indexed one are made the same way.
+    package init(objectKey: String, sealed metadata: ObjectMetadata, storage: StorageKind) {
+        typealias F = ObjectMetadata.Field
+        self.init(id: UUID().uuidString.lowercased(), objectKey: objectKey, fileName: ObjectKey.fileName(of: objectKey),
+                  fileSize: metadata.storedSize ?? 0, compression: metadata[F.compression], storage: storage.rawValue,
+                  checksum: metadata[F.checksum], uploadedAt: metadata.createdAt ?? 0, encryption: metadata[F.algorithm],
+                  encIV: metadata[F.iv], encTag: metadata[F.tag], kind: metadata[F.kind], keepForever: metadata.keptForever,
+                  sealedMetadata: metadata)
     }
 
     /// The decryption fields as object metadata, for a restore that trusts the catalog.

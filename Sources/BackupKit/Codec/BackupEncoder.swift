@@ -74,8 +74,12 @@ package final class BackupEncoder {
             BackgroundTask(name: "backup-compressor-\(n)") {
                 do {
                     let writer = try algorithm.makeBlockCompressor(level: level)
-                    while let block = try blocks.pop() {
-                        guard var member = try freeMembers.pop() else { break }
+                    // A worker takes its member buffer before its block. The other order can
+                    // deadlock: the consumer waits for block i while the worker holding it waits
+                    // for a member, and every member sits in the reorder window behind i (seen
+                    // on incompressible data at fast levels, where workers race ahead).
+                    while var member = try freeMembers.pop() {
+                        guard let block = try blocks.pop() else { break }
                         try block.bytes.withUnsafeBytes { bytes in
                             try writer.compress(UnsafeRawBufferPointer(rebasing: bytes[0..<block.count])) { compressed in
                                 member.removeAll(keepingCapacity: true)

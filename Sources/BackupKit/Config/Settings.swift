@@ -154,6 +154,12 @@ package struct Settings: Sendable {
         return path
     }
 
+    /// The configured database as backups name it: its name, absolute path and this host.
+    package func databaseOrigin() throws -> DatabaseOrigin {
+        let path = try requireDatabase()
+        return DatabaseOrigin(name: databaseName ?? (path as NSString).lastPathComponent, path: Files.absolute(path))
+    }
+
     /// The file name of the configured database, which scopes restore and retention.
     package var databaseName: String? {
         databasePath.map { ($0 as NSString).lastPathComponent }

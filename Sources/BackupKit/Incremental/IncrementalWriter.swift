@@ -4,6 +4,8 @@ import Foundation
 struct IncrementalOutcome {
     let manifestKey: String
     let manifest: EncodedObject
+    /// The manifest's sealed metadata, as its catalog row records it.
+    let manifestMetadata: ObjectMetadata
     /// The new pack, when any block was new.
     let pack: (objectKey: String, size: Int64, checksum: String)?
     /// Every pack the manifest uses, with the stored bytes it uses in each.
@@ -31,7 +33,7 @@ struct IncrementalWriter {
 
     let storage: any ObjectStorage
     let prefix: String
-    let databaseName: String
+    let origin: DatabaseOrigin
     let key: EncryptionKey
     let compression: CompressionAlgorithm
     let level: Int
@@ -53,7 +55,9 @@ struct IncrementalWriter {
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
         let reusable = reusableBlocks(consume previous, blockSize: blockSize)
-        let packKey = ObjectKey.makePack(prefix: prefix, databaseName: databaseName, date: date)
+        let packKey = ObjectKey.makePack(prefix: prefix, databaseName: origin.name, date: date)
+        let manifestKey = ObjectKey.makeManifest(prefix: prefix, databaseName: origin.name, date: date)
+        let seal = MetadataSeal(key: key)
         let newPack = UInt32(reusable.packs.count)
 
         let blocksPerChunk = max(1, Self.chunkBytes / blockSize)
@@ -152,8 +156,9 @@ struct IncrementalWriter {
             try beforeCommit()
             if let upload {
                 packChecksum = md5.finish().hexString
-                try upload.complete(metadata: .pack(compression: compression, checksum: packChecksum,
-                                                    createdAt: createdAt, databaseName: databaseName, keyID: key.id))
+                let metadata = ObjectMetadata.pack(compression: compression, checksum: packChecksum, size: packSize,
+                                                   createdAt: createdAt, origin: origin, keyID: key.id)
+                try upload.complete(metadata: seal.seal(metadata, objectKey: packKey))
             }
         } catch {
             failAll(error)
@@ -167,13 +172,21 @@ struct IncrementalWriter {
         let manifestPath = work.file("manifest")
         let snapshotHash = sha.finish().hexString
         let used = try manifest.finish(header: { packs in
-            Manifest.Header(database: databaseName, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
+            Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
                             pageCount: snapshotSize / Int64(pageSize), sha256: snapshotHash, compression: compression,
                             keyID: key.id, packs: packs)
         }, packs: allPacks, to: manifestPath)
-        let (manifestKey, encoded) = try storeManifest(manifestPath, createdAt: createdAt, date: date)
+        // A clean elsewhere may have deleted a reused pack while this backup ran: a manifest
+        // naming it would not restore, so it is never stored.
+        for entry in used where entry.pack.objectKey != packKey {
+            let stored = try? storage.head(objectKey: entry.pack.objectKey)
+            guard stored?.object.size == entry.pack.size else {
+                throw BackupError.reusedPackVanished(packKey: entry.pack.objectKey)
+            }
+        }
+        let (encoded, sealed) = try storeManifest(manifestPath, objectKey: manifestKey, createdAt: createdAt)
         return IncrementalOutcome(
-            manifestKey: manifestKey, manifest: encoded,
+            manifestKey: manifestKey, manifest: encoded, manifestMetadata: sealed,
             pack: upload == nil ? nil : (packKey, packSize, packChecksum),
             references: used.map { ($0.pack.objectKey, $0.usedBytes) },
             newBlocks: written.count, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize)
@@ -202,20 +215,21 @@ struct IncrementalWriter {
         return reusable
     }
 
-    /// Compresses and encrypts the manifest like a full backup object and stores it.
-    private func storeManifest(_ path: String, createdAt: Int64, date: Date) throws -> (String, EncodedObject) {
-        let manifestKey = ObjectKey.makeManifest(prefix: prefix, databaseName: databaseName, date: date)
+    /// Compresses and encrypts the manifest like a full backup object and stores it under
+    /// `manifestKey` with its sealed metadata.
+    private func storeManifest(_ path: String, objectKey manifestKey: String, createdAt: Int64) throws -> (EncodedObject, ObjectMetadata) {
         let upload = try storage.beginUpload(objectKey: manifestKey, spoolDirectory: work.path)
         do {
             let encoded = try BackupEncoder(key: key, algorithm: compression, level: level).encode(file: path) { bytes in
                 try upload.write(bytes)
             }
             var metadata = ObjectMetadata(encoded: encoded, compression: compression, createdAt: createdAt,
-                                          databaseName: databaseName, keyID: key.id)
+                                          origin: origin, keyID: key.id)
             metadata[ObjectMetadata.Field.kind] = "incremental"
             if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
-            try upload.complete(metadata: metadata)
-            return (manifestKey, encoded)
+            let sealed = MetadataSeal(key: key).seal(metadata, objectKey: manifestKey)
+            try upload.complete(metadata: sealed)
+            return (encoded, sealed)
         } catch {
             upload.abort()
             throw error

@@ -34,6 +34,10 @@ package struct Manifest: Sendable, Equatable {
     package struct Header: Codable, Sendable, Equatable {
         package var format = 2
         package let database: String
+        /// The manifest's own object key and creation time (milliseconds), so a manifest
+        /// copied under another name or date is caught on restore; absent in earlier manifests.
+        package var objectKey: String? = nil
+        package var createdAt: Int64? = nil
         package let pageSize: Int
         package let blockSize: Int
         package let snapshotSize: Int64
@@ -50,7 +54,7 @@ package struct Manifest: Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case format, database, sha256, compression, packs
             case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", pageCount = "page_count"
-            case keyID = "key_id"
+            case keyID = "key_id", objectKey = "object_key", createdAt = "created_at"
         }
 
         /// Blocks a snapshot of `snapshotSize` bytes is cut into.

@@ -24,7 +24,9 @@ enum ManifestReader {
                 try plan.verify(decoded)
                 do {
                     if let failure { throw failure }
-                    return (try parser.finish(), decoded, key)
+                    let manifest = try parser.finish()
+                    try checkOrigin(of: manifest.header, against: plan)
+                    return (manifest, decoded, key)
                 } catch let failure as DecompressionFailure {
                     throw BackupError.corruptBackup(objectKey: objectKey, detail: failure.description)
                 }
@@ -33,6 +35,25 @@ enum ManifestReader {
             }
         }
         throw lastError
+    }
+
+    /// The manifest's body names its own object key, database and time: they must be what the
+    /// plan's (authenticated) metadata says, or the manifest was copied or renamed.
+    static func checkOrigin(of header: Manifest.Header, against plan: RestorePlan) throws {
+        if let named = header.objectKey, named != plan.objectKey {
+            throw BackupError.manifestMismatch(objectKey: plan.objectKey, detail: "names the object \(named)")
+        }
+        guard let origin = plan.sealedOrigin else { return }
+        guard header.objectKey != nil, let createdAt = header.createdAt else {
+            throw BackupError.manifestMismatch(objectKey: plan.objectKey, detail: "names no object key or time")
+        }
+        if header.database != origin.database {
+            throw BackupError.manifestMismatch(objectKey: plan.objectKey, detail: "is of the database \(header.database), not \(origin.database)")
+        }
+        if createdAt != origin.createdAt {
+            throw BackupError.manifestMismatch(objectKey: plan.objectKey,
+                                               detail: "was made at \(Formatting.iso8601(millis: createdAt)), not \(Formatting.iso8601(millis: origin.createdAt))")
+        }
     }
 
     /// The manifest stored under `objectKey` in `repository`, opened with any key of `ring`.

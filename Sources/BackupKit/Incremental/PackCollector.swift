@@ -1,10 +1,14 @@
 import Foundation
 
 /// Deletes the packs no live incremental backup uses any more, as restic's prune does, once
-/// they are older than a grace period (`BACKUP_ABANDONED_UPLOAD_HOURS`, default 24 h). The
-/// grace period is what keeps a clean running beside a backup from deleting the pack that
-/// backup has stored but not yet named in its manifest; the blocks a running backup reuses
-/// are safe anyway, since they belong to the newest manifest, which retention always keeps.
+/// they are older than a grace period (`BACKUP_ABANDONED_UPLOAD_HOURS`, default 24 h). Three
+/// things keep a clean from deleting what a backup needs:
+/// - the grace period covers the pack a running backup has stored but not yet named;
+/// - a pack is deleted only while no backup of its database runs on this machine (the pack
+///   lock, `PackLock`, which every incremental backup holds shared);
+/// - a backup checks, before it stores its manifest, that every pack it reuses is still
+///   there (a clean on another machine), and fails rather than name a missing one.
+/// Only a pack whose own metadata verifies is ever deleted: a forged one is left alone.
 struct PackCollector {
     let repository: BackupRepository
     let settings: Settings
@@ -17,29 +21,47 @@ struct PackCollector {
         var kept = 0
     }
 
-    /// Deletes (or with `dryRun`, lists) the unused packs in scope. `liveManifests` are the
-    /// object keys of the incremental backups retention keeps.
-    func collect(liveManifests: [String], dryRun: Bool, now: Date) throws -> Outcome {
+    /// Deletes (or with `dryRun`, lists) the unused packs in scope among `stored`. `inUse` are
+    /// the packs the kept backups name; nil when that is unknown, and then nothing is deleted.
+    func collect(inUse: Set<String>?, stored: [StoredObject], dryRun: Bool, now: Date) throws -> Outcome {
         let storage = repository.storage
-        let packs = try storage.list(prefix: repository.prefix).filter {
-            ObjectKey.isPack($0.objectKey) && repository.isInScope($0.objectKey)
-        }
+        let packs = stored.filter { repository.isInScope($0.objectKey) }.sorted { $0.objectKey < $1.objectKey }
         var outcome = Outcome()
         guard !packs.isEmpty else { return outcome }
-        guard let used = try packsInUse(by: liveManifests, dryRun: dryRun) else {
+        guard let used = inUse else {
             outcome.kept = packs.count
             return outcome
         }
         let grace = try settings.abandonedAfter()
         let catalog = repository.catalog
+        var locks: [String: PackLock?] = [:]
+        defer { withExtendedLifetime(locks) {} }
         for pack in packs {
             if used.contains(pack.objectKey) {
                 outcome.kept += 1
                 continue
             }
-            if now.timeIntervalSince1970 - Double(pack.lastModified) / 1000 < grace {
+            let head = try? storage.head(objectKey: pack.objectKey)
+            let authenticity = head.map { repository.ring?.authenticate($0.metadata, objectKey: pack.objectKey, storedSize: $0.object.size) }
+            guard let head, authenticity??.isAuthenticated == true, let createdAt = head.metadata.createdAt,
+                  let name = head.metadata[ObjectMetadata.Field.database], repository.databaseName == nil || name == repository.databaseName else {
+                outcome.kept += 1
+                console.warning("not deleting \(pack.objectKey): \(authenticity??.problem ?? "its metadata cannot be read")")
+                continue
+            }
+            if now.timeIntervalSince1970 - Double(max(createdAt, pack.lastModified)) / 1000 < grace {
                 outcome.kept += 1
                 console.detail("keep   \(pack.objectKey) (unused, but younger than BACKUP_ABANDONED_UPLOAD_HOURS)")
+                continue
+            }
+            if locks[name] == nil {
+                locks[name] = try PackLock(databaseName: name, lockDirectory: settings.localDirectory + "/.locks", exclusive: true)
+                if locks[name]! == nil {
+                    console.info("a backup of \(name) is running: its unused packs are left for the next clean")
+                }
+            }
+            guard locks[name]! != nil else {
+                outcome.kept += 1
                 continue
             }
             if dryRun {
@@ -57,31 +79,5 @@ struct PackCollector {
             }
         }
         return outcome
-    }
-
-    /// Every pack the live manifests use: from the catalog's references, else from the
-    /// manifests themselves (then re-indexed). Nil when some manifest cannot be read: then
-    /// nothing is deleted.
-    func packsInUse(by manifests: [String], dryRun: Bool) throws -> Set<String>? {
-        let references = (try? repository.catalog?.packReferences()) ?? [:]
-        var used = Set<String>()
-        for manifestKey in manifests {
-            if let packs = references[manifestKey] {
-                used.formUnion(packs)
-                continue
-            }
-            do {
-                let manifest = try ManifestReader.read(objectKey: manifestKey, in: repository, ring: settings.keyRing())
-                var bytes: [Int: Int64] = [:]
-                for block in manifest.blocks { bytes[Int(block.pack), default: 0] += Int64(block.length) }
-                let packs = manifest.header.packs.enumerated().map { (objectKey: $0.element.objectKey, bytes: bytes[$0.offset] ?? 0) }
-                used.formUnion(packs.map(\.objectKey))
-                if !dryRun { try? repository.catalog?.insertReferences(backupKey: manifestKey, packs: packs) }
-            } catch {
-                console.warning("could not read the incremental backup \(manifestKey) (\(error)); unused packs are kept until every live manifest can be read: configure its key (BACKUP_ENCRYPTION_KEY_FILE or BACKUP_DECRYPTION_KEYS)")
-                return nil
-            }
-        }
-        return used
     }
 }

@@ -1,19 +1,27 @@
 import Foundation
 
-/// One backup as the operations see it: an object in storage, with its catalog row if any.
+/// One backup as the operations see it: an object in storage, with its catalog row if any,
+/// and whether what it says about itself is authenticated.
 package struct BackupEntry: Sendable {
     package let objectKey: String
-    /// Milliseconds since the epoch: the catalog's `uploaded_at`, else the object's
-    /// `created-at` metadata, else its modification time.
+    /// Milliseconds since the epoch. For an authenticated entry, its sealed `created-at`;
+    /// otherwise only what it claims (shown, never used for a decision).
     package let createdAt: Int64
     package let size: Int64
     package let storage: StorageKind
+    /// The database name: the authenticated `db-name`, else what the key's shape says.
     package let databaseName: String?
     /// The catalog row, nil when the catalog has none (or could not be read).
     package let record: BackupRecord?
-    /// Never deleted by clean: the catalog row says so (it wins, so un-marking is a row
-    /// update), else the object's `keep=forever` metadata.
-    package var keepForever = false
+    /// The authenticated metadata (the catalog row's when it verifies, else the object's);
+    /// nil for an unauthenticated entry.
+    package let metadata: ObjectMetadata?
+    package let authenticity: Authenticity
+    /// Never deleted by clean: the authenticated metadata says `keep=forever`.
+    package var keepForever: Bool { metadata?.keptForever ?? false }
+    package var isAuthenticated: Bool { authenticity.isAuthenticated }
+    /// An incremental backup (its object is a manifest).
+    package var isIncremental: Bool { ObjectKey.isManifest(objectKey) }
 
     /// Seconds since the backup was made, never negative (clocks disagree).
     package func age(at now: Date = Date()) -> TimeInterval {

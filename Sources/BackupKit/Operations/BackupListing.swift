@@ -13,9 +13,13 @@ package struct BackupListing: Encodable, Sendable {
         let database: String?
         let inCatalog: Bool
         let keepForever: Bool
+        /// Whether its metadata verifies; only authenticated backups are chosen or deleted.
+        let authenticated: Bool
+        /// Why not, when it does not.
+        let problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case createdAt, created, size, storage, database, inCatalog, keepForever
+            case createdAt, created, size, storage, database, inCatalog, keepForever, authenticated, problem
             case objectKey = "key"
         }
     }
@@ -37,7 +41,7 @@ package struct BackupListing: Encodable, Sendable {
         let items = inventory.entries.filter { $0.createdAt <= limit }.map {
             Item(objectKey: $0.objectKey, createdAt: $0.createdAt, created: Formatting.iso8601(millis: $0.createdAt), size: $0.size,
                  storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil,
-                 keepForever: $0.keepForever)
+                 keepForever: $0.keepForever, authenticated: $0.isAuthenticated, problem: $0.authenticity.problem)
         }
         return BackupListing(backups: items, reindexed: inventory.reindexed, missingObjects: inventory.missingObjects)
     }

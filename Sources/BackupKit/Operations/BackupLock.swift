@@ -15,8 +15,7 @@ package final class BackupLock {
         let resolved = (databasePath as NSString).resolvingSymlinksInPath
         let digest = Digest.hash(.sha256, Array(resolved.utf8)).hexString.prefix(12)
         path = "\(lockDirectory)/\(name)-\(digest).lock"
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+        fd = try Files.openLockFile(path)
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             close(fd)

@@ -4,17 +4,19 @@ extension BackupOperation {
     /// The incremental path after the snapshot: the previous manifest of this database (when
     /// there is one, and it opens), the new pack (quick_check beside it) and manifest, then the rows.
     func storeIncremental(snapshot path: String, taker: SnapshotTaker, repository: BackupRepository, catalog: BackupCatalog,
-                          key: EncryptionKey, database: String, createdAt: Int64, work: WorkDirectory,
+                          key: EncryptionKey, origin: DatabaseOrigin, createdAt: Int64, work: WorkDirectory,
                           snapshotSeconds: Double, started: ContinuousClock.Instant) throws -> BackupOutcome {
         let storage = repository.storage
-        let databaseName = (database as NSString).lastPathComponent
         // The snapshot's quick_check runs beside the writer; the pack is completed only after it passed.
+        // Held shared for the run: a clean on this machine deletes none of this database's packs meanwhile.
+        let packLock = try PackLock(databaseName: origin.name, lockDirectory: settings.localDirectory + "/.locks", exclusive: false)
+        defer { withExtendedLifetime(packLock) {} }
         let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: path) }
         let outcome: IncrementalOutcome
         let uploadStarted = ContinuousClock.now
         do {
             let previous = try previousManifest(in: repository)
-            var writer = IncrementalWriter(storage: storage, prefix: settings.prefix, databaseName: databaseName, key: key,
+            var writer = IncrementalWriter(storage: storage, prefix: settings.prefix, origin: origin, key: key,
                                            compression: settings.compression, level: settings.compressionLevel,
                                            blockSize: settings.blockSize, work: work, console: console)
             writer.keepForever = keepForever
@@ -33,23 +35,18 @@ extension BackupOperation {
         let encoded = outcome.manifest
         do {
             if let pack = outcome.pack {
-                try catalog.insertPack(objectKey: pack.objectKey, database: databaseName, size: pack.size, checksum: pack.checksum,
+                try catalog.insertPack(objectKey: pack.objectKey, database: origin.name, size: pack.size, checksum: pack.checksum,
                                        storage: storage.kind.rawValue, uploadedAt: createdAt)
             }
             try catalog.insertReferences(backupKey: manifestKey, packs: outcome.references)
-            try catalog.insert(BackupRecord(
-                id: UUID().uuidString.lowercased(), objectKey: manifestKey, fileName: ObjectKey.fileName(of: manifestKey),
-                fileSize: encoded.storedSize, compression: settings.compression.rawValue, storage: storage.kind.rawValue,
-                checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
-                encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString(),
-                kind: "incremental", keepForever: keepForever))
+            try catalog.insert(BackupRecord(objectKey: manifestKey, sealed: outcome.manifestMetadata, storage: storage.kind))
         } catch {
             throw BackupError.catalogWriteFailed(objectKey: manifestKey, reason: "\(error)")
         }
         removeLeftovers(storage)
         var result = BackupResult(
             objectKey: manifestKey, compression: settings.compression.rawValue, location: storage.location(of: manifestKey),
-            storage: storage.kind, database: database, sourceSize: outcome.snapshotSize,
+            storage: storage.kind, database: origin.path, sourceSize: outcome.snapshotSize,
             storedSize: encoded.storedSize + packBytes, checksum: encoded.md5Hex, keyID: key.id, vacuum: vacuum,
             createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
@@ -66,7 +63,7 @@ extension BackupOperation {
     /// The newest live incremental backup's manifest of this database, or nil (then every
     /// block is stored): none yet, or it cannot be read, which is said and never fatal.
     private func previousManifest(in repository: BackupRepository) throws -> Manifest? {
-        guard let newest = try repository.inventory().entries.first(where: { ObjectKey.isManifest($0.objectKey) }) else {
+        guard let newest = try repository.inventory().trusted.first(where: \.isIncremental) else {
             return nil
         }
         do {

@@ -50,14 +50,14 @@ package struct BackupOperation {
         console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(String(format: "%.1f s", snapshotSeconds))")
         Failpoint.afterSnapshot.reach()
 
-        let databaseName = (database as NSString).lastPathComponent
+        let origin = try settings.databaseOrigin()
         let createdAt = Formatting.nowMillis()
         if settings.incremental {
             return try storeIncremental(snapshot: snapshotPath, taker: taker, repository: repository, catalog: catalog,
-                                        key: key, database: database, createdAt: createdAt, work: work,
+                                        key: key, origin: origin, createdAt: createdAt, work: work,
                                         snapshotSeconds: snapshotSeconds, started: started)
         }
-        let objectKey = ObjectKey.make(prefix: settings.prefix, databaseName: databaseName,
+        let objectKey = ObjectKey.make(prefix: settings.prefix, databaseName: origin.name,
                                        date: Date(timeIntervalSince1970: Double(createdAt) / 1000),
                                        compression: settings.compression)
         // quick_check runs beside the encoder; the object is completed only if it passed.
@@ -65,6 +65,7 @@ package struct BackupOperation {
         let uploadStarted = ContinuousClock.now
         let upload = try storage.beginUpload(objectKey: objectKey, spoolDirectory: work.path)
         let encoded: EncodedObject
+        var sealed = ObjectMetadata()
         let consumed = Counter()
         let encoding = console.progress("\(settings.compression.rawValue)+encrypt+upload", total: snapshotSize) { consumed.value }
         do {
@@ -79,9 +80,10 @@ package struct BackupOperation {
             // The snapshot is checked and encoded: its disk space goes back before the upload.
             unlink(snapshotPath)
             Failpoint.beforeComplete.reach()
-            var metadata = ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, databaseName: databaseName, keyID: key.id)
+            var metadata = ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, origin: origin, keyID: key.id)
             if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
-            try upload.complete(metadata: metadata)
+            sealed = MetadataSeal(key: key).seal(metadata, objectKey: objectKey)
+            try upload.complete(metadata: sealed)
         } catch {
             upload.abort()
             try? check.join()
@@ -92,11 +94,7 @@ package struct BackupOperation {
         work.remove()
         Failpoint.afterUpload.reach()
 
-        let record = BackupRecord(id: UUID().uuidString.lowercased(), objectKey: objectKey, fileName: ObjectKey.fileName(of: objectKey),
-                                  fileSize: encoded.storedSize, compression: settings.compression.rawValue, storage: storage.kind.rawValue,
-                                  checksum: encoded.md5Hex, uploadedAt: createdAt, encryption: "aes-256-gcm",
-                                  encIV: Data(encoded.iv).base64EncodedString(), encTag: Data(encoded.tag).base64EncodedString(),
-                                  keepForever: keepForever)
+        let record = BackupRecord(objectKey: objectKey, sealed: sealed, storage: storage.kind)
         do {
             try catalog.insert(record)
         } catch {
@@ -131,7 +129,8 @@ package struct BackupOperation {
 
     /// The skip, when this database's newest live backup is younger than `interval`.
     private func recentBackup(within interval: TimeInterval, in repository: BackupRepository) throws -> BackupSkipped? {
-        guard let newest = try repository.inventory().entries.first else { return nil }
+        // Only an authenticated backup counts: a forged, future-dated object never makes a run skip.
+        guard let newest = try repository.inventory().trusted.first else { return nil }
         let age = newest.age()
         guard age < interval else { return nil }
         let name = settings.databaseName ?? ""

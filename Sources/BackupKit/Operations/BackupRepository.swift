@@ -23,10 +23,15 @@ package final class BackupRepository {
     package let prefix: String
     /// The file name of the configured database; nil means the backups of every database.
     package let databaseName: String?
+    /// The keys that verify records (`MetadataSeal`); nil when none is configured, and then
+    /// nothing is authenticated, so nothing is chosen or deleted.
+    package let ring: KeyRing?
     let console: Console
 
     /// Opens the storage `settings` describe and the catalog as `use` says.
-    package init(settings: Settings, catalog use: CatalogUse, console: Console) throws {
+    /// `ring` defaults to the configured keys, when they load.
+    package init(settings: Settings, catalog use: CatalogUse, console: Console, ring: KeyRing? = nil) throws {
+        self.ring = ring ?? (try? settings.keyRing()).flatMap { $0.all.isEmpty ? nil : $0 }
         storage = try StorageFactory.make(settings: settings, log: StorageLog(console: console))
         prefix = settings.prefix
         databaseName = settings.databaseName
@@ -46,13 +51,21 @@ package final class BackupRepository {
         databaseName == nil || ObjectKey.databaseName(of: objectKey, prefix: prefix) == databaseName
     }
 
+    /// An object key as a user typed it (`--key`): a full key, or one relative to the prefix.
+    package func resolveObjectKey(_ typed: String) throws -> String {
+        try storage.validate(objectKey: typed)
+        if prefix.isEmpty || typed.hasPrefix(prefix) || (try? storage.head(objectKey: typed)) != nil { return typed }
+        try storage.validate(objectKey: prefix + typed)
+        return prefix + typed
+    }
+
     /// Where the prefix is, for messages (`s3://bucket/backups/`, a folder path).
     package var location: String { storage.location(of: prefix) }
 
-    /// The backups in scope, newest first, joined with their catalog rows. With `reindex`,
-    /// objects without a row get one from their own metadata.
+    /// The backups in scope, newest first, joined with their catalog rows and judged. With
+    /// `reindex`, authenticated objects without a row get one from their own metadata.
     package func inventory(reindex: Bool = false) throws -> Inventory {
-        try Inventory.load(storage: storage, prefix: prefix, catalog: catalog, databaseName: databaseName,
+        try Inventory.load(storage: storage, prefix: prefix, catalog: catalog, ring: ring, databaseName: databaseName,
                            reindex: reindex, console: console)
     }
 

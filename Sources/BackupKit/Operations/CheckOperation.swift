@@ -21,11 +21,14 @@ package struct CheckOperation {
         let inScope = objects.filter { repository.isInScope($0.objectKey) }
         let packs = Dictionary(inScope.filter { ObjectKey.isPack($0.objectKey) }.map { ($0.objectKey, $0) },
                                uniquingKeysWith: { first, _ in first })
-        let manifests = inScope.filter { ObjectKey.isManifest($0.objectKey) }.map(\.objectKey).sorted()
         var result = CheckResult()
-        result.fullBackups = inScope.filter { ObjectKey.isBackup($0.objectKey) && !ObjectKey.isManifest($0.objectKey) }.count
-        var used = Set<String>()
         let ring = try settings.keyRing()
+        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
+        let inventory = try repository.inventory()
+        result.unauthenticated = inventory.untrusted.map { .init(objectKey: $0.objectKey, problem: $0.authenticity.problem ?? "it does not verify") }
+        let manifests = inventory.trusted.filter(\.isIncremental).map(\.objectKey).sorted()
+        result.fullBackups = inventory.trusted.filter { !$0.isIncremental }.count
+        var used = Set<String>()
 
         for manifestKey in manifests {
             let manifest: Manifest
@@ -49,7 +52,7 @@ package struct CheckOperation {
                 result.recentUnusedPacks += 1
             } else {
                 result.orphanedPacks.append(objectKey)
-                result.orphanedBytes += pack.size
+                result.orphanedBytes = result.orphanedBytes.saturatingAdd(pack.size)
             }
         }
         result.packsMissing = Array(used.subtracting(packs.keys)).sorted()

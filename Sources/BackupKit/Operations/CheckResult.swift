@@ -11,7 +11,9 @@ package struct CheckResult: Encodable, Sendable {
     }
 
     /// True when every incremental backup's blocks are all stored (orphans are no damage).
-    package var ok: Bool { damaged.isEmpty }
+    package var ok: Bool { damaged.isEmpty && unauthenticated.isEmpty }
+    /// Backup objects whose metadata does not verify (forged, renamed, re-dated, Laju's).
+    package var unauthenticated: [Damage] = []
     /// Incremental backups whose manifest opened.
     package var backupsChecked = 0
     /// Full backups in scope (single objects, not checked here: see `restore --verify-only`).
@@ -32,7 +34,7 @@ package struct CheckResult: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case ok, backupsChecked, fullBackups, blocksChecked, packsInUse, packsMissing, damaged, orphanedPacks,
-             orphanedBytes, recentUnusedPacks
+             orphanedBytes, recentUnusedPacks, unauthenticated
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -47,5 +49,6 @@ package struct CheckResult: Encodable, Sendable {
         try container.encode(orphanedPacks, forKey: .orphanedPacks)
         try container.encode(orphanedBytes, forKey: .orphanedBytes)
         try container.encode(recentUnusedPacks, forKey: .recentUnusedPacks)
+        try container.encode(unauthenticated, forKey: .unauthenticated)
     }
 }

@@ -14,18 +14,47 @@ package struct CleanOperation {
     }
 
     package func run(dryRun: Bool, now: Date = Date()) throws -> CleanResult {
+        // Deciding what to delete needs the key: only records whose MAC verifies count.
+        let ring = try settings.keyRing()
+        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
         // A dry run changes nothing, the catalog included.
-        let repository = try BackupRepository(settings: settings, catalog: dryRun ? .ifPresent : .required, console: console)
+        let repository = try BackupRepository(settings: settings, catalog: dryRun ? .ifPresent : .required, console: console, ring: ring)
         let storage = repository.storage
         let catalog = repository.catalog
         let inventory = try repository.inventory(reindex: !dryRun)
         if !inventory.reindexed.isEmpty {
             console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
         }
+        for entry in inventory.untrusted {
+            console.warning("not deleting or counting \(entry.objectKey): \(entry.authenticity.problem ?? "it does not verify") ('clean-backup --check' lists every such object)")
+        }
         let abandoned = dryRun ? 0 : ((try? storage.removeAbandonedUploads(prefix: settings.prefix)) ?? 0)
 
+        // Every kept backup must restore: an incremental one whose manifest does not open or
+        // whose pack is gone is never the backup a rule keeps (so an older one that restores
+        // is), and is never deleted either ('clean-backup --check' reports it).
+        let storedPacks = Dictionary(try storage.list(prefix: settings.prefix).filter { ObjectKey.isPack($0.objectKey) }
+            .map { ($0.objectKey, $0) }, uniquingKeysWith: { first, _ in first })
+        var packsOf: [String: [String]] = [:]
+        var unrestorable: [CleanResult.Failure] = []
+        for entry in inventory.trusted where entry.isIncremental {
+            do {
+                let manifest = try ManifestReader.read(objectKey: entry.objectKey, in: repository, ring: ring)
+                if let problem = CheckOperation.problem(in: manifest, packs: storedPacks) {
+                    unrestorable.append(.init(objectKey: entry.objectKey, error: problem))
+                }
+                packsOf[entry.objectKey] = manifest.header.packs.map(\.objectKey)
+            } catch {
+                unrestorable.append(.init(objectKey: entry.objectKey, error: "its manifest cannot be read: \(error)"))
+            }
+        }
+        for failure in unrestorable {
+            console.warning("\(failure.objectKey) would not restore (\(failure.error)); it is kept and not counted: a backup that restores is kept in its place")
+        }
+        let broken = Set(unrestorable.map(\.objectKey))
+
         // Retention applies to each database's backups on their own.
-        let groups = Dictionary(grouping: inventory.entries) { $0.databaseName ?? "" }
+        let groups = Dictionary(grouping: inventory.trusted.filter { !broken.contains($0.objectKey) }) { $0.databaseName ?? "" }
         // Backups kept forever are never candidates: the rules apply to the others.
         var decisions: [RetentionPolicy.Decision] = []
         var kept: [CleanResult.Kept] = []
@@ -38,6 +67,7 @@ package struct CleanOperation {
                 console.detail("keep   \(entry.objectKey) (kept forever)")
             }
         }
+        for failure in unrestorable { kept.append(.init(objectKey: failure.objectKey, reasons: ["does not restore"])) }
 
         var deleted: [String] = []
         var failed: [CleanResult.Failure] = []
@@ -84,16 +114,23 @@ package struct CleanOperation {
                 failed.append(.init(objectKey: objectKey, error: "\(error)"))
             }
         }
-        // Packs: those no kept incremental backup uses go, after their grace period.
-        // (A backup whose deletion failed is still stored, so its packs stay too.)
+        // Packs: those no kept incremental backup uses go, after their grace period. (A backup
+        // whose deletion failed is still stored, so its packs stay too.) A manifest that does
+        // not verify names packs nobody can read: while one is in scope, no pack is deleted.
         let liveManifests = (kept.map(\.objectKey) + failed.map(\.objectKey)).filter(ObjectKey.isManifest)
+        var inUse: Set<String>? = Set(liveManifests.flatMap { packsOf[$0] ?? [] })
+        if let unreadable = liveManifests.first(where: { packsOf[$0] == nil }) ?? inventory.untrusted.first(where: \.isIncremental)?.objectKey {
+            console.warning("unused packs are kept: the incremental backup \(unreadable) cannot be read with the configured keys")
+            inUse = nil
+        }
         let packs = try PackCollector(repository: repository, settings: settings, console: console)
-            .collect(liveManifests: liveManifests, dryRun: dryRun, now: now)
+            .collect(inUse: inUse, stored: Array(storedPacks.values), dryRun: dryRun, now: now)
         let keptKeys = Set(kept.map(\.objectKey))
-        let keptBytes = inventory.entries.filter { keptKeys.contains($0.objectKey) }.reduce(Int64(0)) { $0 + $1.size }
+        let keptBytes = inventory.entries.filter { keptKeys.contains($0.objectKey) }.saturatingSum(\.size)
         return CleanResult(dryRun: dryRun, policy: Self.describe(policy.effective), deleted: deleted, kept: kept,
                            failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned,
-                           keptBytes: keptBytes, packsDeleted: packs.deleted, packsKept: packs.kept)
+                           keptBytes: keptBytes, packsDeleted: packs.deleted, packsKept: packs.kept,
+                           unauthenticated: inventory.untrusted.map(\.objectKey), unrestorable: unrestorable)
     }
 
     static func describe(_ policy: RetentionPolicy) -> String {

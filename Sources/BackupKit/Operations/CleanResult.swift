@@ -37,6 +37,11 @@ package struct CleanResult: Encodable, Sendable {
     package let packsDeleted: [String]
     /// Packs kept: in use, or younger than the grace period.
     package let packsKept: Int
+    /// Backup-shaped objects whose metadata does not verify: never deleted nor counted.
+    package var unauthenticated: [String] = []
+    /// Authenticated backups that would not restore (a pack missing, a manifest unreadable):
+    /// never counted as the backup retention keeps, never deleted.
+    package var unrestorable: [Failure] = []
 
     /// One result for the runs over several databases.
     static func merged(_ results: [CleanResult]) -> CleanResult {
@@ -44,12 +49,14 @@ package struct CleanResult: Encodable, Sendable {
                     deleted: results.flatMap(\.deleted), kept: results.flatMap(\.kept), failed: results.flatMap(\.failed),
                     reindexed: results.flatMap(\.reindexed),
                     abandonedUploadsRemoved: results.reduce(0) { $0 + $1.abandonedUploadsRemoved },
-                    keptBytes: results.reduce(0) { $0 + $1.keptBytes }, packsDeleted: results.flatMap(\.packsDeleted),
-                    packsKept: results.reduce(0) { $0 + $1.packsKept })
+                    keptBytes: results.saturatingSum(\.keptBytes), packsDeleted: results.flatMap(\.packsDeleted),
+                    packsKept: results.reduce(0) { $0 + $1.packsKept },
+                    unauthenticated: results.flatMap(\.unauthenticated), unrestorable: results.flatMap(\.unrestorable))
     }
 
     enum CodingKeys: String, CodingKey {
         case ok, dryRun, policy, deleted, kept, failed, reindexed, abandonedUploadsRemoved, keptBytes, packsDeleted, packsKept
+        case unauthenticated, unrestorable
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -65,5 +72,7 @@ package struct CleanResult: Encodable, Sendable {
         try container.encode(keptBytes, forKey: .keptBytes)
         try container.encode(packsDeleted, forKey: .packsDeleted)
         try container.encode(packsKept, forKey: .packsKept)
+        try container.encode(unauthenticated, forKey: .unauthenticated)
+        try container.encode(unrestorable, forKey: .unrestorable)
     }
 }

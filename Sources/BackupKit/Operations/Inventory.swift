@@ -1,19 +1,27 @@
 import Foundation
 
-/// The backups under the prefix: storage is the truth, the catalog the fast index.
-/// Objects without a row are re-indexed from their own metadata when asked.
+/// The backups under the prefix: storage is the truth, the catalog the fast index, and
+/// the MAC of each record (`MetadataSeal`) decides what may be believed. Objects without a
+/// row are judged by their own metadata and, when it verifies and `reindex` is asked,
+/// get a row.
 package struct Inventory {
-    /// Newest first.
+    /// Every backup-shaped object in scope, newest first, authenticated or not.
     package var entries: [BackupEntry]
     /// Keys that got a catalog row from their metadata during this load.
     package var reindexed: [String]
     /// Live catalog rows whose object is gone from storage.
     package var missingObjects: [String]
 
+    /// The entries whose records verify, newest first: the only ones chosen, counted,
+    /// ranked or deleted.
+    package var trusted: [BackupEntry] { entries.filter(\.isAuthenticated) }
+    /// The entries that do not verify: listed and reported, never chosen nor deleted.
+    package var untrusted: [BackupEntry] { entries.filter { !$0.isAuthenticated } }
+
     /// Lists storage under `prefix` and joins it with `catalog`. Keeps only the backups of
-    /// `databaseName` when it is given.
-    static func load(storage: any ObjectStorage, prefix: String, catalog: BackupCatalog?,
-                            databaseName: String?, reindex: Bool, console: Console) throws -> Inventory {
+    /// `databaseName` when it is given. Without `ring` nothing can be verified.
+    static func load(storage: any ObjectStorage, prefix: String, catalog: BackupCatalog?, ring: KeyRing?,
+                     databaseName: String?, reindex: Bool, console: Console) throws -> Inventory {
         let objects = try storage.list(prefix: prefix).filter { ObjectKey.isBackup($0.objectKey) }
         var records: [String: BackupRecord] = [:]
         if let catalog {
@@ -26,16 +34,16 @@ package struct Inventory {
         var entries: [BackupEntry] = []
         var reindexed: [String] = []
         for object in objects {
-            let name = ObjectKey.databaseName(of: object.objectKey, prefix: prefix)
-            if let databaseName, name != databaseName { continue }
+            let keyName = ObjectKey.databaseName(of: object.objectKey, prefix: prefix)
             var record = records[object.objectKey]
-            var createdAt = record?.uploadedAt ?? object.lastModified
-            var keepForever = record?.keepForever ?? false
-            if record == nil, let metadata = try? storage.head(objectKey: object.objectKey).metadata {
-                createdAt = metadata.createdAt ?? object.lastModified
-                keepForever = metadata.keptForever
-                if reindex, let catalog {
-                    let row = BackupRecord(object: object, metadata: metadata, storage: storage.kind, id: UUID().uuidString.lowercased())
+            var judged = judge(record?.sealedMetadata, objectKey: object.objectKey, size: object.size, ring: ring)
+            if !judged.authenticity.isAuthenticated {
+                // The row proves nothing (none, an earlier version's, altered): the object's own metadata may.
+                let claimed = (try? storage.head(objectKey: object.objectKey).metadata) ?? ObjectMetadata()
+                let fromObject = judge(claimed, objectKey: object.objectKey, size: object.size, ring: ring)
+                if fromObject.authenticity.isAuthenticated || record?.sealedMetadata == nil { judged = fromObject }
+                if fromObject.authenticity.isAuthenticated, reindex, let catalog, record == nil {
+                    let row = BackupRecord(objectKey: object.objectKey, sealed: claimed, storage: storage.kind)
                     do {
                         try catalog.insert(row)
                         record = row
@@ -45,13 +53,15 @@ package struct Inventory {
                     }
                 }
             }
+            let metadata = judged.authenticity.isAuthenticated ? judged.metadata : nil
+            let name = metadata?[ObjectMetadata.Field.database] ?? keyName
+            if let databaseName, name != databaseName { continue }
             if let row = record, row.deletedAt != nil {
                 console.detail("\(object.objectKey) is marked deleted in the catalog but still stored; it is treated as live")
             }
-            var entry = BackupEntry(objectKey: object.objectKey, createdAt: createdAt, size: object.size, storage: storage.kind,
-                                    databaseName: name, record: record)
-            entry.keepForever = keepForever
-            entries.append(entry)
+            let claimedTime = metadata?.createdAt ?? record?.uploadedAt ?? judged.metadata?.createdAt ?? object.lastModified
+            entries.append(BackupEntry(objectKey: object.objectKey, createdAt: claimedTime, size: object.size, storage: storage.kind,
+                                       databaseName: name, record: record, metadata: metadata, authenticity: judged.authenticity))
         }
         entries.sort { ($0.createdAt, $0.objectKey) > ($1.createdAt, $1.objectKey) }
         let stored = Set(objects.map(\.objectKey))
@@ -60,5 +70,12 @@ package struct Inventory {
                 && (databaseName == nil || ObjectKey.databaseName(of: $0.objectKey, prefix: prefix) == databaseName)
         }.map(\.objectKey).sorted()
         return Inventory(entries: entries, reindexed: reindexed, missingObjects: missing)
+    }
+
+    private static func judge(_ metadata: ObjectMetadata?, objectKey: String, size: Int64,
+                              ring: KeyRing?) -> (metadata: ObjectMetadata?, authenticity: Authenticity) {
+        guard let metadata else { return (nil, .unauthenticated("it has no metadata")) }
+        guard let ring else { return (metadata, .unauthenticated("no key is configured to verify it")) }
+        return (metadata, ring.authenticate(metadata, objectKey: objectKey, storedSize: size))
     }
 }

@@ -15,45 +15,74 @@ struct RestorePlan {
     /// The id of the key the object was made with (objects by this suite record it; Laju's do not).
     let keyID: String?
 
-    /// Resolves the selection to a plan. Metadata comes from the catalog row when there is
-    /// one, else from the object's own metadata.
+    /// The database name and creation time the authenticated metadata records; a manifest's
+    /// body must name the same (nil for an unauthenticated object restored by `--key`).
+    var sealedOrigin: (database: String, createdAt: Int64)?
+
+    /// Resolves the selection to a plan. The newest, `--at` and the picker choose among
+    /// authenticated backups only; `--key` takes any object, but one whose MAC fails is
+    /// refused and one without a MAC (Laju's) is restored with a warning.
     static func resolve(_ selection: RestoreRequest.Selection, in repository: BackupRepository) throws -> RestorePlan {
         let storage = repository.storage
         let objectKey: String
-        var record: BackupRecord?
-        if case .objectKey(let requested) = selection {
-            try storage.validate(objectKey: requested)
-            objectKey = requested
-            record = try? repository.catalog?.record(forObjectKey: requested)
-        } else {
-            let entries = try repository.inventory().entries
-            guard !entries.isEmpty else {
-                let scope = repository.databaseName.map { "for \($0) under \(repository.location)" } ?? "under \(repository.location)"
-                throw BackupError.noBackups(scope: scope)
+        var metadata: ObjectMetadata
+        if case .objectKey(let typed) = selection {
+            objectKey = try repository.resolveObjectKey(typed)
+            let requested = objectKey
+            let head = try storage.head(objectKey: requested)
+            let record = try? repository.catalog?.record(forObjectKey: requested)
+            let judged = [record?.sealedMetadata, head.metadata].compactMap { $0 }.map {
+                ($0, repository.ring?.authenticate($0, objectKey: requested, storedSize: head.object.size)
+                    ?? .unauthenticated("no key is configured to verify it"))
             }
-            var chosen = entries[0]
-            if case .takenBy(let limit) = selection {
-                guard let entry = entries.first(where: { $0.createdAt <= limit }) else {
-                    let oldest = entries.last!
-                    throw BackupError.noBackupBefore(time: Formatting.iso8601(millis: limit), oldestKey: oldest.objectKey,
-                                                     oldestTime: Formatting.iso8601(millis: oldest.createdAt))
+            if let authentic = judged.first(where: { $0.1.isAuthenticated }) {
+                metadata = authentic.0
+            } else if let sealed = [head.metadata, record?.sealedMetadata].compactMap({ $0 }).first(where: { $0[ObjectMetadata.Field.mac] != nil }) {
+                let configured = repository.ring?.all.map(\.id) ?? []
+                if let keyID = sealed.keyID, repository.ring?.key(id: keyID) == nil {
+                    throw BackupError.keyNotAvailable(objectKey: requested, keyID: keyID, configured: configured)
                 }
-                chosen = entry
+                throw BackupError.unauthenticated(objectKey: requested, reason: judged.last?.1.problem ?? "it does not verify")
+            } else {
+                repository.console.warning("\(requested) has no authenticated metadata (Laju's format or an earlier version): restoring it as asked; its content is still checked by its GCM tag")
+                metadata = head.metadata
+                if let record { for (field, value) in record.metadata.values { metadata[field] = value } }
             }
-            if case .chosen(let pick) = selection {
-                let picked = try pick(entries)
-                guard let entry = entries.first(where: { $0.objectKey == picked }) else { throw BackupError.backupNotFound(objectKey: picked) }
-                chosen = entry
+            var plan = try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
+            if judged.contains(where: { $0.1.isAuthenticated }), let name = metadata[ObjectMetadata.Field.database], let time = metadata.createdAt {
+                plan.sealedOrigin = (name, time)
             }
-            objectKey = chosen.objectKey
-            record = chosen.record
+            return plan
         }
+        let inventory = try repository.inventory()
+        let entries = inventory.trusted
+        guard !entries.isEmpty else {
+            let scope = repository.databaseName.map { "for \($0) under \(repository.location)" } ?? "under \(repository.location)"
+            if let ignored = inventory.untrusted.first {
+                throw BackupError.noAuthenticatedBackups(scope: scope, count: inventory.untrusted.count, example: ignored.objectKey)
+            }
+            throw BackupError.noBackups(scope: scope)
+        }
+        var chosen = entries[0]
+        if case .takenBy(let limit) = selection {
+            guard let entry = entries.first(where: { $0.createdAt <= limit }) else {
+                let oldest = entries.last!
+                throw BackupError.noBackupBefore(time: Formatting.iso8601(millis: limit), oldestKey: oldest.objectKey,
+                                                 oldestTime: Formatting.iso8601(millis: oldest.createdAt))
+            }
+            chosen = entry
+        }
+        if case .chosen(let pick) = selection {
+            let picked = try pick(entries)
+            guard let entry = entries.first(where: { $0.objectKey == picked }) else { throw BackupError.backupNotFound(objectKey: picked) }
+            chosen = entry
+        }
+        objectKey = chosen.objectKey
+        metadata = chosen.metadata!
         let head = try storage.head(objectKey: objectKey)
-        var metadata = head.metadata
-        if let record {
-            for (field, value) in record.metadata.values { metadata[field] = value }
-        }
-        return try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
+        var plan = try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
+        plan.sealedOrigin = (chosen.databaseName ?? "", chosen.createdAt)
+        return plan
     }
 
     init(objectKey: String, storedSize: Int64, metadata: ObjectMetadata) throws {

@@ -37,9 +37,11 @@ package struct StatusReport: Encodable, Sendable {
         package var newestObjectKey: String?
         package var newestCreatedAt: Int64?
         package var newestAgeSeconds: Double?
+        /// Objects whose metadata does not verify (not counted above).
+        package var unauthenticated = 0
 
         enum CodingKeys: String, CodingKey {
-            case count, totalSize, newestCreatedAt, newestAgeSeconds
+            case count, totalSize, newestCreatedAt, newestAgeSeconds, unauthenticated
             case newestObjectKey = "newestKey"
         }
     }
@@ -105,10 +107,14 @@ package struct StatusReport: Encodable, Sendable {
             config.location = repository.location
             let inventory = try repository.inventory()
             reachable = true
-            let newest = inventory.entries.first
+            // Ages and counts come from authenticated records only: a forged future-dated
+            // object never makes a stale database look fresh.
+            let trusted = inventory.trusted
+            let newest = trusted.first
             let age = newest?.age(at: now)
-            backups = Backups(count: inventory.entries.count, totalSize: inventory.entries.reduce(0) { $0 + $1.size },
-                              newestObjectKey: newest?.objectKey, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age)
+            backups = Backups(count: trusted.count, totalSize: trusted.saturatingSum(\.size),
+                              newestObjectKey: newest?.objectKey, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age,
+                              unauthenticated: inventory.untrusted.count)
             if newest == nil {
                 problems.append((.stale, "no backup found under \(config.location): run 'backup' (and check BACKUP_PREFIX)"))
             } else if let age, let maxAge = config.maxAgeSeconds, age > maxAge {
@@ -160,6 +166,9 @@ package struct StatusReport: Encodable, Sendable {
         rows.append(("storage check", storageReachable ? "ok" : "FAILED"))
         if let b = backups {
             rows.append(("backups", "\(b.count), \(Formatting.bytes(b.totalSize)) in all"))
+            if b.unauthenticated > 0 {
+                rows.append(("unauthenticated", "\(b.unauthenticated) object(s) that do not verify, not counted ('clean-backup --check' lists them)"))
+            }
             if let key = b.newestObjectKey, let age = b.newestAgeSeconds {
                 rows.append(("newest", "\(key), \(Formatting.shortDuration(age)) old"))
             }

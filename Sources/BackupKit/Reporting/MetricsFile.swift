@@ -42,7 +42,7 @@ package struct MetricsFile {
     /// Records one run. Throws when the file cannot be written (callers warn, not fail).
     package func record(job: Job, database: String, outcome: Outcome, durationSeconds: Double, now: Date = Date()) throws {
         let lockPath = path + ".lock"
-        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard lockFD >= 0 else { throw BackupError.cannotWrite(path: lockPath, reason: errnoText()) }
         defer { close(lockFD) }
         guard flock(lockFD, LOCK_EX) == 0 else { throw BackupError.cannotWrite(path: lockPath, reason: errnoText()) }

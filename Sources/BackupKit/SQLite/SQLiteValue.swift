@@ -18,7 +18,7 @@ package enum SQLiteValue: Sendable, Equatable {
     package var integer: Int64? {
         switch self {
         case .integer(let i): return i
-        case .real(let d): return Int64(d)
+        case .real(let d): return Int64(clamping: d)
         case .text(let s): return Int64(s)
         default: return nil
         }

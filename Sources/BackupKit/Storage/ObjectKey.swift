@@ -74,4 +74,21 @@ package enum ObjectKey {
         }
         return nil
     }
+
+    /// The time a key's stamp names, in milliseconds (UTC): ours (`20261123T061500Z`) or
+    /// Laju's (`2025-01-10T23:33`); nil when the key has no such stamp. Only ever a label:
+    /// `clean-backup --adopt` uses it for an object that records no time of its own.
+    package static func stampMillis(of key: String, prefix: String = "") -> Int64? {
+        guard let name = databaseName(of: key, prefix: prefix) else { return nil }
+        let file = fileName(of: key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : key)
+        let rest = file.dropFirst(name.count + 1)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for (format, length) in [("yyyyMMdd'T'HHmmss'Z'", 16), ("yyyy-MM-dd'T'HH:mm", 16)] {
+            formatter.dateFormat = format
+            if let date = formatter.date(from: String(rest.prefix(length))) { return Int64(date.timeIntervalSince1970 * 1000) }
+        }
+        return nil
+    }
 }

@@ -21,10 +21,17 @@ package struct ObjectMetadata: Sendable, Equatable {
         package static let kind = "kind"
         /// `forever` on a backup `clean-backup` must never delete (`backup --keep-forever`).
         package static let keep = "keep"
+        /// Stored bytes of the object (what a listing must show for it).
+        package static let storedSize = "size"
+        /// The absolute path of the database the object was made from, and the host.
+        package static let databasePath = "db-path"
+        package static let host = "host"
+        /// HMAC-SHA256 of the object key and the fields above (`MetadataSeal`).
+        package static let mac = "mac"
     }
 
-    /// The object format written by this version.
-    package static let formatVersion = "1"
+    /// The object format written by this version: 2 carries `mac` (authenticated metadata).
+    package static let formatVersion = "2"
 
     package var values: [String: String]
 
@@ -32,38 +39,39 @@ package struct ObjectMetadata: Sendable, Equatable {
         self.values = values
     }
 
-    /// The metadata of an object the encoder just produced.
-    package init(encoded: EncodedObject, compression: CompressionAlgorithm, createdAt: Int64, databaseName: String, keyID: String) {
-        values = [
-            Field.algorithm: "aes-256-gcm",
-            Field.iv: Data(encoded.iv).base64EncodedString(),
-            Field.tag: Data(encoded.tag).base64EncodedString(),
-            Field.compression: compression.rawValue,
-            Field.checksum: encoded.md5Hex,
-            Field.sourceSize: String(encoded.sourceSize),
-            Field.createdAt: String(createdAt),
-            Field.database: databaseName,
-            Field.format: ObjectMetadata.formatVersion,
-            Field.tool: "sqlite-s3-backup",
-            Field.keyID: keyID,
-        ]
+    /// The metadata of an object the encoder just produced (a full backup or a manifest).
+    package init(encoded: EncodedObject, compression: CompressionAlgorithm, createdAt: Int64, origin: DatabaseOrigin, keyID: String) {
+        self.init(Self.common(compression: compression, createdAt: createdAt, origin: origin, keyID: keyID))
+        values[Field.iv] = Data(encoded.iv).base64EncodedString()
+        values[Field.tag] = Data(encoded.tag).base64EncodedString()
+        values[Field.checksum] = encoded.md5Hex
+        values[Field.sourceSize] = String(encoded.sourceSize)
+        values[Field.storedSize] = String(encoded.storedSize)
     }
 
     /// The metadata of a pack of sealed blocks (an incremental backup's data object): no iv
     /// or tag of its own, since every block carries its own.
-    package static func pack(compression: CompressionAlgorithm, checksum: String, createdAt: Int64,
-                             databaseName: String, keyID: String) -> ObjectMetadata {
-        ObjectMetadata([
+    package static func pack(compression: CompressionAlgorithm, checksum: String, size: Int64, createdAt: Int64,
+                             origin: DatabaseOrigin, keyID: String) -> ObjectMetadata {
+        var metadata = ObjectMetadata(Self.common(compression: compression, createdAt: createdAt, origin: origin, keyID: keyID))
+        metadata.values[Field.checksum] = checksum
+        metadata.values[Field.storedSize] = String(size)
+        metadata.values[Field.kind] = "pack"
+        return metadata
+    }
+
+    private static func common(compression: CompressionAlgorithm, createdAt: Int64, origin: DatabaseOrigin, keyID: String) -> [String: String] {
+        [
             Field.algorithm: "aes-256-gcm",
             Field.compression: compression.rawValue,
-            Field.checksum: checksum,
             Field.createdAt: String(createdAt),
-            Field.database: databaseName,
+            Field.database: origin.name,
+            Field.databasePath: origin.path,
+            Field.host: origin.host,
             Field.format: ObjectMetadata.formatVersion,
             Field.tool: "sqlite-s3-backup",
             Field.keyID: keyID,
-            Field.kind: "pack",
-        ])
+        ]
     }
 
     package subscript(field: String) -> String? {
@@ -71,7 +79,14 @@ package struct ObjectMetadata: Sendable, Equatable {
         set { values[field] = newValue }
     }
 
-    package var createdAt: Int64? { self[Field.createdAt].flatMap { Int64($0) } }
+    /// A number field as written: digits only (a sign, a fraction or an exponent is not one).
+    package func count(_ field: String) -> Int64? {
+        guard let text = self[field], !text.isEmpty, text.count <= 18, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int64(text)
+    }
+
+    package var createdAt: Int64? { count(Field.createdAt) }
+    package var storedSize: Int64? { count(Field.storedSize) }
     package var keyID: String? { self[Field.keyID]?.lowercased() }
     /// Marked by `backup --keep-forever`.
     package var keptForever: Bool { self[Field.keep]?.lowercased() == "forever" }

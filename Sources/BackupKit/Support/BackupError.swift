@@ -31,6 +31,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case noBackups(scope: String)
     /// `restore --at`: every backup in scope is younger than the time asked for.
     case noBackupBefore(time: String, oldestKey: String, oldestTime: String)
+    /// Objects are stored, but none whose metadata verifies (forged, Laju's, another key's).
+    case noAuthenticatedBackups(scope: String, count: Int, example: String)
 
     // Data errors (65)
     /// The file is not a SQLite database.
@@ -53,6 +55,10 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case badMetadata(objectKey: String, detail: String)
     /// The decrypted bytes are not a valid gzip or zstd stream.
     case corruptBackup(objectKey: String, detail: String)
+    /// The object's metadata MAC fails: renamed, re-dated, copied or forged.
+    case unauthenticated(objectKey: String, reason: String)
+    /// A manifest's encrypted body names another object, database or time than its metadata.
+    case manifestMismatch(objectKey: String, detail: String)
 
     // Storage (69)
     /// The storage could not be reached or refused the operation.
@@ -75,6 +81,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case locked(database: String)
     /// SQLite stayed busy longer than the busy timeout.
     case databaseBusy(path: String)
+    /// A pack an incremental backup reuses was deleted while it ran (a clean elsewhere).
+    case reusedPackVanished(packKey: String)
 
     // Unexpected (1)
     /// A failure nobody planned for, with what the system said.
@@ -97,13 +105,13 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
         case .keyNotAvailable: return .configuration
         case .metadataMismatch: return .dataError
         case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
-        case .databaseMissing, .backupNotFound, .noBackups, .noBackupBefore: return .noInput
+        case .databaseMissing, .backupNotFound, .noBackups, .noBackupBefore, .noAuthenticatedBackups: return .noInput
         case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
-             .badMetadata, .corruptBackup:
+             .badMetadata, .corruptBackup, .unauthenticated, .manifestMismatch:
             return .dataError
         case .storageUnavailable, .objectChanged: return .unavailable
         case .cannotWrite, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
-        case .locked, .databaseBusy: return .tryAgain
+        case .locked, .databaseBusy, .reusedPackVanished: return .tryAgain
         case .unexpected, .sqlite: return .failure
         }
     }
@@ -134,6 +142,12 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "no backups found \(scope); run 'backup' first or check BACKUP_PREFIX and the storage settings"
         case .noBackupBefore(let time, let oldestKey, let oldestTime):
             return "no backup was taken at or before \(time); the oldest is \(oldestKey) from \(oldestTime): pass a later --at, or see 'restore --list'"
+        case .noAuthenticatedBackups(let scope, let count, let example):
+            return "no authenticated backup found \(scope): \(count) object(s) there do not verify with the configured key(s) (\(example) among them; see 'restore --list'); configure the key they were made with, or restore one explicitly with --key"
+        case .unauthenticated(let key, let reason):
+            return "refusing '\(key)': \(reason); nothing was written. It was not written by this suite under this name: restore another backup (see 'restore --list')"
+        case .manifestMismatch(let key, let detail):
+            return "refusing '\(key)': its manifest \(detail), so it was copied or renamed; nothing was written, restore another backup"
         case .notADatabase(let path):
             return "\(path) is not a SQLite database; check --db or BACKUP_DB_PATH"
         case .integrityCheckFailed(let what, let detail):
@@ -171,6 +185,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "another backup of \(database) is running; try again when it has finished"
         case .databaseBusy(let path):
             return "\(path) stayed locked by another connection; try again later"
+        case .reusedPackVanished(let pack):
+            return "the pack \(pack) this incremental backup reuses was deleted while it ran (by a clean-backup on another machine?); no manifest was stored: run backup again, which stores those blocks anew"
         case .unexpected(let text):
             return text
         case .sqlite(let code, let message, let context):

@@ -6,7 +6,9 @@ import Foundation
 /// failpoints. They exist only in test builds (debug, where the `FAILPOINTS` condition is
 /// set): there, with `BACKUP_FAILPOINT=<name>` set, a run that reaches `<name>` prints
 /// `failpoint <name> reached` on stderr and stops until it is killed. In a release build
-/// every point compiles to nothing, so a stray `BACKUP_FAILPOINT` in a cron environment can
+/// `BACKUP_FAILPOINT_RESUME=<file>` makes the run go on once that file exists instead (a
+/// test pauses a backup mid-way, runs something beside it, then lets it finish). In a release
+/// build every point compiles to nothing, so a stray `BACKUP_FAILPOINT` in a cron environment can
 /// never freeze a backup while it holds the lock.
 package enum Failpoint: String, CaseIterable, Sendable {
     /// The snapshot file partly written (the snapshot then copies in two steps).
@@ -46,6 +48,10 @@ package enum Failpoint: String, CaseIterable, Sendable {
         #if FAILPOINTS
         guard isSelected else { return }
         FileHandle.standardError.write(Data("failpoint \(rawValue) reached\n".utf8))
+        if let resume = ProcessInfo.processInfo.environment["BACKUP_FAILPOINT_RESUME"] {
+            while !FileManager.default.fileExists(atPath: resume) { usleep(20_000) }
+            return
+        }
         while true { pause() }
         #endif
     }

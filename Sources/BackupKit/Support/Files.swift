@@ -39,6 +39,26 @@ enum Files {
         }
     }
 
+    /// Opens (creating, 0600) a lock file read-write, never through a symbolic link and only
+    /// if it is a regular file: a link planted in the store must not make a run (root's, say)
+    /// truncate or write whatever it points to.
+    static func openLockFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ELOOP {
+                throw BackupError.cannotWrite(path: path, reason: "it is a symbolic link, which a lock file never is; remove it")
+            }
+            throw BackupError.cannotWrite(path: path, reason: errnoText(code))
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw BackupError.cannotWrite(path: path, reason: "it is not a regular file; remove it")
+        }
+        return fd
+    }
+
     /// Renames atomically and syncs the folder so the rename survives a crash.
     static func atomicRename(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else { throw BackupError.cannotWrite(path: to, reason: errnoText()) }

@@ -50,7 +50,7 @@ enum Formatting {
 
     /// A duration for people: `42 s`, `3 min 5 s`, `5 h 12 min`, `2 d 3 h`.
     static func shortDuration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        let s = Int(clamping: Int64(clamping: seconds.rounded()) ?? (seconds > 0 ? .max : 0))
         if s < 60 { return "\(s) s" }
         if s < 3600 { return "\(s / 60) min \(s % 60) s" }
         if s < 86_400 { return "\(s / 3600) h \(s % 3600 / 60) min" }

@@ -107,7 +107,7 @@ struct OperatorTests {
         #expect(try box.run("restore", "--at", "2026-11-20", "--key", taken[0].key).status == 64)
     }
 
-    @Test("backup --keep-forever: in the metadata and the row, shown by --list, kept by every clean (catalog lost too); un-marked by a row update")
+    @Test("backup --keep-forever: in the metadata and the row, shown by --list, kept by every clean (catalog lost too); un-marked by --unkeep, not by a row update")
     func keptForever() throws {
         let box = try Sandbox()
         let db = try TestDatabase.make(box.file("app.db"), rows: 100)
@@ -143,10 +143,14 @@ struct OperatorTests {
         #expect(human.stdout.contains(key + "  (kept forever)"), "\(human.stdout)")
         #expect((try json(try box.run("clean-backup", "--keep-last", "1", "--json")))["deleted"] as? [String] == [])
 
+        // A row update without the key un-marks nothing: the mark is sealed.
         let catalog = try SQLiteConnection(path: box.file("backups/catalog.sqlite"), mode: .readWrite)
         try catalog.run("UPDATE backup_files SET keep_forever = 0 WHERE key = ?", [.text(key)])
+        #expect((try json(try box.run("clean-backup", "--keep-last", "1", "--json")))["deleted"] as? [String] == [])
+        let unkeep = try box.run("clean-backup", "--unkeep", key)
+        #expect(unkeep.status == 0 && unkeep.stderr.contains("no longer kept forever"), "\(unkeep.output)")
         let unmarked = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
-        #expect(unmarked["deleted"] as? [String] == [key], "the row wins over the metadata: \(unmarked)")
+        #expect(unmarked["deleted"] as? [String] == [key], "the sealed row wins over the metadata: \(unmarked)")
     }
 
     @Test("on S3 (SeaweedFS): --keep-forever is in the object's headers, and clean keeps it with the catalog gone")

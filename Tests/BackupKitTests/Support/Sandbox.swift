@@ -67,10 +67,19 @@ final class Sandbox {
         try BackupCatalog(path: file("backups/catalog.sqlite"), create: false).records().filter { $0.deletedAt == nil }.sorted { $0.uploadedAt > $1.uploadedAt }.map(\.objectKey)
     }
 
-    /// Sets a backup's catalog time, as if it had been made `daysAgo` days ago.
+    /// Re-dates a backup as if it had been made `daysAgo` days ago, as only a holder of the
+    /// key can: its catalog row gets the new time in metadata sealed again with the key.
+    /// (Changing the time without the key is what the forgery tests do.)
     func backdate(_ key: String, daysAgo: Double, from now: Date = Date()) throws {
-        let db = try SQLiteConnection(path: file("backups/catalog.sqlite"), mode: .readWrite)
+        let catalog = try BackupCatalog(path: file("backups/catalog.sqlite"))
+        guard var metadata = try catalog.record(forObjectKey: key)?.sealedMetadata else {
+            throw SandboxFailure(description: "\(key) has no sealed catalog row to re-date")
+        }
         let millis = Int64((now.timeIntervalSince1970 - daysAgo * 86_400) * 1000)
+        metadata[ObjectMetadata.Field.createdAt] = String(millis)
+        let sealed = MetadataSeal(key: try EncryptionKey.parse(keyText, source: "test")).seal(metadata, objectKey: key)
+        try catalog.updateSealedMetadata(objectKey: key, sealed)
+        let db = try SQLiteConnection(path: file("backups/catalog.sqlite"), mode: .readWrite)
         try db.run("UPDATE backup_files SET uploaded_at = ? WHERE key = ?", [.integer(millis), .text(key)])
     }
 }

@@ -12,7 +12,7 @@ struct ReportingTests {
         #expect(DurationText.seconds("2w") == 1_209_600)
         #expect(DurationText.seconds("3600") == 3600)
         #expect(DurationText.seconds("1.5h") == 5400)
-        for junk in ["", "soon", "5x", "h", "12h3", "-5"] { #expect(DurationText.seconds(junk) == nil, "\(junk)") }
+        for junk in ["", "soon", "5x", "h", "12h3", "-5", "inf", "nan", "1e30", "1..5h", "99999999999999999999d", "5300w"] { #expect(DurationText.seconds(junk) == nil, "\(junk)") }
     }
 
     @Test("a key id is stable, 16 hex digits, differs between keys and reveals none of the key")

@@ -1,0 +1,266 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// Backups that can't be turned against themselves: an attacker who can write the folder or
+/// bucket, but holds no key, forges, re-dates and renames objects. Nothing real is deleted,
+/// nothing stale or foreign restores with exit 0, no backup is skipped. Each case runs on the
+/// local folder and on SeaweedFS.
+struct TrustTests {
+    func sandbox(_ s3: Bool, _ label: String = #function) throws -> (Sandbox, Attacker) {
+        let box = s3 ? try Sandbox(s3: S3TestServer.seaweed, label) : try Sandbox(label)
+        return (box, Attacker(box: box, s3: s3))
+    }
+
+    func json(_ run: ToolRun) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.output)")
+    }
+
+    /// Three real backups, a row each apart in content; the newest first.
+    func threeBackups(_ box: Sandbox) throws -> [String] {
+        let db = try TestDatabase.make(box.file("app.db"), rows: 50)
+        var keys: [String] = []
+        for round in 0..<3 {
+            if round > 0 { try TestDatabase.insert(db, from: 1000 * round, count: 3) }
+            keys.append(try box.backup())
+        }
+        return keys.reversed()
+    }
+
+    @Test("one junk object dated 2099 deletes nothing real: clean keeps the real newest, warns, and --check exits 65 naming it",
+          arguments: [false, true])
+    func junkObject(s3: Bool) throws {
+        let (box, attacker) = try sandbox(s3)
+        let keys = try threeBackups(box)
+        let junk = attacker.key("app.db-20991231T235959Z-\(UUID().uuidString.lowercased()).db.gz.enc")
+        try attacker.write(junk, body: Data("junk\n".utf8), metadata: ["created-at": "4102444799000", "db-name": "app.db"],
+                           modified: Date(timeIntervalSince1970: 4_102_444_799))
+        let clean = try box.run("clean-backup", "--keep-last", "1", "--json")
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try attacker.storedKeys() == [keys[0], junk], "the real newest and the junk stay")
+        #expect(clean.stderr.contains("not deleting or counting \(junk)"), "\(clean.stderr)")
+        #expect((try json(clean))["unauthenticated"] as? [String] == [junk])
+        let restore = try box.run("restore", "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+        let check = try box.run("clean-backup", "--check")
+        #expect(check.status == 65 && check.stderr.contains(junk), "\(check.output)")
+        let list = try box.run("restore", "--list")
+        #expect(list.stdout.contains("\(junk)  (UNAUTHENTICATED"), "\(list.stdout)")
+    }
+
+    @Test("re-dated to 1970 with the catalog lost: the default 30 days delete nothing, and re-indexing never records the forged date",
+          arguments: [false, true])
+    func redated(s3: Bool) throws {
+        let (box, attacker) = try sandbox(s3)
+        let keys = try threeBackups(box)
+        for key in keys.prefix(2) { try attacker.copy(key, to: key) { $0["created-at"] = "1000" } }
+        try FileManager.default.removeItem(atPath: box.file("backups/catalog.sqlite"))
+        let clean = try box.run("clean-backup", "--json")
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try attacker.storedKeys() == Set(keys))
+        #expect((try json(clean))["deleted"] as? [String] == [])
+        let rows = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).records()
+        #expect(rows.map(\.objectKey) == [keys[2]], "only the untouched backup is re-indexed: \(rows.map(\.objectKey))")
+        #expect(rows.allSatisfy { $0.uploadedAt > 1_000_000 })
+        // The newest restorable is the one whose record still verifies.
+        let restore = try box.run("restore", "--verify-only", "--json")
+        let restored = try json(restore)
+        #expect(restore.status == 0 && restored["key"] as? String == keys[2], "\(restore.output)")
+    }
+
+    @Test("an old backup copied under a newer name, or another database's under this one's, never restores with exit 0",
+          arguments: [false, true])
+    func rollbackAndForeign(s3: Bool) throws {
+        let (box, attacker) = try sandbox(s3)
+        let keys = try threeBackups(box)
+        try TestDatabase.make(box.file("other.db"), rows: 7, seed: 9)
+        let foreign = try box.backup("other.db")
+        let newer = attacker.key("app.db-20991231T000000Z-\(UUID().uuidString.lowercased()).db.gz.enc")
+        try attacker.copy(keys[2], to: newer) { $0["created-at"] = "4102358400000" }
+        let alien = attacker.key("app.db-20991231T000001Z-\(UUID().uuidString.lowercased()).db.gz.enc")
+        try attacker.copy(foreign, to: alien) { $0["db-name"] = "app.db"; $0["created-at"] = "4102358401000" }
+
+        let verify = try box.run("restore", "--db", "app.db", "--verify-only", "--json")
+        let verified = try json(verify)
+        #expect(verify.status == 0 && verified["key"] as? String == keys[0], "\(verify.output)")
+        let restore = try box.run("restore", "--db", "app.db", "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+        for forged in [newer, alien] {
+            let byKey = try box.run("restore", "--key", forged, "--out", "forged.db")
+            #expect(byKey.status == 65 && byKey.stderr.contains("MAC does not verify"), "\(byKey.output)")
+            #expect(!FileManager.default.fileExists(atPath: box.file("forged.db")))
+        }
+        let clean = try box.run("clean-backup", "--db", "app.db", "--keep-last", "1")
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(try attacker.storedKeys() == [keys[0], foreign, newer, alien])
+    }
+
+    @Test("a future-dated junk object never makes backup skip under BACKUP_MIN_INTERVAL, nor --status look fresh",
+          arguments: [false, true])
+    func skippingForever(s3: Bool) throws {
+        let (box, attacker) = try sandbox(s3)
+        try TestDatabase.make(box.file("app.db"), rows: 20)
+        let real = try box.backup()
+        try box.backdate(real, daysAgo: 2)
+        let junk = attacker.key("app.db-20991231T235959Z-\(UUID().uuidString.lowercased()).db.gz.enc")
+        try attacker.write(junk, body: Data("x".utf8), metadata: ["created-at": "4102444799000"],
+                           modified: Date(timeIntervalSince1970: 4_102_444_799))
+        let run = try box.run("backup", "--db", "app.db", env: ["BACKUP_MIN_INTERVAL": "23h"])
+        #expect(run.status == 0 && !run.stderr.contains("skipped"), "\(run.output)")
+        #expect(try attacker.storedKeys().count == 3)
+        let newest = try #require(run.stdoutLines.last)
+        try box.backdate(newest, daysAgo: 1)
+        let status = try box.run("backup", "--status", "--db", "app.db", env: ["BACKUP_MAX_AGE": "1h"])
+        #expect(status.status == 3 && status.stderr.contains("older than BACKUP_MAX_AGE"), "\(status.output)")
+        #expect(status.stdout.contains("unauthenticated"), "\(status.stdout)")
+    }
+
+    @Test("clean never deletes what a running incremental backup reuses (the pack lock), and a backup never stores a manifest naming a pack deleted meanwhile")
+    func cleanRacingIncremental() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 400)
+        let base = try box.backup("app.db", "--incremental")
+        _ = try box.backup()  // a full backup in between: retention keeps it as the newest
+        try TestDatabase.insert(db, from: 10_000, count: 5)
+        let resume = box.file("resume")
+        let paused = box.process("backup", ["--db", "app.db", "--incremental"],
+                                 env: ["BACKUP_FAILPOINT": "after-packs", "BACKUP_FAILPOINT_RESUME": resume])
+        let errors = Pipe()
+        let output = Pipe()
+        paused.standardError = errors
+        paused.standardOutput = output
+        try paused.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("failpoint after-packs reached") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"], env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
+        #expect(clean.status == 0, "\(clean.output)")
+        let cleaned = try json(clean)
+        #expect((cleaned["deleted"] as? [String])?.contains(base) == true, "\(cleaned)")
+        #expect(cleaned["packs_deleted"] as? [String] == [], "the running backup's packs stay: \(cleaned)")
+        #expect(FileManager.default.createFile(atPath: resume, contents: Data()))
+        paused.waitUntilExit()
+        let key = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").last.map(String.init) ?? ""
+        #expect(paused.terminationStatus == 0, "\(String(decoding: seen, as: UTF8.self))")
+        let restore = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+    }
+
+    @Test("on S3, a clean on another machine deleting a reused pack mid-backup: the backup fails with 75 and stores no manifest")
+    func cleanElsewhereRacingIncremental() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        let db = try TestDatabase.make(box.file("app.db"), rows: 400)
+        let base = try box.backup("app.db", "--incremental")
+        _ = try box.backup()
+        try TestDatabase.insert(db, from: 10_000, count: 5)
+        let resume = box.file("resume")
+        let paused = box.process("backup", ["--db", "app.db", "--incremental"],
+                                 env: ["BACKUP_FAILPOINT": "after-packs", "BACKUP_FAILPOINT_RESUME": resume])
+        let errors = Pipe()
+        paused.standardError = errors
+        paused.standardOutput = Pipe()
+        try paused.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("failpoint after-packs reached") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        // Another machine: its own local folder, so its own locks and catalog.
+        try FileManager.default.createDirectory(atPath: box.file("elsewhere"), withIntermediateDirectories: true)
+        let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"],
+                                env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0", "BACKUP_LOCAL_DIR": box.file("elsewhere")])
+        #expect(clean.status == 0, "\(clean.output)")
+        // The base's pack (no kept backup names it once the base is gone) and the paused
+        // backup's own new pack (unnamed yet; the grace period is 0 here).
+        let deletedPacks = (try json(clean))["packs_deleted"] as? [String]
+        #expect(deletedPacks?.count == 2, "\(clean.output)")
+        let before = try box.peerKeys().filter(ObjectKey.isManifest)
+        #expect(FileManager.default.createFile(atPath: resume, contents: Data()))
+        paused.waitUntilExit()
+        seen += errors.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: seen, as: UTF8.self)
+        #expect(paused.terminationStatus == 75 && stderr.contains("was deleted while it ran"), "\(stderr)")
+        #expect(try box.peerKeys().filter(ObjectKey.isManifest) == before, "no manifest naming the missing pack")
+        #expect(!before.contains(base))
+        let next = try box.run("backup", "--db", "app.db", "--incremental")
+        #expect(next.status == 0, "\(next.output)")
+        #expect(try box.run("restore", "--out", "r.db").status == 0)
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+    }
+
+    @Test("a Laju-written object (no MAC) is listed as unauthenticated, restores by --key, and comes under retention by --adopt")
+    func adoptLajuObject() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 300, wal: false)
+        let real = try box.backup()
+        let key = "app.db-2025-01-10T23:33-\(UUID().uuidString.lowercased()).db.gz.enc"
+        let object = box.file("backups/" + key)
+        let made = try Tool.python("laju_format.py", ["encrypt", box.keyText, box.file("app.db"), object], in: box.path)
+        #expect(made.status == 0, "\(made.output)")
+        try made.stdout.write(toFile: object + ".meta.json", atomically: true, encoding: .utf8)
+        let list = try json(try box.run("restore", "--list", "--json"))
+        let items = (list["backups"] as? [[String: Any]]) ?? []
+        #expect(items.first { $0["key"] as? String == key }?["authenticated"] as? Bool == false, "\(items)")
+        #expect(try box.run("restore", "--key", key, "--out", "laju.db").status == 0)
+        #expect(try box.run("clean-backup", "--keep-last", "1").status == 0)
+        #expect(Set(box.storedObjects()) == [real, key], "unauthenticated: never deleted")
+        let adopt = try box.run("clean-backup", "--adopt", key)
+        #expect(adopt.status == 0 && adopt.stderr.contains("adopted \(key)"), "\(adopt.output)")
+        let clean = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
+        #expect(clean["deleted"] as? [String] == [key], "adopted, it is ranked by its time (2025): \(clean)")
+    }
+
+    @Test("a symbolic link planted as the lock file is refused; the file it points to is untouched")
+    func lockSymlink() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        _ = try box.backup()
+        let locks = box.file("backups/.locks")
+        let victim = box.file("victim.txt")
+        try "precious\n".write(toFile: victim, atomically: true, encoding: .utf8)
+        for name in try FileManager.default.contentsOfDirectory(atPath: locks) where name.hasPrefix("app.db") {
+            try FileManager.default.removeItem(atPath: locks + "/" + name)
+            try FileManager.default.createSymbolicLink(atPath: locks + "/" + name, withDestinationPath: victim)
+        }
+        let run = try box.run("backup", "--db", "app.db")
+        #expect(run.status == 73 && run.stderr.contains("symbolic link"), "\(run.output)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+    }
+
+    @Test("absurd numbers in settings and the catalog are one-line errors (78) or ignored, never a trap")
+    func absurdNumbers() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 10)
+        let key = try box.backup()
+        for value in ["1e30", "inf", "nan", "99999999999999999999d", "-5h", "101y", "4000000000"] {
+            let run = try box.run("backup", ["--db", "app.db"], env: ["BACKUP_MIN_INTERVAL": value])
+            #expect(run.status == 78 && run.stderr.contains("BACKUP_MIN_INTERVAL=\(value) is not a duration"), "\(value): \(run.output)")
+            #expect(run.stderr.split(separator: "\n").count == 1)
+        }
+        let status = try box.run("backup", ["--status", "--db", "app.db", "--json"], env: ["BACKUP_MAX_AGE": "inf"])
+        #expect(status.status == 78, "\(status.output)")
+        let report = try json(status)
+        #expect(report["ok"] as? Bool == false && "\(report["problems"] ?? "")".contains("BACKUP_MAX_AGE"), "\(report)")
+
+        let catalog = try SQLiteConnection(path: box.file("backups/catalog.sqlite"), mode: .readWrite)
+        try catalog.run("UPDATE backup_files SET uploaded_at = 1e300 WHERE key = ?", [.text(key)])
+        for (tool, arguments) in [("restore", ["--list"]), ("clean-backup", ["--dry-run"]), ("backup", ["--status", "--db", "app.db"])] {
+            let run = try box.run(tool, arguments)
+            #expect(run.status == 0, "\(tool) \(arguments): \(run.output)")
+        }
+        _ = try box.backup()
+        try catalog.run("UPDATE backup_files SET uploaded_at = 'soon' WHERE key = ?", [.text(key)])
+        let dry = try box.run("clean-backup", "--dry-run", "--keep-days", "1")
+        #expect(dry.status == 0 && dry.stderr.contains("would delete 0, kept 2"), "a text time is no reason to delete: \(dry.output)")
+        #expect(Int64.max.saturatingAdd(Int64(1) << 62) == .max && Int64(clamping: 1e300) == nil && Int64(clamping: 12.7) == 12)
+        #expect(Formatting.shortDuration(1e300).hasSuffix(" h"))
+    }
+}
