@@ -18,3 +18,12 @@ static inline int CLinux_startWriteback(int fd, long long offset, long long leng
 static inline int CLinux_finishWriteback(int fd, long long offset, long long length) {
     return sync_file_range(fd, offset, length, 1 | 2 | 4);
 }
+
+extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags);
+
+/// Renames `from` to `to` only if `to` does not exist (RENAME_NOREPLACE, relative to the
+/// working folder); -1 with errno EEXIST when it does, EINVAL where the file system has no
+/// such rename.
+static inline int CLinux_renameNoReplace(const char *from, const char *to) {
+    return renameat2(-100, from, -100, to, 1);
+}

@@ -162,6 +162,7 @@ extension MultiBackupResult: CommandResult {
 extension StatusReport: CommandResult {
     func render(on console: Console) {
         for line in lines() { console.result(line) }
+        for warning in warnings { console.warning(warning) }
         for problem in problems { console.error(problem) }
     }
 }

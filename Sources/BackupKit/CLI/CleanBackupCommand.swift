@@ -97,7 +97,7 @@ package struct CleanBackupCommand: RunnableCommand {
             return try CleanOperation(settings: settings, policy: policy, console: context.console).run(dryRun: dryRun)
         }
         // Several databases: the rules for each one's backups, one result.
-        return CleanResult.merged(try settings.databasePaths.map {
+        return CleanResult.merged(try settings.databases.map {
             try CleanOperation(settings: settings.withDatabase($0), policy: policy, console: context.console).run(dryRun: dryRun)
         })
     }
@@ -122,6 +122,9 @@ extension CheckResult: CommandResult {
     var exitStatus: ExitStatus { ok ? .ok : .dataError }
 
     func render(on console: Console) {
+        for shared in sharedNames {
+            console.warning(Inventory.sharedNameWarning((shared.name, shared.origins)))
+        }
         for object in unauthenticated {
             console.error("\(object.objectKey) is not authenticated: \(object.problem); it is never chosen, counted or deleted")
         }

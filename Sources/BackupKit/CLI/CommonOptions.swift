@@ -6,7 +6,7 @@ package struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("env-file"), help: ArgumentHelp("Read settings from this file instead of ./.env.", valueName: "path"))
     var envFile: String?
 
-    @Option(name: .customLong("db"), help: ArgumentHelp("The SQLite database (BACKUP_DB_PATH). backup takes several: repeat --db, or list them (commas, globs) in BACKUP_DB_PATH.", valueName: "path"))
+    @Option(name: .customLong("db"), help: ArgumentHelp("The SQLite database (BACKUP_DB_PATH), optionally named: NAME=PATH (the name its backups go by; default its file name). backup and clean-backup take several: repeat --db, or list them (commas, globs) in BACKUP_DB_PATH.", valueName: "path"))
     var databases: [String] = []
 
     @Option(help: ArgumentHelp("'local' or 's3' (BACKUP_STORAGE).", valueName: "kind"))

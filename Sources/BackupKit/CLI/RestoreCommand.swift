@@ -85,7 +85,16 @@ package struct RestoreCommand: RunnableCommand {
     var job: MetricsFile.Job? { list ? nil : .restore }
 
     func execute(_ context: RunContext) throws -> any CommandResult {
-        let settings = try context.settings()
+        var settings = try context.settings()
+        // --target without --db or --key restores only backups of the target's own name (its
+        // configured entry's, else its file name): never another database's newest.
+        var targetName: String?
+        if let target, options.databases.isEmpty, key == nil {
+            let path = Files.absolute(target)
+            let entry = settings.databases.first { Files.absolute($0.path) == path } ?? DatabaseEntry(path: path)
+            settings = settings.withDatabase(entry)
+            targetName = entry.name
+        }
         try settings.requireAtMostOneDatabase("pass the one to restore with --db PATH")
         let console = context.console
         // The zone of a time without one: TZ as the run sees it (.env included), else the system's.
@@ -105,8 +114,17 @@ package struct RestoreCommand: RunnableCommand {
         else if let key { selection = .objectKey(key) }
         else if let time { selection = .takenBy(millis: time) }
         else { selection = .newest }
-        return try RestoreOperation(settings: settings, console: console)
-            .run(RestoreRequest(selection: selection, destination: destination))
+        do {
+            return try RestoreOperation(settings: settings, console: console)
+                .run(RestoreRequest(selection: selection, destination: destination))
+        } catch let error as BackupError where targetName != nil {
+            switch error {
+            case .noBackups, .noAuthenticatedBackups:
+                throw BackupError.noBackupsOfTarget(name: targetName!, target: target!)
+            default:
+                throw error
+            }
+        }
     }
 }
 

@@ -23,17 +23,19 @@ final class RunContext {
         var overrides = command.overrides()
         let environment = try Environment.load(envFile: command.options.envFile, process: processEnvironment)
         // Resolved (globs expanded) once: the settings take the list as given.
-        let databases = DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
-        overrides.databasePaths = databases
+        let databases = try DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
+        overrides.databases = databases
         // A run over several databases records one series per database itself (MultiBackup).
         if let path = environment["BACKUP_METRICS_FILE"], databases.count <= 1 {
-            let database = databases.first.map { ($0 as NSString).lastPathComponent }
-            recorder.configure(MetricsFile(path: Files.absolute(path)), database: database ?? "all")
+            recorder.configure(MetricsFile(path: Files.absolute(path)), database: databases.first?.name ?? "all")
         }
         if let url = environment["BACKUP_PING_URL"], !url.isEmpty {
             recorder.configure(ping: try PingURL(url))
         }
         let settings = try Settings(overrides: overrides, environment: environment)
+        // Every executable sweeps what killed runs left (a plaintext snapshot among them),
+        // without creating the folder when there is none.
+        WorkDirectory.removeLeftovers(in: settings.localDirectory + "/.work")
         loaded = settings
         return settings
     }

@@ -2,6 +2,9 @@
 package struct SettingOverrides: Sendable {
     /// `--db`, as often as it was given.
     package var databasePaths: [String] = []
+    /// The databases already resolved from `databasePaths` or the environment (globs expanded
+    /// once per run); nil to resolve them in `Settings`.
+    package var databases: [DatabaseEntry]?
     package var storage: String?
     package var localDirectory: String?
     package var prefix: String?

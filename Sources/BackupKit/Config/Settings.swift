@@ -14,11 +14,15 @@ import Foundation
 /// | compression | `--compression` | `BACKUP_COMPRESSION` = `gzip` \| `zstd` | gzip |
 /// | its level | `--compression-level` | `BACKUP_COMPRESSION_LEVEL` | gzip 6 (1-9), zstd 3 (1-19) |
 package struct Settings: Sendable {
-    /// The database this run works on: the first of `databasePaths` (backup runs each of
-    /// them with `withDatabase`; the other executables take one).
-    package var databasePath: String?
-    /// Every database the run names (`--db` repeated, or BACKUP_DB_PATH's list and globs).
-    package var databasePaths: [String]
+    /// Every database the run names (`--db` repeated, or BACKUP_DB_PATH's list and globs),
+    /// each with the name its backups go by.
+    package var databases: [DatabaseEntry]
+    /// The database this run works on: the first of `databases` (backup and clean run each
+    /// of them with `withDatabase`; restore takes one).
+    package var database: DatabaseEntry? { databases.first }
+    package var databasePath: String? { database?.path }
+    /// Every configured path, in order.
+    package var databasePaths: [String] { databases.map(\.path) }
     package var storageKind: StorageKind
     package var localDirectory: String
     package var prefix: String
@@ -41,8 +45,8 @@ package struct Settings: Sendable {
 
     package init(overrides: SettingOverrides, environment: Environment) throws {
         self.environment = environment
-        databasePaths = DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
-        databasePath = databasePaths.first
+        databases = try overrides.databases
+            ?? DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
 
         let storageText = overrides.storage ?? environment["BACKUP_STORAGE"]
         if let text = storageText {
@@ -123,11 +127,10 @@ package struct Settings: Sendable {
         keyFile ?? environment["BACKUP_ENCRYPTION_KEY_FILE"]
     }
 
-    /// These settings for `path` alone (one database of a run over several).
-    package func withDatabase(_ path: String) -> Settings {
+    /// These settings for `entry` alone (one database of a run over several).
+    package func withDatabase(_ entry: DatabaseEntry) -> Settings {
         var settings = self
-        settings.databasePath = path
-        settings.databasePaths = [path]
+        settings.databases = [entry]
         return settings
     }
 
@@ -157,13 +160,11 @@ package struct Settings: Sendable {
     /// The configured database as backups name it: its name, absolute path and this host.
     package func databaseOrigin() throws -> DatabaseOrigin {
         let path = try requireDatabase()
-        return DatabaseOrigin(name: databaseName ?? (path as NSString).lastPathComponent, path: Files.absolute(path))
+        return DatabaseOrigin(name: database?.name ?? (path as NSString).lastPathComponent, path: Files.absolute(path))
     }
 
-    /// The file name of the configured database, which scopes restore and retention.
-    package var databaseName: String? {
-        databasePath.map { ($0 as NSString).lastPathComponent }
-    }
+    /// The name of the configured database, which scopes restore and retention.
+    package var databaseName: String? { database?.name }
 
     /// The prefix as given (a plain string prefix, as S3 treats it: `backups/` is a folder,
     /// `nightly-` a name prefix), without leading `/`, and with no `.` or `..` segment.

@@ -185,6 +185,12 @@ struct IncrementalWriter {
             }
         }
         let (encoded, sealed) = try storeManifest(manifestPath, objectKey: manifestKey, createdAt: createdAt)
+        // Under Object Lock, every pack the manifest names stays locked as long as it does.
+        if let until = try storage.retainedUntil(objectKey: manifestKey) {
+            for entry in used where entry.pack.objectKey != packKey {
+                try storage.extendRetention(objectKey: entry.pack.objectKey, until: until)
+            }
+        }
         return IncrementalOutcome(
             manifestKey: manifestKey, manifest: encoded, manifestMetadata: sealed,
             pack: upload == nil ? nil : (packKey, packSize, packChecksum),

@@ -74,6 +74,9 @@ struct PackCollector {
                 try catalog?.markPackDeleted(objectKey: pack.objectKey, at: Formatting.nowMillis())
                 outcome.deleted.append(pack.objectKey)
                 console.detail("deleted unused pack \(pack.objectKey)")
+            } catch BackupError.underRetention(_, let until) {
+                outcome.kept += 1
+                console.detail("keep   \(pack.objectKey) (unused, under object lock until \(until))")
             } catch {
                 console.warning("could not delete the unused pack \(pack.objectKey): \(error)")
             }

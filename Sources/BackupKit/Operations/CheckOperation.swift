@@ -26,6 +26,7 @@ package struct CheckOperation {
         guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
         let inventory = try repository.inventory()
         result.unauthenticated = inventory.untrusted.map { .init(objectKey: $0.objectKey, problem: $0.authenticity.problem ?? "it does not verify") }
+        result.sharedNames = inventory.sharedNames.map { .init(name: $0.name, origins: $0.origins) }
         let manifests = inventory.trusted.filter(\.isIncremental).map(\.objectKey).sorted()
         result.fullBackups = inventory.trusted.filter { !$0.isIncremental }.count
         var used = Set<String>()

@@ -14,6 +14,13 @@ package struct CheckResult: Encodable, Sendable {
     package var ok: Bool { damaged.isEmpty && unauthenticated.isEmpty }
     /// Backup objects whose metadata does not verify (forged, renamed, re-dated, Laju's).
     package var unauthenticated: [Damage] = []
+    /// Names written from more than one host or path: each name with its `host:path` origins.
+    package var sharedNames: [SharedName] = []
+
+    package struct SharedName: Encodable, Sendable {
+        package let name: String
+        package let origins: [String]
+    }
     /// Incremental backups whose manifest opened.
     package var backupsChecked = 0
     /// Full backups in scope (single objects, not checked here: see `restore --verify-only`).
@@ -34,7 +41,7 @@ package struct CheckResult: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case ok, backupsChecked, fullBackups, blocksChecked, packsInUse, packsMissing, damaged, orphanedPacks,
-             orphanedBytes, recentUnusedPacks, unauthenticated
+             orphanedBytes, recentUnusedPacks, unauthenticated, sharedNames
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -50,5 +57,6 @@ package struct CheckResult: Encodable, Sendable {
         try container.encode(orphanedBytes, forKey: .orphanedBytes)
         try container.encode(recentUnusedPacks, forKey: .recentUnusedPacks)
         try container.encode(unauthenticated, forKey: .unauthenticated)
+        try container.encode(sharedNames, forKey: .sharedNames)
     }
 }

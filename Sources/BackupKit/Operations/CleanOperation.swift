@@ -88,6 +88,10 @@ package struct CleanOperation {
                 try catalog?.markDeleted(objectKey: objectKey, at: Formatting.nowMillis())
                 deleted.append(objectKey)
                 console.detail("deleted \(objectKey)")
+            } catch BackupError.underRetention(_, let until) {
+                // Object Lock: kept (and not hidden) until its date; a later clean deletes it.
+                kept.append(.init(objectKey: objectKey, reasons: ["object lock until \(until)"]))
+                console.info("keep   \(objectKey) (under object lock until \(until))")
             } catch let error as BackupError where error.exitStatus == .configuration {
                 // Denied (no s3:DeleteObject), or credentials refused: every other deletion
                 // would fail the same way, so the run stops here, loudly, having deleted

@@ -18,6 +18,22 @@ package struct Inventory {
     /// The entries that do not verify: listed and reported, never chosen nor deleted.
     package var untrusted: [BackupEntry] { entries.filter { !$0.isAuthenticated } }
 
+    /// Names whose authenticated backups were written from more than one host or path (two
+    /// servers' `app.db` under one name), each with where from: `host:path`, sorted.
+    package var sharedNames: [(name: String, origins: [String])] {
+        var origins: [String: Set<String>] = [:]
+        for entry in trusted {
+            guard let name = entry.databaseName, let path = entry.metadata?[ObjectMetadata.Field.databasePath] else { continue }
+            origins[name, default: []].insert("\(entry.metadata?[ObjectMetadata.Field.host] ?? "?"):\(path)")
+        }
+        return origins.filter { $0.value.count > 1 }.map { ($0.key, $0.value.sorted()) }.sorted { $0.name < $1.name }
+    }
+
+    /// The one-line warning for a shared name.
+    package static func sharedNameWarning(_ shared: (name: String, origins: [String])) -> String {
+        "backups named \(shared.name) were written from \(shared.origins.count) places (\(shared.origins.joined(separator: ", "))): they share one history, so retention and restore mix them; give each database its own name (BACKUP_DB_PATH=NAME=PATH)"
+    }
+
     /// Lists storage under `prefix` and joins it with `catalog`. Keeps only the backups of
     /// `databaseName` when it is given. Without `ring` nothing can be verified.
     static func load(storage: any ObjectStorage, prefix: String, catalog: BackupCatalog?, ring: KeyRing?,

@@ -18,7 +18,9 @@ struct LiveDatabaseReplacer {
         if Files.exists(target), (Files.size(target) ?? 0) > 0 {
             try Files.makePrivateDirectory(safetyFolder)
             let name = (target as NSString).lastPathComponent
-            let path = "\(safetyFolder)/\(name)-before-restore-\(ObjectKey.stamp(Date())).db"
+            // A short random suffix: two restores in one second each keep their own snapshot.
+            let suffix = UUID().uuidString.prefix(8).lowercased()
+            let path = "\(safetyFolder)/\(name)-before-restore-\(ObjectKey.stamp(Date()))-\(suffix).db"
             try FileDescriptor.createPrivate(path).close()
             do {
                 let current = try SQLiteConnection(path: target, mode: .readOnly)

@@ -15,10 +15,11 @@ package struct MultiBackup {
         let settings = operation.settings
         let metrics = settings.environment["BACKUP_METRICS_FILE"].map { MetricsFile(path: Files.absolute($0)) }
         var items: [MultiBackupResult.Item] = []
-        for path in settings.databasePaths {
+        for entry in settings.databases {
+            let path = entry.path
             let started = ContinuousClock.now
             var operation = operation
-            operation.settings = settings.withDatabase(path)
+            operation.settings = settings.withDatabase(entry)
             let item: MultiBackupResult.Item
             let outcome: MetricsFile.Outcome
             do {
@@ -33,7 +34,7 @@ package struct MultiBackup {
                 outcome = .failure
             }
             items.append(item)
-            metrics?.record(job: .backup, database: (path as NSString).lastPathComponent, outcome: outcome,
+            metrics?.record(job: .backup, database: entry.name, outcome: outcome,
                             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), warningOn: operation.console)
         }
         return MultiBackupResult(items: items)

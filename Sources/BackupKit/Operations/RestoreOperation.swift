@@ -23,6 +23,9 @@ package struct RestoreOperation {
         let storage = repository.storage
         let plan = try RestorePlan.resolve(request.selection, in: repository)
         let keys = try plan.candidateKeys(settings.keyRing())
+        if let place = plan.sealedPlace, let configured = settings.databasePath, place.path != Files.absolute(configured) {
+            console.warning("\(plan.objectKey) was taken from \(place.path) on \(place.host), not from \(configured): if that is another database with the same name, give each its own name (BACKUP_DB_PATH=NAME=PATH)")
+        }
 
         // Fail on the destination before downloading anything.
         var finalPath: String?
@@ -103,12 +106,12 @@ package struct RestoreOperation {
         var target: String?
         var safety: String?
         switch request.destination {
-        case .file:
-            try Files.atomicRename(tempPath, to: finalPath!)
+        case .file(_, let overwrite):
+            if overwrite { try Files.atomicRename(tempPath, to: finalPath!) } else { try Files.placeNew(tempPath, at: finalPath!) }
             output = finalPath
             format = "sqlite"
-        case .sqlDump(let path, _):
-            output = try Self.writeDump(of: tempPath, to: Files.absolute(path))
+        case .sqlDump(let path, let overwrite):
+            output = try Self.writeDump(of: tempPath, to: Files.absolute(path), overwrite: overwrite)
             format = "sql"
         case .liveDatabase(let path, _):
             let replaced = try LiveDatabaseReplacer(target: Files.absolute(path), safetyFolder: settings.localDirectory + "/safety")
@@ -182,7 +185,7 @@ package struct RestoreOperation {
     }
 
     /// Writes the SQL dump of the verified database at `source` to `path`, atomically (0600).
-    static func writeDump(of source: String, to path: String) throws -> String {
+    static func writeDump(of source: String, to path: String, overwrite: Bool) throws -> String {
         let temp = Files.temporarySibling(of: path)
         Cleanup.shared.register(temp)
         defer { unlink(temp); Cleanup.shared.forget(temp) }
@@ -191,7 +194,7 @@ package struct RestoreOperation {
         try SQLDump(connection: connection).write { try file.write($0) }
         try file.sync()
         try file.close()
-        try Files.atomicRename(temp, to: path)
+        if overwrite { try Files.atomicRename(temp, to: path) } else { try Files.placeNew(temp, at: path) }
         return path
     }
 }

@@ -18,6 +18,8 @@ struct RestorePlan {
     /// The database name and creation time the authenticated metadata records; a manifest's
     /// body must name the same (nil for an unauthenticated object restored by `--key`).
     var sealedOrigin: (database: String, createdAt: Int64)?
+    /// Where the backup was taken (`host`, `db-path`), from its authenticated metadata.
+    var sealedPlace: (host: String, path: String)?
 
     /// Resolves the selection to a plan. The newest, `--at` and the picker choose among
     /// authenticated backups only; `--key` takes any object, but one whose MAC fails is
@@ -82,6 +84,9 @@ struct RestorePlan {
         let head = try storage.head(objectKey: objectKey)
         var plan = try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
         plan.sealedOrigin = (chosen.databaseName ?? "", chosen.createdAt)
+        if let path = metadata[ObjectMetadata.Field.databasePath] {
+            plan.sealedPlace = (metadata[ObjectMetadata.Field.host] ?? "?", path)
+        }
         return plan
     }
 

@@ -25,6 +25,8 @@ package struct StatusReport: Encodable, Sendable {
         /// The access key id, shortened; the secret is never shown.
         package var s3AccessKey: String?
         package var s3SecretKey: String?
+        /// `compliance, 30 day(s)` with BACKUP_S3_OBJECT_LOCK; nil without.
+        package var objectLock: String?
         package var minIntervalSeconds: Double?
         package var maxAgeSeconds: Double?
         package var retention: String?
@@ -52,11 +54,13 @@ package struct StatusReport: Encodable, Sendable {
     package var backups: Backups?
     /// One line per problem, each naming the fix.
     package var problems: [String]
+    /// Findings that do not fail the check but need a person (one name written from several places).
+    package var warnings: [String] = []
     package var exitCode: Int32 { exitStatus.rawValue }
     var exitStatus: ExitStatus
 
     enum CodingKeys: String, CodingKey {
-        case ok, configuration, storageReachable, backups, problems, exitCode
+        case ok, configuration, storageReachable, backups, problems, warnings, exitCode
     }
 
     package func encode(to encoder: Encoder) throws {
@@ -66,6 +70,7 @@ package struct StatusReport: Encodable, Sendable {
         try c.encode(storageReachable, forKey: .storageReachable)
         try c.encode(backups, forKey: .backups)
         try c.encode(problems, forKey: .problems)
+        try c.encode(warnings, forKey: .warnings)
         try c.encode(exitCode, forKey: .exitCode)
     }
 
@@ -100,6 +105,7 @@ package struct StatusReport: Encodable, Sendable {
 
         var reachable = false
         var backups: Backups?
+        var warnings: [String] = []
         do {
             let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
             let s3 = repository.storage as? S3Storage
@@ -110,6 +116,7 @@ package struct StatusReport: Encodable, Sendable {
             // Ages and counts come from authenticated records only: a forged future-dated
             // object never makes a stale database look fresh.
             let trusted = inventory.trusted
+            warnings = inventory.sharedNames.map(Inventory.sharedNameWarning)
             let newest = trusted.first
             let age = newest?.age(at: now)
             backups = Backups(count: trusted.count, totalSize: trusted.saturatingSum(\.size),
@@ -127,7 +134,7 @@ package struct StatusReport: Encodable, Sendable {
         let status = order.first { wanted in problems.contains { $0.0 == wanted } }
             ?? problems.first?.0 ?? .ok
         return StatusReport(configuration: config, storageReachable: reachable, backups: backups,
-                            problems: problems.map(\.1), exitStatus: status)
+                            problems: problems.map(\.1), warnings: warnings, exitStatus: status)
     }
 
     /// The S3 rows, read after the first requests so the region is the one in use.
@@ -138,6 +145,7 @@ package struct StatusReport: Encodable, Sendable {
         config.s3Credentials = s3.credentialSource
         config.s3AccessKey = (try? s3.session.credentials.current().accessKey).map(mask)
         config.s3SecretKey = "****"
+        config.objectLock = s3.config.objectLock?.description
     }
 
     /// `AKIA…WXYZ`: enough to recognise an access key id, not to use it.
@@ -155,6 +163,7 @@ package struct StatusReport: Encodable, Sendable {
             rows.append(("s3", "bucket \(c.s3Bucket ?? "?") at \(endpoint), region \(c.s3Region ?? "?")"))
             rows.append(("credentials", "\(c.s3Credentials ?? "?"): access key \(c.s3AccessKey ?? "?"), secret \(c.s3SecretKey ?? "not set")"))
         }
+        if c.s3Endpoint != nil { rows.append(("object lock", c.objectLock ?? "off")) }
         rows.append(("catalog", c.catalog))
         rows.append(("encryption key", c.keyID.map { "id \($0) (from \(c.keySource ?? "?"))" } ?? "not configured"))
         if !c.retiredKeyIds.isEmpty { rows.append(("retired keys", c.retiredKeyIds.joined(separator: ", "))) }

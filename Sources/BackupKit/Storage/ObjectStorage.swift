@@ -1,9 +1,12 @@
+import Foundation
+
 /// Where backup objects live: a local folder or an S3-compatible bucket. Every storage
 /// follows the same rules, so the operations above never ask which one they talk to:
 /// - a missing object is `BackupError.backupNotFound` from `head` and `download`;
 /// - `delete` of a missing object succeeds (as S3's DeleteObject does);
 /// - `list` returns complete objects only, never uploads in progress;
-/// - a storage that cannot be reached throws `BackupError.storageUnavailable`.
+/// - a storage that cannot be reached throws `BackupError.storageUnavailable`;
+/// - `delete` of an object under Object Lock retention throws `BackupError.underRetention`.
 package protocol ObjectStorage: Sendable {
     /// `local` or `s3`, as recorded in the catalog's `storage` column.
     var kind: StorageKind { get }
@@ -40,4 +43,15 @@ package protocol ObjectStorage: Sendable {
 
     /// Removes what crashed uploads under `prefix` left behind; returns how many it removed.
     func removeAbandonedUploads(prefix: String) throws -> Int
+
+    /// Until when S3 Object Lock retains the object (nil: not locked, or no such thing here).
+    func retainedUntil(objectKey: String) throws -> Date?
+
+    /// Retains the object at least until `until` under the configured lock (no-op without one).
+    func extendRetention(objectKey: String, until: Date) throws
+}
+
+extension ObjectStorage {
+    package func retainedUntil(objectKey: String) throws -> Date? { nil }
+    package func extendRetention(objectKey: String, until: Date) throws {}
 }

@@ -5,6 +5,9 @@ enum StorageFactory {
     static func make(settings: Settings, log: StorageLog) throws -> any ObjectStorage {
         switch settings.storageKind {
         case .local:
+            if try ObjectLockSettings.resolve(environment: settings.environment) != nil {
+                throw BackupError.configuration("BACKUP_S3_OBJECT_LOCK needs S3 storage (the local folder has no object lock): set S3_BUCKET to a bucket with Object Lock enabled, or unset BACKUP_S3_OBJECT_LOCK")
+            }
             return try LocalFolderStorage(root: settings.localDirectory)
         case .s3:
             let environment = settings.environment

@@ -31,6 +31,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case noBackups(scope: String)
     /// `restore --at`: every backup in scope is younger than the time asked for.
     case noBackupBefore(time: String, oldestKey: String, oldestTime: String)
+    /// `restore --target` without `--db` or `--key`: no backup has the target's name.
+    case noBackupsOfTarget(name: String, target: String)
     /// Objects are stored, but none whose metadata verifies (forged, Laju's, another key's).
     case noAuthenticatedBackups(scope: String, count: Int, example: String)
 
@@ -81,6 +83,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case locked(database: String)
     /// SQLite stayed busy longer than the busy timeout.
     case databaseBusy(path: String)
+    /// S3 Object Lock retains the object until this time (ISO-8601): it cannot be deleted yet.
+    case underRetention(objectKey: String, until: String)
     /// A pack an incremental backup reuses was deleted while it ran (a clean elsewhere).
     case reusedPackVanished(packKey: String)
 
@@ -105,13 +109,13 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
         case .keyNotAvailable: return .configuration
         case .metadataMismatch: return .dataError
         case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
-        case .databaseMissing, .backupNotFound, .noBackups, .noBackupBefore, .noAuthenticatedBackups: return .noInput
+        case .databaseMissing, .backupNotFound, .noBackups, .noBackupBefore, .noAuthenticatedBackups, .noBackupsOfTarget: return .noInput
         case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
              .badMetadata, .corruptBackup, .unauthenticated, .manifestMismatch:
             return .dataError
         case .storageUnavailable, .objectChanged: return .unavailable
         case .cannotWrite, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
-        case .locked, .databaseBusy, .reusedPackVanished: return .tryAgain
+        case .locked, .databaseBusy, .reusedPackVanished, .underRetention: return .tryAgain
         case .unexpected, .sqlite: return .failure
         }
     }
@@ -142,6 +146,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "no backups found \(scope); run 'backup' first or check BACKUP_PREFIX and the storage settings"
         case .noBackupBefore(let time, let oldestKey, let oldestTime):
             return "no backup was taken at or before \(time); the oldest is \(oldestKey) from \(oldestTime): pass a later --at, or see 'restore --list'"
+        case .noBackupsOfTarget(let name, let target):
+            return "no backup of \(name) (the name of --target \(target)) was found; a backup of another database goes into it only when named: pass --key KEY (see 'restore --list'), or --db NAME=PATH for the database whose backups to restore"
         case .noAuthenticatedBackups(let scope, let count, let example):
             return "no authenticated backup found \(scope): \(count) object(s) there do not verify with the configured key(s) (\(example) among them; see 'restore --list'); configure the key they were made with, or restore one explicitly with --key"
         case .unauthenticated(let key, let reason):
@@ -185,6 +191,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "another backup of \(database) is running; try again when it has finished"
         case .databaseBusy(let path):
             return "\(path) stayed locked by another connection; try again later"
+        case .underRetention(let key, let until):
+            return "'\(key)' is under S3 Object Lock retention until \(until): it cannot be deleted before then"
         case .reusedPackVanished(let pack):
             return "the pack \(pack) this incremental backup reuses was deleted while it ran (by a clean-backup on another machine?); no manifest was stored: run backup again, which stores those blocks anew"
         case .unexpected(let text):

@@ -1,4 +1,5 @@
 import Foundation
+import CLinux
 import Glibc
 
 /// File-system helpers that keep the suite's promises: private modes, atomic renames,
@@ -57,6 +58,24 @@ enum Files {
             throw BackupError.cannotWrite(path: path, reason: "it is not a regular file; remove it")
         }
         return fd
+    }
+
+    /// Moves `from` to `to` only if nothing is at `to`, atomically: a file that appeared there
+    /// while a restore ran is never replaced (`outputExists`). renameat2(RENAME_NOREPLACE), or
+    /// link and unlink where the file system lacks it.
+    static func placeNew(_ from: String, at to: String) throws {
+        if CLinux_renameNoReplace(from, to) != 0 {
+            let code = errno
+            if code == EEXIST { throw BackupError.outputExists(path: to) }
+            guard code == EINVAL || code == ENOSYS else { throw BackupError.cannotWrite(path: to, reason: errnoText(code)) }
+            if link(from, to) != 0 {
+                let linkCode = errno
+                if linkCode == EEXIST { throw BackupError.outputExists(path: to) }
+                throw BackupError.cannotWrite(path: to, reason: errnoText(linkCode))
+            }
+            unlink(from)
+        }
+        syncDirectory(of: to)
     }
 
     /// Renames atomically and syncs the folder so the rename survives a crash.

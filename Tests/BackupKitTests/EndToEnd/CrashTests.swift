@@ -48,6 +48,18 @@ struct CrashTests {
         #expect(restore.status == 0, "\(restore.output)")
     }
 
+    @Test("the plaintext snapshot a killed backup left in .work/ is swept by any of the three executables, read-only runs included",
+          arguments: [("backup", ["--status", "--db", "app.db"], Int32(3)), ("restore", ["--list"], 0), ("clean-backup", ["--check"], 0)])
+    func staleSnapshotSwept(tool: String, arguments: [String], status: Int32) throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 200)
+        try Self.killAt(.afterSnapshot, box, "backup", ["--db", "app.db"])
+        #expect(Self.leftovers(box).contains { $0.hasSuffix("/snapshot.db") }, "\(Self.leftovers(box))")
+        let run = try box.run(tool, arguments)
+        #expect(run.status == status, "\(run.output)")  // --status: 3, no backup yet
+        #expect(Self.leftovers(box).isEmpty, "\(tool) swept them: \(Self.leftovers(box))")
+    }
+
     @Test("SIGKILL between the upload and the catalog insert: the object is complete, re-indexed, restorable")
     func localBackupKilledAfterUpload() throws {
         let box = try Sandbox()

@@ -124,30 +124,15 @@ struct TrustTests {
         let base = try box.backup("app.db", "--incremental")
         _ = try box.backup()  // a full backup in between: retention keeps it as the newest
         try TestDatabase.insert(db, from: 10_000, count: 5)
-        let resume = box.file("resume")
-        let paused = box.process("backup", ["--db", "app.db", "--incremental"],
-                                 env: ["BACKUP_FAILPOINT": "after-packs", "BACKUP_FAILPOINT_RESUME": resume])
-        let errors = Pipe()
-        let output = Pipe()
-        paused.standardError = errors
-        paused.standardOutput = output
-        try paused.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("failpoint after-packs reached") {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += chunk
-        }
+        let paused = try PausedRun(box, "backup", ["--db", "app.db", "--incremental"], at: .afterPacks)
         let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"], env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
         #expect(clean.status == 0, "\(clean.output)")
         let cleaned = try json(clean)
         #expect((cleaned["deleted"] as? [String])?.contains(base) == true, "\(cleaned)")
         #expect(cleaned["packs_deleted"] as? [String] == [], "the running backup's packs stay: \(cleaned)")
-        #expect(FileManager.default.createFile(atPath: resume, contents: Data()))
-        paused.waitUntilExit()
-        let key = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n").last.map(String.init) ?? ""
-        #expect(paused.terminationStatus == 0, "\(String(decoding: seen, as: UTF8.self))")
+        let finished = try paused.resume()
+        let key = finished.stdoutLines.last ?? ""
+        #expect(finished.status == 0, "\(finished.output)")
         let restore = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(restore.status == 0, "\(restore.output)")
         #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
@@ -160,19 +145,7 @@ struct TrustTests {
         let base = try box.backup("app.db", "--incremental")
         _ = try box.backup()
         try TestDatabase.insert(db, from: 10_000, count: 5)
-        let resume = box.file("resume")
-        let paused = box.process("backup", ["--db", "app.db", "--incremental"],
-                                 env: ["BACKUP_FAILPOINT": "after-packs", "BACKUP_FAILPOINT_RESUME": resume])
-        let errors = Pipe()
-        paused.standardError = errors
-        paused.standardOutput = Pipe()
-        try paused.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("failpoint after-packs reached") {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += chunk
-        }
+        let paused = try PausedRun(box, "backup", ["--db", "app.db", "--incremental"], at: .afterPacks)
         // Another machine: its own local folder, so its own locks and catalog.
         try FileManager.default.createDirectory(atPath: box.file("elsewhere"), withIntermediateDirectories: true)
         let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"],
@@ -183,11 +156,8 @@ struct TrustTests {
         let deletedPacks = (try json(clean))["packs_deleted"] as? [String]
         #expect(deletedPacks?.count == 2, "\(clean.output)")
         let before = try box.peerKeys().filter(ObjectKey.isManifest)
-        #expect(FileManager.default.createFile(atPath: resume, contents: Data()))
-        paused.waitUntilExit()
-        seen += errors.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: seen, as: UTF8.self)
-        #expect(paused.terminationStatus == 75 && stderr.contains("was deleted while it ran"), "\(stderr)")
+        let finished = try paused.resume()
+        #expect(finished.status == 75 && finished.stderr.contains("was deleted while it ran"), "\(finished.output)")
         #expect(try box.peerKeys().filter(ObjectKey.isManifest) == before, "no manifest naming the missing pack")
         #expect(!before.contains(base))
         let next = try box.run("backup", "--db", "app.db", "--incremental")
@@ -262,5 +232,18 @@ struct TrustTests {
         #expect(dry.status == 0 && dry.stderr.contains("would delete 0, kept 2"), "a text time is no reason to delete: \(dry.output)")
         #expect(Int64.max.saturatingAdd(Int64(1) << 62) == .max && Int64(clamping: 1e300) == nil && Int64(clamping: 12.7) == 12)
         #expect(Formatting.shortDuration(1e300).hasSuffix(" h"))
+    }
+
+    @Test("a file that appears at --out (or --sql) while the restore runs is never replaced without --overwrite", arguments: ["--out", "--sql"])
+    func outputAppearsMeanwhile(flag: String) throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 50)
+        _ = try box.backup()
+        let paused = try PausedRun(box, "restore", [flag, "mine.out"], at: .beforePlace)
+        try "mine\n".write(toFile: box.file("mine.out"), atomically: true, encoding: .utf8)
+        let finished = try paused.resume()
+        #expect(finished.status == 73 && finished.stderr.contains("exists already"), "\(finished.output)")
+        #expect(try String(contentsOfFile: box.file("mine.out"), encoding: .utf8) == "mine\n")
+        #expect(!box.dir.allFiles().contains { $0.contains(".tmp-") }, "\(box.dir.allFiles())")
     }
 }

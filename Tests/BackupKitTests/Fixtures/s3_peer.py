@@ -12,6 +12,11 @@ Usage:
   s3_peer.py head KEY                      JSON: metadata, size, server-side encryption
   s3_peer.py create-bucket NAME            CreateBucket
   s3_peer.py put-bytes KEY TEXT            PutObject of TEXT's bytes, no metadata
+  s3_peer.py create-lock-bucket NAME       CreateBucket with Object Lock enabled (versioned)
+  s3_peer.py lock KEY                      JSON: mode, retain_until (epoch seconds), version of the current version
+  s3_peer.py versions PREFIX               JSON: [[key, version id, is delete marker], ...]
+  s3_peer.py delete-version KEY            DeleteObject of the current version by id: prints ok or the error code
+  s3_peer.py shorten KEY SECONDS           (governance) retention set to SECONDS from now, bypassing governance
   s3_peer.py iam-user NAME POLICY_JSON     (moto) an IAM user with this inline policy: JSON keys
 """
 import json
@@ -52,6 +57,30 @@ elif command == "head":
                       "sse": response.get("ServerSideEncryption")}))
 elif command == "create-bucket":
     s3.create_bucket(Bucket=sys.argv[2])
+elif command == "create-lock-bucket":
+    s3.create_bucket(Bucket=sys.argv[2], ObjectLockEnabledForBucket=True)
+elif command == "lock":
+    response = s3.head_object(Bucket=bucket, Key=sys.argv[2])
+    until = response.get("ObjectLockRetainUntilDate")
+    print(json.dumps({"mode": response.get("ObjectLockMode"), "retain_until": until.timestamp() if until else None,
+                      "version": response.get("VersionId")}))
+elif command == "versions":
+    response = s3.list_object_versions(Bucket=bucket, Prefix=sys.argv[2])
+    rows = [[v["Key"], v["VersionId"], False] for v in response.get("Versions", [])]
+    rows += [[m["Key"], m["VersionId"], True] for m in response.get("DeleteMarkers", [])]
+    print(json.dumps(sorted(rows)))
+elif command == "delete-version":
+    version = s3.head_object(Bucket=bucket, Key=sys.argv[2])["VersionId"]
+    try:
+        s3.delete_object(Bucket=bucket, Key=sys.argv[2], VersionId=version)
+        print("ok")
+    except Exception as error:
+        print(getattr(error, "response", {}).get("Error", {}).get("Code", str(error)))
+elif command == "shorten":
+    import datetime
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=int(sys.argv[3]))
+    s3.put_object_retention(Bucket=bucket, Key=sys.argv[2], Retention={"Mode": "GOVERNANCE", "RetainUntilDate": until},
+                            BypassGovernanceRetention=True)
 elif command == "put-bytes":
     s3.put_object(Bucket=bucket, Key=sys.argv[2], Body=sys.argv[3].encode())
 elif command == "iam-user":

@@ -88,8 +88,12 @@ struct RetentionTests {
         let env = Environment(["BACKUP_RETENTION_DAYS": "14", "BACKUP_RETENTION_COUNT": "3"])
         let policy = try RetentionPolicy.resolve(overrides: RetentionPolicy(count: 9), environment: env)
         #expect(policy == RetentionPolicy(days: 14, count: 9))
-        #expect(throws: BackupError.self) { try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: Environment(["BACKUP_RETENTION_DAILY": "0"])) }
-        #expect(throws: (any Error).self) { try CleanBackupCommand.parse(["--keep-daily", "0"]) }
-        #expect(throws: BackupError.self) { try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: Environment(["BACKUP_RETENTION_DAYS": "x"])) }
+        let zero = BackupError.configuration("BACKUP_RETENTION_DAILY=0 is not a whole number from 1 to 1000000: fix it in the environment or .env")
+        #expect(throws: zero) { try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: Environment(["BACKUP_RETENTION_DAILY": "0"])) }
+        let parsed = #expect(throws: (any Error).self) { try CleanBackupCommand.parse(["--keep-daily", "0"]) }
+        #expect(CleanBackupCommand.message(for: parsed!).contains("--keep-daily 0 is out of range"), "\(String(describing: parsed))")
+        #expect(CleanBackupCommand.exitCode(for: parsed!).rawValue == 64)
+        let text = BackupError.configuration("BACKUP_RETENTION_DAYS=x is not a whole number from 1 to 1000000: fix it in the environment or .env")
+        #expect(throws: text) { try RetentionPolicy.resolve(overrides: RetentionPolicy(), environment: Environment(["BACKUP_RETENTION_DAYS": "x"])) }
     }
 }

@@ -108,9 +108,33 @@ final class S3Client: @unchecked Sendable {
         }
     }
 
-    /// DeleteObject; a missing object is not an error.
-    func deleteObject(objectKey key: String) throws {
-        _ = try send("DELETE", objectKey: key, operation: "delete", allowedStatus: [404])
+    /// DeleteObject; a missing object is not an error. With `versionId`, that version itself
+    /// goes (no delete marker is left).
+    func deleteObject(objectKey key: String, versionId: String? = nil) throws {
+        if let versionId {
+            _ = try send("DELETE", objectKey: key, query: [("versionId", versionId)], operation: "delete the version of", allowedStatus: [404])
+        } else {
+            _ = try send("DELETE", objectKey: key, operation: "delete", allowedStatus: [404])
+        }
+    }
+
+    /// The object's current version and Object Lock retention, from a HEAD; nil when there
+    /// is no such object.
+    func lockState(objectKey key: String) throws -> ObjectLockState? {
+        let response = try send("HEAD", objectKey: key, operation: "read metadata of", allowedStatus: [404])
+        if response.status == 404 { return nil }
+        return ObjectLockState(versionId: response.headers["x-amz-version-id"].flatMap { $0 == "null" ? nil : $0 },
+                               mode: response.headers["x-amz-object-lock-mode"],
+                               retainUntil: response.headers["x-amz-object-lock-retain-until-date"].flatMap(ObjectLockSettings.date))
+    }
+
+    /// PutObjectRetention: `mode` until `until`.
+    func putRetention(objectKey key: String, mode: ObjectLockSettings.Mode, until: Date) throws {
+        let xml = "<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>\(mode.header)</Mode><RetainUntilDate>\(ObjectLockSettings.text(until))</RetainUntilDate></Retention>"
+        let body = HTTPBody.bytes(Array(xml.utf8))
+        _ = try send("PUT", objectKey: key, query: [("retention", "")],
+                     headers: [("Content-Type", "application/xml"), ("Content-MD5", try Self.contentMD5(body))], body: body,
+                     operation: "extend the retention of")
     }
 
     /// ListObjectsV2 over every page, keys URL-encoded on the wire (a key may hold
@@ -332,6 +356,8 @@ final class S3Client: @unchecked Sendable {
     static func iamAction(for operation: String) -> String {
         switch operation {
         case "delete": return "s3:DeleteObject"
+        case "delete the version of": return "s3:DeleteObjectVersion"
+        case "extend the retention of": return "s3:PutObjectRetention"
         case "download", "read metadata of": return "s3:GetObject"
         case "list": return "s3:ListBucket"
         case "list multipart uploads in": return "s3:ListBucketMultipartUploads"

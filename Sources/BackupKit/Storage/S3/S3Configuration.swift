@@ -29,6 +29,8 @@ package struct S3Configuration: Sendable, CustomStringConvertible {
     package var caBundle: String?
     /// Adds `x-amz-server-side-encryption: AES256`.
     package var serverSideEncryption: Bool
+    /// S3 Object Lock for every object uploaded (`BACKUP_S3_OBJECT_LOCK`, `_DAYS`).
+    package var objectLock: ObjectLockSettings?
     /// When to try again, and for how long (`BACKUP_S3_RETRIES`, `BACKUP_S3_RETRY_SECONDS`).
     package var retryPolicy: S3RetryPolicy
     /// Bytes per multipart part (`BACKUP_S3_PART_SIZE_MB`, default 8, at least 5; S3 allows
@@ -74,6 +76,7 @@ package struct S3Configuration: Sendable, CustomStringConvertible {
         }
         caBundle = first("S3_CA_BUNDLE")
         serverSideEncryption = ["1", "true", "yes"].contains((first("BACKUP_SSE") ?? "").lowercased())
+        objectLock = try ObjectLockSettings.resolve(environment: env)
         retryPolicy = S3RetryPolicy(retries: try env.integer("BACKUP_S3_RETRIES", in: 0...20) ?? 5,
                                     budget: TimeInterval(try env.integer("BACKUP_S3_RETRY_SECONDS", in: 0...86_400) ?? 120))
         partSize = (try env.integer("BACKUP_S3_PART_SIZE_MB", in: 5...5120) ?? 8) * Self.mebibyte

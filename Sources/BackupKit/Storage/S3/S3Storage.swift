@@ -67,9 +67,32 @@ package struct S3Storage: ObjectStorage {
         try pool.with { try $0.getObject(objectKey: key, to: sink) }
     }
 
+    /// Never deletes or hides an object still under Object Lock retention (`underRetention`);
+    /// a locked object whose date has passed goes as its version, leaving no delete marker.
     package func delete(objectKey key: String) throws {
         try validate(objectKey: key)
-        try pool.with { try $0.deleteObject(objectKey: key) }
+        try pool.with { client in
+            let lock = try client.lockState(objectKey: key)
+            guard let lock else { return }
+            if let until = lock.retainUntil, until > Date() {
+                throw BackupError.underRetention(objectKey: key, until: Formatting.iso8601(millis: Int64(until.timeIntervalSince1970 * 1000)))
+            }
+            let versioned = lock.retainUntil != nil || config.objectLock != nil
+            try client.deleteObject(objectKey: key, versionId: versioned ? lock.versionId : nil)
+        }
+    }
+
+    package func retainedUntil(objectKey key: String) throws -> Date? {
+        try pool.with { try $0.lockState(objectKey: key)?.retainUntil }
+    }
+
+    /// Extends `key`'s retention to `until` under the configured lock mode (never shortens it).
+    package func extendRetention(objectKey key: String, until: Date) throws {
+        guard let lock = config.objectLock else { return }
+        try pool.with { client in
+            if let current = try client.lockState(objectKey: key)?.retainUntil, current >= until { return }
+            try client.putRetention(objectKey: key, mode: lock.mode, until: until)
+        }
     }
 
     package func list(prefix: String) throws -> [StoredObject] {

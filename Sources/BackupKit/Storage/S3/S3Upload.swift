@@ -35,6 +35,7 @@ final class S3Upload: ObjectUpload {
     private var baseHeaders: [(String, String)] {
         var headers = [("Content-Type", "application/octet-stream")]
         if config.serverSideEncryption { headers.append(("x-amz-server-side-encryption", "AES256")) }
+        if let lock = config.objectLock { headers += lock.headers() }
         return headers
     }
 
