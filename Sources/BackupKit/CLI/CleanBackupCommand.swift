@@ -55,7 +55,7 @@ package struct CleanBackupCommand: RunnableCommand {
     var dryRun = false
 
     @Option(name: .customLong("adopt"), help: ArgumentHelp(
-        "Bring a backup without authenticated metadata (Laju's, an earlier version's) under retention: restore-check it in full, then record it sealed with the key that opened it. Repeatable; deletes nothing.",
+        "Bring a backup without authenticated metadata (Laju's, an earlier version's) under retention: restore-check it in full, then record it sealed with the key that opened it. Repeatable; 'all' adopts every backup in scope that does not verify. Deletes nothing.",
         valueName: "key"))
     var adopt: [String] = []
 

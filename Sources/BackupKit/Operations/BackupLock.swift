@@ -10,7 +10,7 @@ package final class BackupLock {
 
     /// Takes the lock for `databasePath` without waiting; throws `locked` when another run holds it.
     package init(databasePath: String, lockDirectory: String) throws {
-        try Files.makePrivateDirectory(lockDirectory)
+        try Files.makeInternalDirectory(lockDirectory)
         let name = (databasePath as NSString).lastPathComponent
         let resolved = (databasePath as NSString).resolvingSymlinksInPath
         let digest = Digest.hash(.sha256, Array(resolved.utf8)).hexString.prefix(12)

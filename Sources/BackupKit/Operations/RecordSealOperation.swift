@@ -27,7 +27,9 @@ package struct RecordSealOperation {
         let repository = try BackupRepository(settings: settings, catalog: .required, console: console, ring: ring)
         guard let catalog = repository.catalog else { throw BackupError.unexpected("the catalog was not opened for writing") }
         var result = Result()
-        for requested in objectKeys {
+        // `--adopt all`: every backup in scope that does not verify (after an upgrade, say).
+        let requestedKeys = objectKeys == ["all"] ? try repository.inventory().untrusted.map(\.objectKey) : objectKeys
+        for requested in requestedKeys {
             let objectKey = try repository.resolveObjectKey(requested)
             let head = try repository.storage.head(objectKey: objectKey)
             if ring.authenticate(head.metadata, objectKey: objectKey, storedSize: head.object.size).isAuthenticated {

@@ -40,6 +40,16 @@ enum Files {
         }
     }
 
+    /// `makePrivateDirectory` for a folder the suite keeps inside the store (`.locks`,
+    /// `.work`): one planted there as a symbolic link is refused, never followed.
+    static func makeInternalDirectory(_ path: String) throws {
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            throw BackupError.cannotWrite(path: path, reason: "it is a symbolic link, which the suite never makes there; remove it")
+        }
+        try makePrivateDirectory(path)
+    }
+
     /// Opens (creating, 0600) a lock file read-write, never through a symbolic link and only
     /// if it is a regular file: a link planted in the store must not make a run (root's, say)
     /// truncate or write whatever it points to.

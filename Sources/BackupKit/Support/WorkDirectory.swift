@@ -10,7 +10,7 @@ package final class WorkDirectory {
     /// Creates `<parent>/<pid>-<random>` after removing leftovers of dead runs in `parent`.
     package init(parent: String) throws {
         self.parent = parent
-        try Files.makePrivateDirectory(parent)
+        try Files.makeInternalDirectory(parent)
         WorkDirectory.removeLeftovers(in: parent)
         let name = "run.tmp-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         path = parent + "/" + name
@@ -31,6 +31,8 @@ package final class WorkDirectory {
 
     /// Removes folders of runs whose process is gone.
     static func removeLeftovers(in parent: String) {
+        var info = stat()
+        guard lstat(parent, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return }  // never through a link
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
         for name in names where name.hasPrefix("run.tmp-") && Files.isStaleTemporary(name) {
             Files.remove(parent + "/" + name)

@@ -10,7 +10,7 @@ final class PackLock {
 
     /// The lock, or nil when `exclusive` was asked and a backup holds it.
     init?(databaseName: String, lockDirectory: String, exclusive: Bool) throws {
-        try Files.makePrivateDirectory(lockDirectory)
+        try Files.makeInternalDirectory(lockDirectory)
         let safeName = String(databaseName.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
         let digest = Digest.hash(.sha256, Array(databaseName.utf8)).hexString.prefix(12)
         let path = "\(lockDirectory)/\(safeName)-\(digest).packs.lock"

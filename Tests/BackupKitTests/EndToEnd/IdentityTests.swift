@@ -17,9 +17,10 @@ struct IdentityTests {
         }
     }
 
-    @Test("two databases with one name are refused before anything runs, naming both paths and NAME=PATH (78 from the environment, 64 from --db)")
-    func sameNameRefused() throws {
-        let box = try Sandbox()
+    @Test("two databases with one name are refused before anything runs, naming both paths and NAME=PATH (78 from the environment, 64 from --db)",
+          arguments: [false, true])
+    func sameNameRefused(s3: Bool) throws {
+        let box = s3 ? try Sandbox(s3: S3TestServer.seaweed) : try Sandbox()
         try twoAppDatabases(box)
         let glob = try box.run("backup", [], env: ["BACKUP_DB_PATH": box.file("*/app.db")])
         #expect(glob.status == 78, "\(glob.output)")
@@ -28,26 +29,30 @@ struct IdentityTests {
         #expect(glob.stderr.split(separator: "\n").count == 1)
         let flags = try box.run("clean-backup", "--db", "a/app.db", "--db", "b/app.db", "--keep-last", "1")
         #expect(flags.status == 64 && flags.stderr.contains("--db a="), "\(flags.output)")
-        #expect(box.storedObjects().isEmpty)
+        #expect(try Attacker(box: box, s3: s3).storedKeys().isEmpty)
         let badName = try box.run("backup", "--db", "no good=a/app.db")
         #expect(badName.status == 64 && badName.stderr.contains("cannot name a database"), "\(badName.output)")
     }
 
-    @Test("named databases (NAME=PATH): keys, retention, restore and metrics go by the name, and the path and host are recorded")
-    func namedDatabases() throws {
-        let box = try Sandbox()
+    @Test("named databases (NAME=PATH): keys, retention, restore and metrics go by the name, and the path and host are recorded",
+          arguments: [false, true])
+    func namedDatabases(s3: Bool) throws {
+        let box = s3 ? try Sandbox(s3: S3TestServer.seaweed) : try Sandbox()
+        let stored = Attacker(box: box, s3: s3)
         try twoAppDatabases(box)
         let env = ["BACKUP_DB_PATH": "a=\(box.file("a/app.db")),b=\(box.file("b/app.db"))", "BACKUP_METRICS_FILE": box.file("metrics.prom")]
         for _ in 0..<2 { #expect(try box.run("backup", [], env: env).status == 0) }
-        let keys = box.storedObjects()
-        #expect(keys.count == 4 && keys.filter { $0.hasPrefix("a-") }.count == 2 && keys.filter { $0.hasPrefix("b-") }.count == 2, "\(keys)")
-        let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: box.file("backups/" + keys.first { $0.hasPrefix("a-") }! + ".meta.json")))) as? [String: String]
-        #expect(sidecar?["db-path"] == box.file("a/app.db") && sidecar?["db-name"] == "a" && sidecar?["host"]?.isEmpty == false, "\(String(describing: sidecar))")
+        let keys = try stored.storedKeys()
+        #expect(keys.count == 4 && keys.filter { $0.hasPrefix(stored.key("a-")) }.count == 2
+                && keys.filter { $0.hasPrefix(stored.key("b-")) }.count == 2, "\(keys)")
+        let metadata = try stored.read(keys.first { $0.hasPrefix(stored.key("a-")) }!).metadata
+        #expect(metadata["db-path"] == box.file("a/app.db") && metadata["db-name"] == "a" && metadata["host"]?.isEmpty == false, "\(metadata)")
         let metrics = try String(contentsOfFile: box.file("metrics.prom"), encoding: .utf8)
         #expect(metrics.contains("database_backup_success_total{database=\"a\"} 2") && metrics.contains("{database=\"b\"}"), "\(metrics)")
 
         let clean = try box.run("clean-backup", ["--keep-last", "1"], env: env)
-        #expect(clean.status == 0 && box.storedObjects().count == 2, "\(clean.output)")
+        let left = try stored.storedKeys()
+        #expect(clean.status == 0 && left.count == 2, "\(clean.output)")
         for (name, folder) in [("a", "a"), ("b", "b")] {
             let run = try box.run("restore", "--db", "\(name)=\(folder)/app.db", "--out", "\(name).db")
             #expect(run.status == 0, "\(run.output)")
@@ -55,9 +60,10 @@ struct IdentityTests {
         }
     }
 
-    @Test("restore --target without --db or --key restores only the target's own backups; another database's needs --key")
-    func targetRestoresItsOwn() throws {
-        let box = try Sandbox()
+    @Test("restore --target without --db or --key restores only the target's own backups; another database's needs --key",
+          arguments: [false, true])
+    func targetRestoresItsOwn(s3: Bool) throws {
+        let box = s3 ? try Sandbox(s3: S3TestServer.seaweed) : try Sandbox()
         try TestDatabase.make(box.file("one.db"), rows: 20, seed: 1)
         try TestDatabase.make(box.file("two.db"), rows: 90, seed: 2)
         let twoKey = try box.backup("two.db")
@@ -76,9 +82,10 @@ struct IdentityTests {
         #expect(try TestDatabase.rows(box.file("one.db")) == TestDatabase.rows(box.file("two.db")))
     }
 
-    @Test("one name written from two paths: --status and --check report it, and restore says whose backup it took")
-    func sharedNameReported() throws {
-        let box = try Sandbox()
+    @Test("one name written from two paths: --status and --check report it, and restore says whose backup it took",
+          arguments: [false, true])
+    func sharedNameReported(s3: Bool) throws {
+        let box = s3 ? try Sandbox(s3: S3TestServer.seaweed) : try Sandbox()
         try twoAppDatabases(box)
         _ = try box.backup("a/app.db")
         _ = try box.backup("b/app.db")

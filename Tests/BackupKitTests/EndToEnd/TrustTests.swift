@@ -182,8 +182,9 @@ struct TrustTests {
         #expect(try box.run("restore", "--key", key, "--out", "laju.db").status == 0)
         #expect(try box.run("clean-backup", "--keep-last", "1").status == 0)
         #expect(Set(box.storedObjects()) == [real, key], "unauthenticated: never deleted")
-        let adopt = try box.run("clean-backup", "--adopt", key)
+        let adopt = try box.run("clean-backup", "--adopt", "all")
         #expect(adopt.status == 0 && adopt.stderr.contains("adopted \(key)"), "\(adopt.output)")
+        #expect(!adopt.stderr.contains("adopted \(real)"), "only what did not verify: \(adopt.output)")
         let clean = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
         #expect(clean["deleted"] as? [String] == [key], "adopted, it is ranked by its time (2025): \(clean)")
     }
@@ -203,6 +204,14 @@ struct TrustTests {
         let run = try box.run("backup", "--db", "app.db")
         #expect(run.status == 73 && run.stderr.contains("symbolic link"), "\(run.output)")
         #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious\n")
+        // The lock folder itself as a link to another folder: refused too, nothing made there.
+        let elsewhere = box.file("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.removeItem(atPath: locks)
+        try FileManager.default.createSymbolicLink(atPath: locks, withDestinationPath: elsewhere)
+        let linked = try box.run("backup", "--db", "app.db")
+        #expect(linked.status == 73 && linked.stderr.contains("symbolic link"), "\(linked.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
     }
 
     @Test("absurd numbers in settings and the catalog are one-line errors (78) or ignored, never a trap")
@@ -245,5 +254,24 @@ struct TrustTests {
         #expect(finished.status == 73 && finished.stderr.contains("exists already"), "\(finished.output)")
         #expect(try String(contentsOfFile: box.file("mine.out"), encoding: .utf8) == "mine\n")
         #expect(!box.dir.allFiles().contains { $0.contains(".tmp-") }, "\(box.dir.allFiles())")
+    }
+
+    @Test("after a key rotation, a retired key verifies the backups it made: they stay chosen, counted and cleaned by the rules")
+    func retiredKeyVerifies() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 40)
+        let old = try box.backup()
+        let newKey = try EncryptionKey.generateBase64()
+        let rotated = ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": newKey, "BACKUP_DECRYPTION_KEYS": box.keyText]
+        let list = try json(try box.run("restore", ["--list", "--json"], env: rotated))
+        #expect(((list["backups"] as? [[String: Any]]) ?? []).first?["authenticated"] as? Bool == true, "\(list)")
+        let verify = try box.run("restore", ["--verify-only"], env: rotated)
+        #expect(verify.status == 0, "\(verify.output)")
+        let newer = try box.run("backup", ["--db", "app.db"], env: rotated)
+        #expect(newer.status == 0)
+        let clean = try json(try box.run("clean-backup", ["--keep-last", "1", "--json"], env: rotated))
+        #expect(clean["deleted"] as? [String] == [old] && (clean["unauthenticated"] as? [String]) == [], "\(clean)")
+        let without = try json(try box.run("clean-backup", ["--check", "--json"], env: ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": try EncryptionKey.generateBase64()]))
+        #expect((without["unauthenticated"] as? [[String: Any]])?.count == 1, "a key that made none of them verifies none: \(without)")
     }
 }
