@@ -111,13 +111,24 @@ package struct BackupCommand: RunnableCommand {
         }
         let settings = try context.settings()
         if status {
+            if settings.databases.count > 1 {
+                return DatabaseFanOut(settings: settings, console: context.console, job: nil, verb: "ok").run {
+                    StatusReport.gather(settings: $0, console: context.console)
+                }
+            }
             return StatusReport.gather(settings: settings, console: context.console)
         }
         var operation = BackupOperation(settings: settings, console: context.console)
         operation.force = force
         operation.vacuum = vacuum
         operation.keepForever = keepForever
-        if settings.databasePaths.count > 1 { return MultiBackup(operation: operation).run() }
+        if settings.databases.count > 1 {
+            return DatabaseFanOut(settings: settings, console: context.console, job: .backup, verb: "backed up or skipped").run {
+                var one = operation
+                one.settings = $0
+                return try one.run()
+            }
+        }
         return try operation.run()
     }
 }
@@ -139,23 +150,6 @@ extension BackupOutcome: CommandResult {
         case .skipped(let skip):
             console.info("skipped: \(skip.reason)")
         }
-    }
-}
-
-extension MultiBackupResult: CommandResult {
-    var exitStatus: ExitStatus { status }
-    var metricsOutcome: MetricsFile.Outcome { status == .ok ? .success(sizeBytes: nil) : .failure }
-
-    /// Each database's own summary line (and key on stdout), or its error line.
-    func render(on console: Console) {
-        for item in items {
-            switch item {
-            case .done(let outcome): outcome.render(on: console)
-            case .failed(let database, _, let message): console.error("\((database as NSString).lastPathComponent): \(message)")
-            }
-        }
-        let failed = items.filter { if case .failed = $0 { return true } else { return false } }.count
-        if items.count > 1 { console.info("\(items.count - failed) of \(items.count) databases backed up or skipped, \(failed) failed") }
     }
 }
 

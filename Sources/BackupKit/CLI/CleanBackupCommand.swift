@@ -88,18 +88,24 @@ package struct CleanBackupCommand: RunnableCommand {
 
     func execute(_ context: RunContext) throws -> any CommandResult {
         let settings = try context.settings()
-        if check { return try CheckOperation(settings: settings, console: context.console).run() }
+        let console = context.console
+        if check {
+            guard settings.databases.count > 1 else { return try CheckOperation(settings: settings, console: console).run() }
+            return DatabaseFanOut(settings: settings, console: console, job: nil, verb: "checked").run {
+                try CheckOperation(settings: $0, console: console).run()
+            }
+        }
         if !adopt.isEmpty { return try RecordSealOperation(settings: settings, console: context.console).adopt(adopt) }
         if !unkeep.isEmpty { return try RecordSealOperation(settings: settings, console: context.console).unkeep(unkeep) }
         let flags = RetentionPolicy(days: keepDays, count: keepLast, daily: keepDaily, weekly: keepWeekly, monthly: keepMonthly)
         let policy = try RetentionPolicy.resolve(overrides: flags, environment: settings.environment)
-        guard settings.databasePaths.count > 1 else {
-            return try CleanOperation(settings: settings, policy: policy, console: context.console).run(dryRun: dryRun)
+        guard settings.databases.count > 1 else {
+            return try CleanOperation(settings: settings, policy: policy, console: console).run(dryRun: dryRun)
         }
-        // Several databases: the rules for each one's backups, one result.
-        return CleanResult.merged(try settings.databases.map {
-            try CleanOperation(settings: settings.withDatabase($0), policy: policy, console: context.console).run(dryRun: dryRun)
-        })
+        // Several databases: the rules for each one's backups, a result (and metrics series) each.
+        return DatabaseFanOut(settings: settings, console: console, job: .clean, verb: dryRun ? "looked at" : "cleaned").run {
+            try CleanOperation(settings: $0, policy: policy, console: console).run(dryRun: dryRun)
+        }
     }
 }
 

@@ -95,6 +95,13 @@ package struct RestoreCommand: RunnableCommand {
             settings = settings.withDatabase(entry)
             targetName = entry.name
         }
+        // --verify-only checks the newest backup of every configured database (the weekly verify).
+        if verifyOnly && key == nil && at == nil && !pick && settings.databases.count > 1 {
+            return DatabaseFanOut(settings: settings, console: context.console, job: .restore, verb: "verified").run {
+                try RestoreOperation(settings: $0, console: context.console)
+                    .run(RestoreRequest(selection: .newest, destination: .verifyOnly))
+            }
+        }
         try settings.requireAtMostOneDatabase("pass the one to restore with --db PATH")
         let console = context.console
         // The zone of a time without one: TZ as the run sees it (.env included), else the system's.

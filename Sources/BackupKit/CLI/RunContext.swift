@@ -25,7 +25,7 @@ final class RunContext {
         // Resolved (globs expanded) once: the settings take the list as given.
         let databases = try DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
         overrides.databases = databases
-        // A run over several databases records one series per database itself (MultiBackup).
+        // A run over several databases records one series per database itself (DatabaseFanOut).
         if let path = environment["BACKUP_METRICS_FILE"], databases.count <= 1 {
             recorder.configure(MetricsFile(path: Files.absolute(path)), database: databases.first?.name ?? "all")
         }

@@ -43,17 +43,6 @@ package struct CleanResult: Encodable, Sendable {
     /// never counted as the backup retention keeps, never deleted.
     package var unrestorable: [Failure] = []
 
-    /// One result for the runs over several databases.
-    static func merged(_ results: [CleanResult]) -> CleanResult {
-        CleanResult(dryRun: results.first?.dryRun ?? false, policy: results.first?.policy ?? "",
-                    deleted: results.flatMap(\.deleted), kept: results.flatMap(\.kept), failed: results.flatMap(\.failed),
-                    reindexed: results.flatMap(\.reindexed),
-                    abandonedUploadsRemoved: results.reduce(0) { $0 + $1.abandonedUploadsRemoved },
-                    keptBytes: results.saturatingSum(\.keptBytes), packsDeleted: results.flatMap(\.packsDeleted),
-                    packsKept: results.reduce(0) { $0 + $1.packsKept },
-                    unauthenticated: results.flatMap(\.unauthenticated), unrestorable: results.flatMap(\.unrestorable))
-    }
-
     enum CodingKeys: String, CodingKey {
         case ok, dryRun, policy, deleted, kept, failed, reindexed, abandonedUploadsRemoved, keptBytes, packsDeleted, packsKept
         case unauthenticated, unrestorable

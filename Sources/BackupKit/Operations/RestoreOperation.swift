@@ -19,10 +19,13 @@ package struct RestoreOperation {
 
     package func run(_ request: RestoreRequest) throws -> RestoreResult {
         let started = ContinuousClock.now
-        let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
+        // The key first: choosing a backup rests on records only a configured key verifies.
+        let ring = try settings.keyRing()
+        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
+        let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console, ring: ring)
         let storage = repository.storage
         let plan = try RestorePlan.resolve(request.selection, in: repository)
-        let keys = try plan.candidateKeys(settings.keyRing())
+        let keys = try plan.candidateKeys(ring)
         if let place = plan.sealedPlace, let configured = settings.databasePath, place.path != Files.absolute(configured) {
             console.warning("\(plan.objectKey) was taken from \(place.path) on \(place.host), not from \(configured): if that is another database with the same name, give each its own name (BACKUP_DB_PATH=NAME=PATH)")
         }

@@ -53,7 +53,44 @@ struct MultiDatabaseTests {
         #expect(restore.status == 64 && restore.stderr.contains("pass the one to restore with --db"), "\(restore.output)")
         let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"], env: ["BACKUP_DB_PATH": "a.db,b.db"])
         #expect(clean.status == 0, "\(clean.output)")
-        #expect(((try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])?["deleted"] as? [String])?.count == 3,
+        let cleaned = ((try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]) ?? []
+        #expect(cleaned.map { ($0["deleted"] as? [String])?.count ?? -1 } == [2, 1],
                 "the older backups of each (a.db has three, b.db two): \(clean.stdout)")
+    }
+
+    @Test("verify, status, check and clean cover every configured database: a line each, the worst exit code, a metrics series each")
+    func everyCommandFansOut() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("one.db"), rows: 50)
+        try TestDatabase.make(box.file("two.db"), rows: 60, seed: 2)
+        let metrics = box.file("m.prom")
+        let env = ["BACKUP_DB_PATH": "one.db,two.db", "BACKUP_METRICS_FILE": metrics]
+        #expect(try box.run("backup", [], env: env).status == 0)
+
+        let verify = try box.run("restore", ["--verify-only"], env: env)
+        #expect(verify.status == 0 && verify.stderr.contains("2 of 2 databases verified, 0 failed"), "\(verify.output)")
+        #expect(verify.stderr.components(separatedBy: "verified ").count >= 3, "one line each: \(verify.stderr)")
+        let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(prom.contains("database_restore_success_total{database=\"one.db\"}") && prom.contains("database_restore_success_total{database=\"two.db\"}"), "\(prom)")
+
+        // two.db's only backup made stale: --status reports it (exit 3), not just the first database.
+        let twoKey = try #require(box.storedObjects().first { $0.hasPrefix("two.db-") })
+        try box.backdate(twoKey, daysAgo: 3)
+        let status = try box.run("backup", ["--status", "--json"], env: env.merging(["BACKUP_MAX_AGE": "1d"]) { $1 })
+        #expect(status.status == 3, "\(status.output)")
+        let reports = ((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]) ?? []
+        #expect(reports.map { $0["ok"] as? Bool } == [true, false], "\(status.stdout)")
+
+        // A missing pack breaks two.db's incremental backup only: --check over both says so, 65.
+        _ = try box.run("backup", ["--incremental"], env: env)
+        let pack = try #require(box.dir.allFiles(under: "backups").first { $0.hasPrefix("two.db-") && ObjectKey.isPack($0) })
+        try FileManager.default.removeItem(atPath: box.file("backups/" + pack))
+        let check = try box.run("clean-backup", ["--check"], env: env)
+        #expect(check.status == 65 && check.stderr.contains("1 of 2 databases checked, 1 failed"), "\(check.output)")
+
+        let clean = try box.run("clean-backup", ["--keep-last", "5"], env: env)
+        #expect(clean.status == 0, "\(clean.output)")
+        let after = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(after.contains("database_clean_success_total{database=\"one.db\"}") && after.contains("database_clean_success_total{database=\"two.db\"}"), "\(after)")
     }
 }
