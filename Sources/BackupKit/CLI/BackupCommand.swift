@@ -59,6 +59,11 @@ package struct BackupCommand: RunnableCommand {
     @Flag(name: .customLong("generate-key"), help: "Print a new random key as base64 and exit.")
     var generateKey = false
 
+    @Option(name: .customLong("generate-key-file"), help: ArgumentHelp(
+        "Write a new random key to this file, readable by you alone (0600, whatever the umask; an existing file is never replaced), print its id and exit.",
+        valueName: "path"))
+    var generateKeyFile: String?
+
     @Flag(help: "Back up even when the newest backup is younger than BACKUP_MIN_INTERVAL.")
     var force = false
 
@@ -77,7 +82,10 @@ package struct BackupCommand: RunnableCommand {
     package init() {}
 
     package func validate() throws {
-        if status && (generateKey || force || vacuum || keepForever) {
+        if generateKey && generateKeyFile != nil {
+            throw ValidationError("--generate-key prints a key, --generate-key-file writes one: pass one of them")
+        }
+        if status && (generateKey || generateKeyFile != nil || force || vacuum || keepForever) {
             throw ValidationError("--status only reports: pass it without --generate-key, --force, --vacuum or --keep-forever")
         }
         let algorithm = try compression.map { text in
@@ -95,7 +103,7 @@ package struct BackupCommand: RunnableCommand {
         }
     }
 
-    var job: MetricsFile.Job? { generateKey || status ? nil : .backup }
+    var job: MetricsFile.Job? { generateKey || generateKeyFile != nil || status ? nil : .backup }
 
     func overrides() -> SettingOverrides {
         var overrides = options.overrides()
@@ -108,6 +116,9 @@ package struct BackupCommand: RunnableCommand {
     func execute(_ context: RunContext) throws -> any CommandResult {
         if generateKey {
             return GeneratedKey(encryptionKey: try EncryptionKey.generateBase64())
+        }
+        if let generateKeyFile {
+            return try GeneratedKeyFile.write(to: Files.absolute(generateKeyFile))
         }
         let settings = try context.settings()
         if status {

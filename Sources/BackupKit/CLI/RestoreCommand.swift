@@ -13,7 +13,7 @@ package struct RestoreCommand: RunnableCommand {
             with a retired key restore when it is in BACKUP_DECRYPTION_KEYS.
 
             Examples:
-              restore                       newest -> ./backups/restored-<stamp>.db
+              restore                       newest -> ./restored-<stamp>.db
               restore --list                backups, newest first
               restore --key KEY --out x.db  one backup (a key from --list)
               restore --at 2026-11-20T15:00 the newest taken at or before then
@@ -138,7 +138,7 @@ package struct RestoreCommand: RunnableCommand {
 extension BackupListing: CommandResult {
     func render(on console: Console) {
         if backups.isEmpty {
-            console.info("no backups found")
+            console.info("no backups found under \(location)")
             return
         }
         for item in backups {

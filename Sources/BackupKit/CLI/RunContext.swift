@@ -22,6 +22,7 @@ final class RunContext {
         if let loaded { return loaded }
         var overrides = command.overrides()
         let environment = try Environment.load(envFile: command.options.envFile, process: processEnvironment)
+        for warning in KnownVariables.warnings(for: environment) { console.warning(warning) }
         // Resolved (globs expanded) once: the settings take the list as given.
         let databases = try DatabaseList.resolve(flags: overrides.databasePaths, environment: environment["BACKUP_DB_PATH"])
         overrides.databases = databases

@@ -26,6 +26,10 @@ package final class BackupCatalog {
     /// table (one Laju made, say) is used as it is if it has the needed columns.
     package init(path: String, create: Bool = true) throws {
         self.path = path
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            throw BackupError.configuration("the catalog \(path) is a symbolic link, which the suite never makes (one planted there would make it write into whatever it points to): remove it, or set BACKUP_CATALOG_PATH to the real file")
+        }
         if !Files.exists(path) {
             guard create else { throw BackupError.databaseMissing(path: path) }
             try Files.makePrivateDirectory((path as NSString).deletingLastPathComponent)
@@ -34,6 +38,17 @@ package final class BackupCatalog {
         let existing: [String]
         do {
             connection = try SQLiteConnection(path: path, mode: create ? .readWrite : .readOnly)
+            // A catalog may sit where others can write (the local backup folder): nothing in
+            // its schema runs as code. Our tables must be plain tables, with no trigger or view.
+            try connection.execute("PRAGMA trusted_schema = OFF")
+            let hostile = try connection.query("""
+                SELECT type, name FROM sqlite_master
+                WHERE (tbl_name IN ('backup_files', 'backup_packs', 'backup_pack_refs') AND type IN ('trigger', 'view'))
+                   OR (name IN ('backup_files', 'backup_packs', 'backup_pack_refs') AND type <> 'table')
+                """)
+            if let first = hostile.first {
+                throw BackupError.configuration("the catalog \(path) has a \(first[0].text ?? "?") \(first[1].text ?? "?") on the suite's tables, which it never makes: move the file away (the catalog is rebuilt from storage by 'restore --list') or point BACKUP_CATALOG_PATH elsewhere")
+            }
             existing = try connection.query("PRAGMA table_info(backup_files)").compactMap { $0.count > 1 ? $0[1].text : nil }
         } catch BackupError.notADatabase, BackupError.integrityCheckFailed {
             throw BackupError.configuration("the catalog \(path) is not a usable SQLite database: move it away (it is rebuilt from storage by 'restore --list') or point BACKUP_CATALOG_PATH elsewhere")
@@ -176,7 +191,7 @@ package final class BackupCatalog {
     /// The columns a query reads: Laju's, then `kind`, `keep_forever` and `metadata` (NULL when missing).
     private var selected: String {
         Self.columns.joined(separator: ", ") + (hasKind ? ", kind" : ", NULL") + (hasKeepForever ? ", keep_forever" : ", NULL")
-            + (hasMetadata ? ", metadata" : ", NULL")
+            + (hasMetadata ? ", CASE WHEN length(metadata) <= 65536 THEN metadata END" : ", NULL")
     }
 
     private static func values(of r: BackupRecord) -> [SQLiteValue] {

@@ -20,6 +20,17 @@ package struct BackupEntry: Sendable {
     /// Never deleted by clean: the authenticated metadata says `keep=forever`.
     package var keepForever: Bool { metadata?.keptForever ?? false }
     package var isAuthenticated: Bool { authenticity.isAuthenticated }
+    /// Where it was taken (`host:path`, sealed); "" when it records no path (adopted objects).
+    package var originKey: String {
+        guard let path = metadata?[ObjectMetadata.Field.databasePath] else { return "" }
+        return "\(metadata?[ObjectMetadata.Field.host] ?? "?"):\(path)"
+    }
+
+    /// Whether it was taken from `origin`'s path on `origin`'s host (or records no place).
+    package func isFrom(_ origin: DatabaseOrigin) -> Bool {
+        originKey.isEmpty || originKey == "\(origin.host):\(origin.path)"
+    }
+
     /// An incremental backup (its object is a manifest).
     package var isIncremental: Bool { ObjectKey.isManifest(objectKey) }
 

@@ -24,13 +24,17 @@ package struct BackupListing: Encodable, Sendable {
         }
     }
 
+    var ok = true
+    /// Where the backups were looked for (a folder, `s3://bucket/prefix`).
+    let location: String
     let backups: [Item]
     let reindexed: [String]
     let missingObjects: [String]
 
     /// The backups in scope; with `takenBy` (milliseconds since the epoch), only those taken at or before it.
     package static func load(settings: Settings, console: Console, takenBy: Int64? = nil) throws -> BackupListing {
-        let inventory = try BackupRepository(settings: settings, catalog: .rebuild, console: console).inventory(reindex: true)
+        let repository = try BackupRepository(settings: settings, catalog: .rebuild, console: console)
+        let inventory = try repository.inventory(reindex: repository.catalog != nil)
         if !inventory.reindexed.isEmpty {
             console.info("re-indexed \(inventory.reindexed.count) backup(s) that had no catalog row")
         }
@@ -43,6 +47,7 @@ package struct BackupListing: Encodable, Sendable {
                  storage: $0.storage, database: $0.databaseName, inCatalog: $0.record != nil,
                  keepForever: $0.keepForever, authenticated: $0.isAuthenticated, problem: $0.authenticity.problem)
         }
-        return BackupListing(backups: items, reindexed: inventory.reindexed, missingObjects: inventory.missingObjects)
+        return BackupListing(location: repository.location, backups: items, reindexed: inventory.reindexed,
+                             missingObjects: inventory.missingObjects)
     }
 }

@@ -63,7 +63,8 @@ extension BackupOperation {
     /// The newest live incremental backup's manifest of this database, or nil (then every
     /// block is stored): none yet, or it cannot be read, which is said and never fatal.
     private func previousManifest(in repository: BackupRepository) throws -> Manifest? {
-        guard let newest = try repository.inventory().trusted.first(where: \.isIncremental) else {
+        guard let origin = repository.origin,
+              let newest = try repository.inventory().own(origin).first(where: \.isIncremental) else {
             return nil
         }
         do {

@@ -130,7 +130,7 @@ package struct BackupOperation {
     /// The skip, when this database's newest live backup is younger than `interval`.
     private func recentBackup(within interval: TimeInterval, in repository: BackupRepository) throws -> BackupSkipped? {
         // Only an authenticated backup counts: a forged, future-dated object never makes a run skip.
-        guard let newest = try repository.inventory().trusted.first else { return nil }
+        guard let origin = repository.origin, let newest = try repository.inventory().own(origin).first else { return nil }
         let age = newest.age()
         guard age < interval else { return nil }
         let name = settings.databaseName ?? ""

@@ -23,6 +23,8 @@ package final class BackupRepository {
     package let prefix: String
     /// The file name of the configured database; nil means the backups of every database.
     package let databaseName: String?
+    /// The configured database as its backups record it (name, path, this host); nil when none is configured.
+    package let origin: DatabaseOrigin?
     /// The keys that verify records (`MetadataSeal`); nil when none is configured, and then
     /// nothing is authenticated, so nothing is chosen or deleted.
     package let ring: KeyRing?
@@ -32,9 +34,10 @@ package final class BackupRepository {
     /// `ring` defaults to the configured keys, when they load.
     package init(settings: Settings, catalog use: CatalogUse, console: Console, ring: KeyRing? = nil) throws {
         self.ring = ring ?? (try? settings.keyRing()).flatMap { $0.all.isEmpty ? nil : $0 }
-        storage = try StorageFactory.make(settings: settings, log: StorageLog(console: console))
+        storage = try StorageFactory.make(settings: settings, log: StorageLog(console: console), create: use == .required)
         prefix = settings.prefix
         databaseName = settings.databaseName
+        origin = settings.database == nil ? nil : try? settings.databaseOrigin()
         self.console = console
         switch use {
         case .required:
@@ -42,7 +45,10 @@ package final class BackupRepository {
         case .ifPresent:
             catalog = Self.openCatalog(settings.catalogPath, create: false, console: console)
         case .rebuild:
-            catalog = Self.openCatalog(settings.catalogPath, create: true, console: console)
+            // Re-indexing may make the catalog, but only in a folder that exists already:
+            // listing from the wrong folder creates nothing.
+            let folder = (settings.catalogPath as NSString).deletingLastPathComponent
+            catalog = Self.openCatalog(settings.catalogPath, create: Files.isDirectory(folder), console: console)
         }
     }
 

@@ -53,8 +53,12 @@ package struct CleanOperation {
         }
         let broken = Set(unrestorable.map(\.objectKey))
 
-        // Retention applies to each database's backups on their own.
-        let groups = Dictionary(grouping: inventory.trusted.filter { !broken.contains($0.objectKey) }) { $0.databaseName ?? "" }
+        // Retention applies to each database's backups on their own: a database is its name and
+        // where its backups were taken, so backups of one name from another host or path (a
+        // copy from another store under the same key, say) never make this one's deletable.
+        let groups = Dictionary(grouping: inventory.trusted.filter { !broken.contains($0.objectKey) }) {
+            ($0.databaseName ?? "") + "\u{0}" + Self.place(of: $0, among: inventory.trusted, configured: repository.origin)
+        }
         // Backups kept forever are never candidates: the rules apply to the others.
         var decisions: [RetentionPolicy.Decision] = []
         var kept: [CleanResult.Kept] = []
@@ -135,6 +139,16 @@ package struct CleanOperation {
                            failed: failed, reindexed: inventory.reindexed, abandonedUploadsRemoved: abandoned,
                            keptBytes: keptBytes, packsDeleted: packs.deleted, packsKept: packs.kept,
                            unauthenticated: inventory.untrusted.map(\.objectKey), unrestorable: unrestorable)
+    }
+
+    /// The place retention ranks `entry` with. One that records none (adopted from Laju or an
+    /// earlier version) joins its name's only place, else the configured database's.
+    static func place(of entry: BackupEntry, among entries: [BackupEntry], configured: DatabaseOrigin?) -> String {
+        guard entry.originKey.isEmpty else { return entry.originKey }
+        let places = Set(entries.filter { $0.databaseName == entry.databaseName }.map(\.originKey)).subtracting([""])
+        if places.count == 1 { return places.first! }
+        if let configured, configured.name == entry.databaseName { return "\(configured.host):\(configured.path)" }
+        return ""
     }
 
     static func describe(_ policy: RetentionPolicy) -> String {

@@ -15,6 +15,11 @@ package struct Inventory {
     /// The entries whose records verify, newest first: the only ones chosen, counted,
     /// ranked or deleted.
     package var trusted: [BackupEntry] { entries.filter(\.isAuthenticated) }
+    /// The authenticated entries taken from `origin` (this host, the configured path): the
+    /// only ones the minimum interval, `--status` ages and the next incremental's base rest
+    /// on, so a copy of another store's backup of the same name (same key) decides nothing here.
+    package func own(_ origin: DatabaseOrigin) -> [BackupEntry] { trusted.filter { $0.isFrom(origin) } }
+
     /// The entries that do not verify: listed and reported, never chosen nor deleted.
     package var untrusted: [BackupEntry] { entries.filter { !$0.isAuthenticated } }
 

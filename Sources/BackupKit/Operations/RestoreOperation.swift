@@ -34,9 +34,10 @@ package struct RestoreOperation {
         var finalPath: String?
         switch request.destination {
         case .file(let out, let overwrite):
-            let path = Files.absolute(out ?? settings.localDirectory + "/restored-\(ObjectKey.stamp(Date())).db")
+            // By default in the current folder, never among the backups (a plaintext copy there
+            // would sit beside every encrypted one).
+            let path = Files.absolute(out ?? "restored-\(ObjectKey.stamp(Date())).db")
             if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
-            if out == nil { try Files.makePrivateDirectory(settings.localDirectory) }
             finalPath = path
         case .sqlDump(let out, let overwrite):
             let path = Files.absolute(out)
@@ -117,7 +118,7 @@ package struct RestoreOperation {
             output = try Self.writeDump(of: tempPath, to: Files.absolute(path), overwrite: overwrite)
             format = "sql"
         case .liveDatabase(let path, _):
-            let replaced = try LiveDatabaseReplacer(target: Files.absolute(path), safetyFolder: settings.localDirectory + "/safety")
+            let replaced = try LiveDatabaseReplacer(target: Files.absolute(path))
                 .replace(with: tempPath)
             target = replaced.target
             safety = replaced.safetySnapshot

@@ -57,7 +57,7 @@ struct RestorePlan {
             return plan
         }
         let inventory = try repository.inventory()
-        let entries = inventory.trusted
+        let entries = try candidates(in: inventory, repository: repository)
         guard !entries.isEmpty else {
             let scope = repository.databaseName.map { "for \($0) under \(repository.location)" } ?? "under \(repository.location)"
             if let ignored = inventory.untrusted.first {
@@ -79,6 +79,9 @@ struct RestorePlan {
             guard let entry = entries.first(where: { $0.objectKey == picked }) else { throw BackupError.backupNotFound(objectKey: picked) }
             chosen = entry
         }
+        if case .newest = selection, let newer = inventory.untrusted.first(where: { $0.createdAt > chosen.createdAt }) {
+            repository.console.warning("\(newer.objectKey) claims to be newer than \(chosen.objectKey) but does not verify (\(newer.authenticity.problem ?? "?")): restoring the newest authenticated backup; 'clean-backup --check' lists such objects")
+        }
         objectKey = chosen.objectKey
         metadata = chosen.metadata!
         let head = try storage.head(objectKey: objectKey)
@@ -88,6 +91,20 @@ struct RestorePlan {
             plan.sealedPlace = (metadata[ObjectMetadata.Field.host] ?? "?", path)
         }
         return plan
+    }
+
+    /// The backups newest, `--at` and `--pick` choose from: with a database configured, those
+    /// taken from it here (its path, this host); when there are none, those of its one other
+    /// place (restoring on a new machine); with several other places, none is guessed.
+    static func candidates(in inventory: Inventory, repository: BackupRepository) throws -> [BackupEntry] {
+        guard let origin = repository.origin else { return inventory.trusted }
+        let own = inventory.own(origin)
+        if !own.isEmpty { return own }
+        let places = Set(inventory.trusted.map(\.originKey))
+        if places.count > 1 {
+            throw BackupError.invalidArgument("no backup of \(origin.name) was taken from \(origin.path) on this host, and its backups come from \(places.count) other places (\(places.sorted().joined(separator: ", "))): choose one with --key (see 'restore --list'), or name each database apart (BACKUP_DB_PATH=NAME=PATH)")
+        }
+        return inventory.trusted
     }
 
     init(objectKey: String, storedSize: Int64, metadata: ObjectMetadata) throws {

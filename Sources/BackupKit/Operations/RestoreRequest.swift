@@ -3,7 +3,7 @@ import Foundation
 /// What `restore` should do.
 package struct RestoreRequest {
     package enum Destination: Sendable, Equatable {
-        /// Write a new file (`--out`, or `<local dir>/restored-<stamp>.db`).
+        /// Write a new file (`--out`, or `./restored-<stamp>.db`).
         case file(String?, overwrite: Bool)
         /// Replace a possibly live database through the backup API (`--target`).
         case liveDatabase(String, confirmed: Bool)

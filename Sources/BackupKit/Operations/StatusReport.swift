@@ -85,7 +85,13 @@ package struct StatusReport: Encodable, Sendable {
             database: settings.databasePath, storage: settings.storageKind, location: "", prefix: settings.prefix,
             catalog: settings.catalogPath, retiredKeyIds: [], compression: settings.compression, compressionLevel: settings.compressionLevel,
             metricsFile: settings.metricsFile)
-        if let path = settings.keyFilePath { config.keySource = "file \(Files.absolute(path))" }
+        var warnings: [String] = []
+        if let path = settings.keyFilePath {
+            config.keySource = "file \(Files.absolute(path))"
+            if EncryptionKey.isLooselyProtected(file: path) {
+                warnings.append("the key file \(Files.absolute(path)) can be read by other users: run 'chmod 600 \(Files.absolute(path))'")
+            }
+        }
         else if settings.environment["BACKUP_ENCRYPTION_KEY"] != nil { config.keySource = "BACKUP_ENCRYPTION_KEY" }
         do {
             let ring = try settings.keyRing()
@@ -105,7 +111,6 @@ package struct StatusReport: Encodable, Sendable {
 
         var reachable = false
         var backups: Backups?
-        var warnings: [String] = []
         do {
             let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
             let s3 = repository.storage as? S3Storage
@@ -115,14 +120,17 @@ package struct StatusReport: Encodable, Sendable {
             reachable = true
             // Ages and counts come from authenticated records only: a forged future-dated
             // object never makes a stale database look fresh.
-            let trusted = inventory.trusted
-            warnings = inventory.sharedNames.map(Inventory.sharedNameWarning)
+            let trusted = repository.origin.map { inventory.own($0) } ?? inventory.trusted
+            let elsewhere = inventory.trusted.count - trusted.count
+            warnings += inventory.sharedNames.map(Inventory.sharedNameWarning)
             let newest = trusted.first
             let age = newest?.age(at: now)
             backups = Backups(count: trusted.count, totalSize: trusted.saturatingSum(\.size),
                               newestObjectKey: newest?.objectKey, newestCreatedAt: newest?.createdAt, newestAgeSeconds: age,
                               unauthenticated: inventory.untrusted.count)
-            if newest == nil {
+            if newest == nil && elsewhere > 0 {
+                problems.append((.stale, "no backup of \(settings.databaseName ?? "") taken from \(settings.databasePath ?? "") on this host (\(DatabaseOrigin.thisHost)) under \(config.location); \(elsewhere) were taken elsewhere: run 'backup' here"))
+            } else if newest == nil {
                 problems.append((.stale, "no backup found under \(config.location): run 'backup' (and check BACKUP_PREFIX)"))
             } else if let age, let maxAge = config.maxAgeSeconds, age > maxAge {
                 problems.append((.stale, "the newest backup is \(Formatting.shortDuration(age)) old, older than BACKUP_MAX_AGE (\(Formatting.shortDuration(maxAge))): check that the backup job runs (cron, its log)"))

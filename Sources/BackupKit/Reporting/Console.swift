@@ -67,7 +67,22 @@ package final class Console: Sendable {
 
     /// A line of result on stdout (hidden by `--quiet` unless it is JSON).
     package func result(_ line: String) {
-        if verbosity != .quiet || json { write(line + "\n", to: .stdout) }
+        if verbosity != .quiet || json { write(Self.oneLine(line) + "\n", to: .stdout) }
+    }
+
+    /// `text` with control characters (a newline, an escape) shown as `\u{…}`: a file name
+    /// from storage never forges a log line or drives the terminal.
+    static func oneLine(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// Whether live progress lines are shown: on a terminal, unless `--quiet`.
@@ -86,7 +101,8 @@ package final class Console: Sendable {
         return readLine()?.trimmingCharacters(in: .whitespaces)
     }
 
-    func log(_ level: Level, _ message: String) {
+    func log(_ level: Level, _ text: String) {
+        let message = Self.oneLine(text)
         let line: String
         if isTerminal {
             switch level {

@@ -14,9 +14,11 @@ package struct LocalFolderStorage: ObjectStorage {
     package let root: String
     package var kind: StorageKind { .local }
 
-    package init(root: String) throws {
+    /// With `create` false (a run that only reads) a missing folder is not made: it lists
+    /// as empty.
+    package init(root: String, create: Bool = true) throws {
         self.root = root
-        try Files.makePrivateDirectory(root)
+        if create { try Files.makePrivateDirectory(root) }
     }
 
     package func location(of key: String) -> String { path(of: key) }
@@ -46,8 +48,22 @@ package struct LocalFolderStorage: ObjectStorage {
         let file = path(of: key)
         guard let size = Files.size(file), !Files.isDirectory(file) else { throw BackupError.backupNotFound(objectKey: key) }
         let object = StoredObject(objectKey: key, size: size, lastModified: Files.modifiedMillis(file) ?? 0)
-        let sidecar = FileManager.default.contents(atPath: file + Self.sidecarSuffix)
+        let sidecar = Self.readSidecar(file + Self.sidecarSuffix)
         return (object, sidecar.flatMap(ObjectMetadata.fromSidecarJSON) ?? ObjectMetadata())
+    }
+
+    /// The largest sidecar read: ours are well under 2 KiB; a bigger one (a planted sparse
+    /// file of gigabytes) is no metadata, never a huge allocation.
+    static let maximumSidecarBytes = 64 << 10
+
+    /// A sidecar's bytes, nil when missing, unreadable, not a regular file or too large.
+    static func readSidecar(_ path: String) -> Data? {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= maximumSidecarBytes,
+              let file = try? FileDescriptor.openForReading(path) else { return nil }
+        var buffer = [UInt8](repeating: 0, count: maximumSidecarBytes + 1)
+        guard let n = try? buffer.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }), n <= maximumSidecarBytes else { return nil }
+        return Data(buffer[0..<n])
     }
 
     package func download(objectKey key: String, range: Range<Int64>, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -122,8 +138,8 @@ package struct LocalFolderStorage: ObjectStorage {
         let start = folderPart.isEmpty ? root : path(of: folderPart)
         var result = Walk()
         guard Files.isDirectory(start) else {
-            if Files.isDirectory(root) { return result }
-            throw BackupError.storageUnavailable("the backup folder \(root) is missing: check BACKUP_LOCAL_DIR")
+            if Files.isDirectory(root) || !Files.exists(root) { return result }
+            throw BackupError.storageUnavailable("the backup folder \(root) is not a folder: check BACKUP_LOCAL_DIR")
         }
         guard let walker = FileManager.default.enumerator(atPath: start) else {
             throw BackupError.storageUnavailable("cannot read the backup folder \(start): check its permissions")

@@ -161,8 +161,17 @@ enum Files {
     }
 
     /// An absolute, standardized version of `path` against the working directory.
+    /// `path` made absolute and normalized by its text alone (`.`, `..`, repeated `/`), never
+    /// by resolving symbolic links: a link planted in the store must stay visible as a link
+    /// to the checks that refuse one.
     static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return (full as NSString).standardizingPath
+        var parts: [Substring] = []
+        for part in full.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }

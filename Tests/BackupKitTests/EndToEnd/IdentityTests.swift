@@ -94,7 +94,27 @@ struct IdentityTests {
         let check = try box.run("clean-backup", "--check", "--json")
         let shared = try json(check)["shared_names"] as? [[String: Any]]
         #expect(shared?.first?["name"] as? String == "app.db" && (shared?.first?["origins"] as? [String])?.count == 2, "\(check.output)")
+        // Each path restores its own, not the newest of the name.
         let restore = try box.run("restore", "--db", "a/app.db", "--out", "r.db")
-        #expect(restore.status == 0 && restore.stderr.contains("was taken from \(box.file("b/app.db"))"), "\(restore.output)")
+        #expect(restore.status == 0 && !restore.stderr.contains("was taken from"), "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("a/app.db")))
+        // A third app.db with none of its own: two other places, so none is guessed.
+        try FileManager.default.createDirectory(atPath: box.file("c"), withIntermediateDirectories: true)
+        try TestDatabase.make(box.file("c/app.db"), rows: 3)
+        let guess = try box.run("restore", "--db", "c/app.db", "--out", "c.db")
+        #expect(guess.status == 64 && guess.stderr.contains("2 other places") && guess.stderr.contains("--key"), "\(guess.output)")
+        // One other place only (a new machine restoring the old one's backups): taken, and said.
+        guard !s3 else { return }
+        let fresh = try Sandbox()
+        try FileManager.default.createDirectory(atPath: fresh.file("backups"), withIntermediateDirectories: true)
+        try (box.keyText + "\n").write(toFile: fresh.file("backup.key"), atomically: true, encoding: .utf8)
+        let aKey = try #require(try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false).records()
+            .first { $0.sealedMetadata?["db-path"] == box.file("a/app.db") }?.objectKey)
+        for suffix in ["", ".meta.json"] {
+            try FileManager.default.copyItem(atPath: box.file("backups/" + aKey + suffix), toPath: fresh.file("backups/" + aKey + suffix))
+        }
+        try TestDatabase.make(fresh.file("app.db"), rows: 1)
+        let migrated = try fresh.run("restore", "--db", "app.db", "--out", "m.db")
+        #expect(migrated.status == 0 && migrated.stderr.contains("was taken from \(box.file("a/app.db"))"), "\(migrated.output)")
     }
 }

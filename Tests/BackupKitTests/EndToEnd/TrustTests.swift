@@ -274,4 +274,83 @@ struct TrustTests {
         let without = try json(try box.run("clean-backup", ["--check", "--json"], env: ["BACKUP_ENCRYPTION_KEY_FILE": "", "BACKUP_ENCRYPTION_KEY": try EncryptionKey.generateBase64()]))
         #expect((without["unauthenticated"] as? [[String: Any]])?.count == 1, "a key that made none of them verifies none: \(without)")
     }
+
+    @Test("a newer backup of the same name copied from another store under the same key decides nothing here: no skip, no fresh status, no deletion, no foreign restore")
+    func copyFromAnotherStore() throws {
+        let (box, _) = try sandbox(false)
+        try TestDatabase.make(box.file("app.db"), rows: 40)
+        let real = try box.backup()
+        try box.backdate(real, daysAgo: 2)
+        let second = try box.backup()
+        try box.backdate(second, daysAgo: 1)
+        // Another store (staging, say) with the same key and a database of the same name.
+        let other = try Sandbox()
+        try (box.keyText + "\n").write(toFile: other.file("backup.key"), atomically: true, encoding: .utf8)
+        try TestDatabase.make(other.file("app.db"), rows: 7, seed: 9)
+        let foreign = try other.backup()
+        for suffix in ["", ".meta.json"] {
+            try FileManager.default.copyItem(atPath: other.file("backups/" + foreign + suffix), toPath: box.file("backups/" + foreign + suffix))
+        }
+        let status = try box.run("backup", ["--status", "--db", "app.db"], env: ["BACKUP_MAX_AGE": "1h"])
+        #expect(status.status == 3 && status.stderr.contains("older than BACKUP_MAX_AGE"), "\(status.output)")
+        let run = try box.run("backup", ["--db", "app.db"], env: ["BACKUP_MIN_INTERVAL": "23h"])
+        #expect(run.status == 0 && !run.stderr.contains("skipped"), "\(run.output)")
+        let newest = try #require(run.stdoutLines.last)
+        let restore = try box.run("restore", "--db", "app.db", "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+        let clean = try box.run("clean-backup", "--db", "app.db", "--keep-last", "1", "--json")
+        #expect(clean.status == 0, "\(clean.output)")
+        #expect(Set(box.storedObjects()) == [newest, foreign], "this database keeps its newest; the copy is ranked on its own")
+    }
+
+    @Test("hostile files in the store: a 9 GiB sparse sidecar, control characters in a name, a catalog with a view, a trigger or a symbolic link")
+    func hostileStoreFiles() throws {
+        let (box, _) = try sandbox(false)
+        try TestDatabase.make(box.file("app.db"), rows: 20)
+        let real = try box.backup()
+        let sparse = box.file("backups/zzz-20261203T150000Z-11111111-1111-4111-8111-111111111111.db.gz.enc")
+        try "x\n".write(toFile: sparse, atomically: true, encoding: .utf8)
+        #expect(FileManager.default.createFile(atPath: sparse + ".meta.json", contents: Data()))
+        #expect(truncate(sparse + ".meta.json", 9 << 30) == 0)
+        let forged = "evil\n2026-12-03T14:31:00.000Z INFO clean-backup: deleted 0\u{1B}[2K-20261203T150000Z-22222222-2222-4222-8222-222222222222.db.gz.enc"
+        try "y".write(toFile: box.file("backups/" + forged), atomically: true, encoding: .utf8)
+        for (tool, arguments) in [("clean-backup", ["--keep-last", "1"]), ("restore", ["--list"]), ("backup", ["--db", "app.db", "--force"])] {
+            let run = try box.run(tool, arguments, env: ["BACKUP_MIN_INTERVAL": "23h"])
+            #expect(run.status == 0, "\(tool): \(run.status) \(run.stderr.suffix(400))")
+            #expect(!run.output.contains("\u{1B}") && !run.output.contains("\nevil") && !run.output.contains("\n2026-12-03T14:31:00.000Z INFO"), "\(tool): \(run.output)")
+        }
+        let catalogPath = box.file("backups/catalog.sqlite")
+        for hostile in ["CREATE VIEW backup_files_view AS SELECT 1; CREATE TRIGGER t AFTER INSERT ON backup_files BEGIN SELECT 1; END;",
+                        "ALTER TABLE backup_files RENAME TO real_files; CREATE VIEW backup_files AS SELECT * FROM real_files;"] {
+            try FileManager.default.removeItem(atPath: catalogPath)
+            #expect(try box.run("restore", "--list").status == 0)  // rebuilt
+            let catalog = try SQLiteConnection(path: catalogPath, mode: .readWrite)
+            try catalog.execute(hostile)
+            for (tool, arguments) in [("backup", ["--db", "app.db", "--force"]), ("clean-backup", ["--keep-last", "1"])] {
+                let run = try box.run(tool, arguments)
+                #expect(run.status == 78 && run.stderr.contains("which it never makes"), "\(tool): \(run.output)")
+            }
+        }
+        try FileManager.default.removeItem(atPath: catalogPath)
+        let victim = box.file("victim.db")
+        try TestDatabase.make(victim, rows: 3)
+        try FileManager.default.createSymbolicLink(atPath: catalogPath, withDestinationPath: victim)
+        let linked = try box.run("backup", "--db", "app.db", "--force")
+        #expect(linked.status == 78 && linked.stderr.contains("symbolic link"), "\(linked.output)")
+        let tables = try SQLiteConnection(path: victim, mode: .readOnly).query("SELECT name FROM sqlite_master WHERE name LIKE 'backup%'")
+        #expect(tables.isEmpty, "nothing written into the file the link points to")
+        _ = real
+    }
+
+    @Test("restoring the newest says so when an object claiming to be newer does not verify")
+    func newerUnverifiedIsSaid() throws {
+        let (box, attacker) = try sandbox(false)
+        let keys = try threeBackups(box)
+        try attacker.copy(keys[0], to: keys[0]) { $0["mac"] = String(repeating: "0", count: 64) }
+        let catalog = try SQLiteConnection(path: box.file("backups/catalog.sqlite"), mode: .readWrite)
+        try catalog.run("UPDATE backup_files SET metadata = NULL WHERE key = ?", [.text(keys[0])])
+        let restore = try box.run("restore", "--verify-only", "--json")
+        #expect(restore.status == 0 && restore.stderr.contains("\(keys[0]) claims to be newer than \(keys[1])"), "\(restore.output)")
+    }
 }

@@ -11,11 +11,23 @@ import Synchronization
 /// 4. container credentials: `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` / `_FULL_URI`;
 /// 5. the EC2 instance role through IMDSv2, unless `AWS_EC2_METADATA_DISABLED=true`.
 enum CredentialChain {
+    /// `S3_SECRET_KEY_FILE`: the secret in a file (a systemd credential, `%d/s3-secret`),
+    /// surrounding white space ignored; it wins over `S3_SECRET_KEY`.
+    static func secretFromFile(_ env: Environment) throws -> (name: String, value: String)? {
+        guard let path = env["S3_SECRET_KEY_FILE"] else { return nil }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw BackupError.configuration("cannot read S3_SECRET_KEY_FILE=\(path) (\(Files.exists(path) ? "permission denied" : "no such file")): check the path and its permissions")
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty else { throw BackupError.configuration("S3_SECRET_KEY_FILE=\(path) is empty: write the secret access key into it") }
+        return ("S3_SECRET_KEY_FILE", secret)
+    }
+
     /// The first link that applies. Only the instance metadata service is asked over the
     /// network to know whether it applies, and only when it is reached (at first use).
     static func provider(environment env: Environment, files: SharedConfigFiles, region: String) throws -> any CredentialProvider {
         let access = env.first(["S3_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "WASABI_ACCESS_KEY"])
-        let secret = env.first(["S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY"])
+        let secret = try secretFromFile(env) ?? env.first(["S3_SECRET_KEY", "AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY"])
         if let access, let secret {
             let token = env.first(["S3_SESSION_TOKEN", "AWS_SESSION_TOKEN"])?.value
             return StaticCredentials(credentials: S3Credentials(accessKey: access.value, secretKey: secret.value, sessionToken: token),
