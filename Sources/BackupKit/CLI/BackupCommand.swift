@@ -50,7 +50,7 @@ package struct BackupCommand: RunnableCommand {
 
     @Option(help: ArgumentHelp("gzip or zstd (BACKUP_COMPRESSION, default gzip; zstd objects are not Laju-readable).",
                                valueName: "algorithm"))
-    var compression: String?
+    var compression: CompressionAlgorithm?
 
     @Option(name: .customLong("compression-level"),
             help: ArgumentHelp("gzip 1-9 (default 6) or zstd 1-19 (default 3) (BACKUP_COMPRESSION_LEVEL).", valueName: "n"))
@@ -88,18 +88,13 @@ package struct BackupCommand: RunnableCommand {
         if status && (generateKey || generateKeyFile != nil || force || vacuum || keepForever) {
             throw ValidationError("--status only reports: pass it without --generate-key, --force, --vacuum or --keep-forever")
         }
-        let algorithm = try compression.map { text in
-            guard let algorithm = CompressionAlgorithm(rawValue: text.lowercased()) else {
-                throw ValidationError("--compression \(text) is not a compression: use gzip or zstd")
-            }
-            return algorithm
-        }
         // Without --compression the algorithm may come from BACKUP_COMPRESSION: the widest range
-        // here, the algorithm's own when the settings are resolved.
-        let levels = algorithm?.levels ?? 1...CompressionAlgorithm.allCases.map(\.levels.upperBound).max()!
+        // here (naming both), the algorithm's own when the settings are resolved.
+        let levels = compression?.levels ?? 1...CompressionAlgorithm.allCases.map(\.levels.upperBound).max()!
         if let compressionLevel, !levels.contains(compressionLevel) {
-            let name = algorithm.map { " for \($0.rawValue)" } ?? ""
-            throw ValidationError("--compression-level \(compressionLevel) is out of range\(name): use \(levels.lowerBound) (fastest) to \(levels.upperBound) (smallest)")
+            let ranges = compression.map { "for \($0.rawValue): use \($0.levels.lowerBound) (fastest) to \($0.levels.upperBound) (smallest)" }
+                ?? "use " + CompressionAlgorithm.allCases.map { "\($0.levels.lowerBound) to \($0.levels.upperBound) for \($0.rawValue)" }.joined(separator: ", ")
+            throw ValidationError("--compression-level \(compressionLevel) is out of range \(ranges)")
         }
     }
 
@@ -107,7 +102,7 @@ package struct BackupCommand: RunnableCommand {
 
     func overrides() -> SettingOverrides {
         var overrides = options.overrides()
-        overrides.compression = compression
+        overrides.compression = compression?.rawValue
         overrides.incremental = incremental
         overrides.compressionLevel = compressionLevel
         return overrides

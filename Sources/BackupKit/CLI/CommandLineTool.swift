@@ -72,7 +72,7 @@ package enum CommandLineTool {
         let console = Console(tool: type._commandName, verbosity: .normal, json: wantsJSON, sink: sink)
         let code = type.exitCode(for: error)
         if code == .success {
-            console.result(type.fullMessage(for: error))
+            console.text(type.fullMessage(for: error))
             return RunOutcome(help: type.fullMessage(for: error))
         }
         let status = ExitStatus(rawValue: code.rawValue) ?? .usage

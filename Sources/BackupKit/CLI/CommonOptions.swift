@@ -10,13 +10,13 @@ package struct CommonOptions: ParsableArguments {
     var databases: [String] = []
 
     @Option(help: ArgumentHelp("'local' or 's3' (BACKUP_STORAGE).", valueName: "kind"))
-    var storage: String?
+    var storage: StorageKind?
 
     @Option(name: .customLong("local-dir"), help: ArgumentHelp("The local backup folder (BACKUP_LOCAL_DIR, default ./backups).", valueName: "path"))
     var localDir: String?
 
     @Option(help: ArgumentHelp("Object key prefix of the backups (BACKUP_PREFIX; default backups/ on S3, none in the local folder).", valueName: "prefix"))
-    var prefix: String?
+    var prefix: PrefixArgument?
 
     @Option(help: ArgumentHelp("The SQLite file holding the backup_files table (BACKUP_CATALOG_PATH, default <local dir>/catalog.sqlite).", valueName: "path"))
     var catalog: String?
@@ -42,9 +42,9 @@ package struct CommonOptions: ParsableArguments {
     func overrides() -> SettingOverrides {
         var o = SettingOverrides()
         o.databasePaths = databases
-        o.storage = storage
+        o.storage = storage?.rawValue
         o.localDirectory = localDir
-        o.prefix = prefix
+        o.prefix = prefix?.text
         o.catalogPath = catalog
         o.keyFile = encryptionKeyFile
         return o

@@ -112,6 +112,7 @@ struct IncrementalWriter {
         var reusedOnce = [Bool](repeating: false, count: reusable.count)
         var packSize: Int64 = 0
         var packChecksum = ""
+        var newVersion: String?
         let md5 = Digest(.md5)
         var reused = 0, rewritten = 0
         do {
@@ -159,6 +160,7 @@ struct IncrementalWriter {
                 let metadata = ObjectMetadata.pack(compression: compression, checksum: packChecksum, size: packSize,
                                                    createdAt: createdAt, origin: origin, keyID: key.id)
                 try upload.complete(metadata: seal.seal(metadata, objectKey: packKey))
+                newVersion = try storage.head(objectKey: packKey).object.version
             }
         } catch {
             failAll(error)
@@ -168,7 +170,7 @@ struct IncrementalWriter {
         }
         Failpoint.afterPacks.reach()
 
-        let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize)])
+        let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize, version: newVersion)])
         let manifestPath = work.file("manifest")
         let snapshotHash = sha.finish().hexString
         let used = try manifest.finish(header: { packs in
@@ -176,11 +178,11 @@ struct IncrementalWriter {
                             pageCount: snapshotSize / Int64(pageSize), sha256: snapshotHash, compression: compression,
                             keyID: key.id, packs: packs)
         }, packs: allPacks, to: manifestPath)
-        // A clean elsewhere may have deleted a reused pack while this backup ran: a manifest
-        // naming it would not restore, so it is never stored.
-        for entry in used where entry.pack.objectKey != packKey {
+        // A clean elsewhere may have deleted a reused pack (or this backup's own, unnamed yet)
+        // while this backup ran: a manifest naming it would not restore, so it is never stored.
+        for entry in used {
             let stored = try? storage.head(objectKey: entry.pack.objectKey)
-            guard stored?.object.size == entry.pack.size else {
+            guard stored?.object.isUnchanged(size: entry.pack.size, version: entry.pack.version) == true else {
                 throw BackupError.reusedPackVanished(packKey: entry.pack.objectKey)
             }
         }
@@ -209,8 +211,8 @@ struct IncrementalWriter {
         // A pack that is gone or changed size (lost, damaged, deleted by hand) is never reused.
         var unusable = Set<Int>()
         for (number, pack) in previous.header.packs.enumerated() {
-            if (try? storage.head(objectKey: pack.objectKey))?.object.size != pack.size {
-                console.warning("the pack \(pack.objectKey) of the previous incremental backup is missing or damaged; storing its blocks again ('clean-backup --check' lists the backups it breaks)")
+            if (try? storage.head(objectKey: pack.objectKey))?.object.isUnchanged(size: pack.size, version: pack.version) != true {
+                console.warning("the pack \(pack.objectKey) of the previous incremental backup is missing, resized or rewritten; storing its blocks again ('clean-backup --check' lists the backups it breaks)")
                 unusable.insert(number)
             }
         }

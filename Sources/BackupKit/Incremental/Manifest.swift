@@ -16,9 +16,12 @@ package struct Manifest: Sendable, Equatable {
         package let objectKey: String
         /// Stored bytes of the whole pack, to judge how much of it a backup still uses.
         package let size: Int64
+        /// The pack's storage version when it was stored (`StoredObject.version`): a pack
+        /// rewritten in place, even to the same size, is never reused.
+        package var version: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case size
+            case size, version
             case objectKey = "key"
         }
     }

@@ -68,6 +68,9 @@ package struct CheckOperation {
             guard stored.size == pack.size else {
                 return "its pack \(pack.objectKey) holds \(stored.size) bytes where the manifest recorded \(pack.size)"
             }
+            guard stored.isUnchanged(size: pack.size, version: pack.version) else {
+                return "its pack \(pack.objectKey) was rewritten in place since it was stored (version \(stored.version ?? "?"), recorded \(pack.version ?? "?"))"
+            }
         }
         for (number, block) in manifest.blocks.enumerated() {
             let pack = manifest.header.packs[Int(block.pack)]

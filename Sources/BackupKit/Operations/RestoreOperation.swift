@@ -37,11 +37,11 @@ package struct RestoreOperation {
             // By default in the current folder, never among the backups (a plaintext copy there
             // would sit beside every encrypted one).
             let path = Files.absolute(out ?? "restored-\(ObjectKey.stamp(Date())).db")
-            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
+            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path, flag: "--out") }
             finalPath = path
         case .sqlDump(let out, let overwrite):
             let path = Files.absolute(out)
-            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path) }
+            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path, flag: "--sql") }
             guard Files.isDirectory((path as NSString).deletingLastPathComponent) else {
                 throw BackupError.cannotWrite(path: path, reason: "its folder does not exist")
             }
@@ -111,7 +111,7 @@ package struct RestoreOperation {
         var safety: String?
         switch request.destination {
         case .file(_, let overwrite):
-            if overwrite { try Files.atomicRename(tempPath, to: finalPath!) } else { try Files.placeNew(tempPath, at: finalPath!) }
+            if overwrite { try Files.atomicRename(tempPath, to: finalPath!) } else { try Files.placeNew(tempPath, at: finalPath!, flag: "--out") }
             output = finalPath
             format = "sqlite"
         case .sqlDump(let path, let overwrite):
@@ -198,7 +198,7 @@ package struct RestoreOperation {
         try SQLDump(connection: connection).write { try file.write($0) }
         try file.sync()
         try file.close()
-        if overwrite { try Files.atomicRename(temp, to: path) } else { try Files.placeNew(temp, at: path) }
+        if overwrite { try Files.atomicRename(temp, to: path) } else { try Files.placeNew(temp, at: path, flag: "--sql") }
         return path
     }
 }

@@ -65,6 +65,11 @@ package final class Console: Sendable {
         write(text + "\n", to: .stderr)
     }
 
+    /// The suite's own text on stdout as it is, newlines included (`--help`).
+    func text(_ text: String) {
+        write(text.hasSuffix("\n") ? text : text + "\n", to: .stdout)
+    }
+
     /// A line of result on stdout (hidden by `--quiet` unless it is JSON).
     package func result(_ line: String) {
         if verbosity != .quiet || json { write(Self.oneLine(line) + "\n", to: .stdout) }

@@ -47,7 +47,7 @@ package struct LocalFolderStorage: ObjectStorage {
         try validate(objectKey: key)
         let file = path(of: key)
         guard let size = Files.size(file), !Files.isDirectory(file) else { throw BackupError.backupNotFound(objectKey: key) }
-        let object = StoredObject(objectKey: key, size: size, lastModified: Files.modifiedMillis(file) ?? 0)
+        let object = StoredObject(objectKey: key, size: size, lastModified: Files.modifiedMillis(file) ?? 0, version: Files.changeVersion(file))
         let sidecar = Self.readSidecar(file + Self.sidecarSuffix)
         return (object, sidecar.flatMap(ObjectMetadata.fromSidecarJSON) ?? ObjectMetadata())
     }
@@ -162,7 +162,7 @@ package struct LocalFolderStorage: ObjectStorage {
         for key in files.sorted() {
             let file = path(of: key)
             result.objects.append(StoredObject(objectKey: key, size: Files.size(file) ?? 0,
-                                               lastModified: Files.modifiedMillis(file) ?? 0))
+                                               lastModified: Files.modifiedMillis(file) ?? 0, version: Files.changeVersion(file)))
         }
         for sidecar in sidecars where !files.contains(String(sidecar.dropLast(Self.sidecarSuffix.count))) {
             result.orphanSidecars.append(path(of: sidecar))

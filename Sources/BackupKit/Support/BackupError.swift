@@ -71,8 +71,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     // Cannot create output (73)
     /// A file or folder could not be written.
     case cannotWrite(path: String, reason: String)
-    /// The output exists already.
-    case outputExists(path: String)
+    /// The output exists already; `flag` is the option that named it (`--out`, `--sql`).
+    case outputExists(path: String, flag: String)
     /// A folder has too little free space for what the run must write there.
     case insufficientSpace(folder: String, needed: Int64, available: Int64)
     /// The object is stored but the catalog row could not be written.
@@ -181,8 +181,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "backup '\(key)' was replaced in storage while it was downloading; nothing was written, run restore again"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason); check the folder exists, is writable and has free space"
-        case .outputExists(let path):
-            return "\(path) exists already: choose another --out or remove it first"
+        case .outputExists(let path, let flag):
+            return "\(path) exists already and was not touched: pass --overwrite to replace it, or choose another \(flag)"
         case .insufficientSpace(let folder, let needed, let available):
             return "\(folder) has \(Formatting.bytes(available)) free but this backup needs \(Formatting.bytes(needed)) there (\(needed) bytes) for its snapshot and upload spool: free space, or set BACKUP_LOCAL_DIR to a folder on a larger disk"
         case .catalogWriteFailed(let key, let reason):

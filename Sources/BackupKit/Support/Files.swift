@@ -70,17 +70,25 @@ enum Files {
         return fd
     }
 
+    /// `<inode>:<ctime in ns>` of a file: changes whenever its bytes or inode change, and no
+    /// user can set it back (unlike the modification time). Nil when it cannot be read.
+    static func changeVersion(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return "\(info.st_ino):\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+    }
+
     /// Moves `from` to `to` only if nothing is at `to`, atomically: a file that appeared there
     /// while a restore ran is never replaced (`outputExists`). renameat2(RENAME_NOREPLACE), or
     /// link and unlink where the file system lacks it.
-    static func placeNew(_ from: String, at to: String) throws {
+    static func placeNew(_ from: String, at to: String, flag: String) throws {
         if CLinux_renameNoReplace(from, to) != 0 {
             let code = errno
-            if code == EEXIST { throw BackupError.outputExists(path: to) }
+            if code == EEXIST { throw BackupError.outputExists(path: to, flag: flag) }
             guard code == EINVAL || code == ENOSYS else { throw BackupError.cannotWrite(path: to, reason: errnoText(code)) }
             if link(from, to) != 0 {
                 let linkCode = errno
-                if linkCode == EEXIST { throw BackupError.outputExists(path: to) }
+                if linkCode == EEXIST { throw BackupError.outputExists(path: to, flag: flag) }
                 throw BackupError.cannotWrite(path: to, reason: errnoText(linkCode))
             }
             unlink(from)

@@ -13,7 +13,10 @@ struct PermissionTests {
         #expect(restored.status == 0)
         let fm = FileManager.default
         let files = box.dir.allFiles(under: "backups")
-        #expect(files.contains { $0.hasPrefix(".locks/") } && files.contains { $0.hasPrefix("restored-") }, "\(files)")
+        #expect(files.contains { $0.hasPrefix(".locks/") } && !files.contains { $0.hasPrefix("restored-") }, "\(files)")
+        let output = try #require(try fm.contentsOfDirectory(atPath: box.path).first { $0.hasPrefix("restored-") },
+                                  "restore writes into the current folder, not among the backups")
+        #expect(try fm.attributesOfItem(atPath: box.file(output))[.posixPermissions] as! Int == 0o600)
         for file in files {
             let mode = try fm.attributesOfItem(atPath: box.file("backups/" + file))[.posixPermissions] as! Int
             #expect(mode == 0o600, "\(file) is \(String(mode, radix: 8))")

@@ -93,7 +93,7 @@ struct RoundTripTests {
         let latest = try box.run("restore", "--db", "app.db")
         #expect(latest.status == 0, "\(latest.output)")
         let latestPath = latest.stdoutLines.last!
-        #expect(latestPath.hasPrefix(box.file("backups/restored-")))
+        #expect(latestPath.hasPrefix(box.file("restored-")), "in the current folder, not among the backups: \(latestPath)")
         #expect(try TestDatabase.count(latestPath) == 150)
 
         let old = try box.run("restore", "--key", first, "--out", "old.db")

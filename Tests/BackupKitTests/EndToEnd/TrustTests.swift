@@ -353,4 +353,26 @@ struct TrustTests {
         let restore = try box.run("restore", "--verify-only", "--json")
         #expect(restore.status == 0 && restore.stderr.contains("\(keys[0]) claims to be newer than \(keys[1])"), "\(restore.output)")
     }
+
+    @Test("a pack rewritten in place to the same size is never reused: the next incremental backup stores its blocks again and restores; --check names the damage",
+          arguments: [false, true])
+    func packRewrittenInPlace(s3: Bool) throws {
+        let (box, attacker) = try sandbox(s3)
+        let db = try TestDatabase.make(box.file("app.db"), rows: 300)
+        let base = try box.backup("app.db", "--incremental")
+        let pack = try #require(try (s3 ? box.peerKeys() : box.dir.allFiles(under: "backups")).first(where: ObjectKey.isPack))
+        var (body, metadata) = try attacker.read(pack)
+        body[body.count / 2] ^= 0xFF
+        try attacker.write(pack, body: body, metadata: metadata)
+        let check = try box.run("clean-backup", "--check")
+        #expect(check.status == 65 && check.stderr.contains("rewritten in place") && check.stderr.contains(base), "\(check.output)")
+        try TestDatabase.insert(db, from: 7000, count: 2)
+        let next = try box.run("backup", "--db", "app.db", "--incremental")
+        #expect(next.status == 0 && next.stderr.contains("rewritten"), "\(next.output)")
+        let key = try #require(next.stdoutLines.last)
+        let restore = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))
+        metadata.removeAll()
+    }
 }

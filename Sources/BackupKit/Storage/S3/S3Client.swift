@@ -53,7 +53,7 @@ final class S3Client: @unchecked Sendable {
         }
         let size = Int64(response.headers["content-length"] ?? "") ?? 0
         let modified = response.headers["last-modified"].flatMap(S3Time.millis(http:)) ?? Formatting.nowMillis()
-        return (StoredObject(objectKey: key, size: size, lastModified: modified), metadata)
+        return (StoredObject(objectKey: key, size: size, lastModified: modified, version: response.headers["etag"]), metadata)
     }
 
     /// GetObject streamed to `sink`. A connection lost mid-way resumes with a Range request
@@ -154,7 +154,8 @@ final class S3Client: @unchecked Sendable {
                 // An unreadable date counts as now: unknown age never makes a backup look old.
                 objects.append(StoredObject(objectKey: encoded ? URIEncoding.decodeFormValue(raw) : raw,
                                             size: Int64(item.value("Size") ?? "") ?? 0,
-                                            lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis()))
+                                            lastModified: item.value("LastModified").flatMap(S3Time.millis(iso:)) ?? Formatting.nowMillis(),
+                                            version: item.value("ETag")))
             }
             token = nil
             if root.value("IsTruncated") == "true" {

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// What an operator trips over: typos, wrong flag values, the wrong folder, a readable key.
+struct OperatorSlipsTests {
+    @Test("a bad flag value is a usage error (64) naming the flag; a level out of range names each algorithm's range")
+    func flagValues() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 5)
+        let storage = try box.run("backup", "--db", "app.db", "--storage", "gcs")
+        #expect(storage.status == 64 && storage.stderr.contains("--storage") && storage.stderr.contains("s3"), "\(storage.output)")
+        let prefix = try box.run("restore", "--list", "--prefix", "../../x/")
+        #expect(prefix.status == 64 && prefix.stderr.contains("--prefix"), "\(prefix.output)")
+        let level = try box.run("backup", "--db", "app.db", "--compression-level", "30")
+        #expect(level.status == 64 && level.stderr.contains("1 to 9 for gzip") && level.stderr.contains("1 to 19 for zstd"), "\(level.output)")
+        let compression = try box.run("backup", "--db", "app.db", "--compression", "lz4")
+        #expect(compression.status == 64 && compression.stderr.contains("--compression"), "\(compression.output)")
+    }
+
+    @Test("an existing --out or --sql names --overwrite")
+    func existingOutput() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 5)
+        _ = try box.backup()
+        for flag in ["--out", "--sql"] {
+            let run = try box.run("restore", flag, "app.db")
+            #expect(run.status == 73 && run.stderr.contains("--overwrite") && run.stderr.contains("another \(flag)"), "\(run.output)")
+        }
+    }
+
+    @Test("an unknown BACKUP_/S3_/WASABI_ variable is warned once, naming the likely setting")
+    func unknownVariables() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 5)
+        try "S3_BUCKT=mybackups\nBACKUP_RETENTON_DAYS=3\n".write(toFile: box.file(".env"), atomically: true, encoding: .utf8)
+        let run = try box.run("backup", "--db", "app.db")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.stderr.contains("S3_BUCKT is not a setting") && run.stderr.contains("did you mean S3_BUCKET?"), "\(run.stderr)")
+        #expect(run.stderr.contains("did you mean BACKUP_RETENTION_DAYS?"), "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "S3_BUCKT is not").count == 2, "once")
+    }
+
+    @Test("--generate-key-file writes the key 0600 whatever the umask and never replaces a file; --status warns of a readable key")
+    func keyFiles() throws {
+        let box = try Sandbox()
+        let made = try Tool.runProcess("/bin/bash", ["-c", "umask 022; '\(Tool.path("backup"))' --generate-key-file new.key"], in: box.path)
+        #expect(made.status == 0 && made.stderr.contains("wrote a new key (id "), "\(made.output)")
+        let text = try String(contentsOfFile: box.file("new.key"), encoding: .utf8)
+        #expect(!made.output.contains(text.trimmingCharacters(in: .whitespacesAndNewlines)), "the key is never printed")
+        #expect(try FileManager.default.attributesOfItem(atPath: box.file("new.key"))[.posixPermissions] as? Int == 0o600)
+        #expect(try EncryptionKey.parse(text, source: "test").bytes.count == 32)
+        let again = try box.run("backup", "--generate-key-file", "new.key")
+        #expect(again.status == 64 && again.stderr.contains("never replaced"), "\(again.output)")
+        #expect(try String(contentsOfFile: box.file("new.key"), encoding: .utf8) == text)
+
+        chmod(box.file("backup.key"), 0o644)
+        try TestDatabase.make(box.file("app.db"), rows: 5)
+        let status = try box.run("backup", "--status", "--db", "app.db")
+        #expect(status.stderr.contains("can be read by other users") && status.stderr.contains("chmod 600"), "\(status.output)")
+    }
+
+    @Test("read-only commands in the wrong folder create nothing and say where they looked")
+    func wrongFolder() throws {
+        let box = try Sandbox()
+        let list = try box.run("restore", "--list")
+        #expect(list.status == 0 && list.stderr.contains("no backups found under \(box.file("backups"))"), "\(list.output)")
+        let status = try box.run("backup", "--status")
+        #expect(status.status == 3 && status.stderr.contains(box.file("backups")), "\(status.output)")
+        let check = try box.run("clean-backup", "--check")
+        #expect(check.status == 0, "\(check.output)")
+        #expect(!FileManager.default.fileExists(atPath: box.file("backups")), "nothing was created")
+    }
+}
