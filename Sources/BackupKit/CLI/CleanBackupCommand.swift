@@ -31,7 +31,8 @@ package struct CleanBackupCommand: RunnableCommand {
                   metadata does not verify (forged, renamed, re-dated)
               69  storage unavailable
               78  configuration
-            """
+            """,
+        version: SuiteVersion.current
     )
 
     @OptionGroup var options: CommonOptions

@@ -33,7 +33,8 @@ package struct RestoreCommand: RunnableCommand {
               69  storage unavailable
               73  cannot write the output
               78  configuration, or the key the backup names is not configured
-            """
+            """,
+        version: SuiteVersion.current
     )
 
     @OptionGroup var options: CommonOptions

@@ -103,4 +103,30 @@ struct InstallTests {
         #expect(broken.status != 0 || !broken.stderr.isEmpty)
         _ = try make(["uninstall", "PREFIX=\(prefix.path)"])
     }
+
+    @Test("make deb: a package whose executables carry the Swift runtime; installed into a scratch root, --version runs with no toolchain on the loader path")
+    func debianPackage() throws {
+        let built = try make(["deb-files"])
+        #expect(built.status == 0, "\(built.output)")
+        let package = try #require(built.stdoutLines.last { $0.hasSuffix(".deb") }, "\(built.output)")
+        let info = try Tool.runProcess("/usr/bin/dpkg-deb", ["-f", package, "Package", "Version", "Depends"], in: "/")
+        let version = try String(contentsOfFile: Self.packageDirectory + "/Sources/BackupKit/Support/SuiteVersion.swift", encoding: .utf8)
+        #expect(info.stdout.contains("Package: sqlite-s3-backup") && info.stdout.contains("libsqlite3-0"), "\(info.output)")
+        let root = TemporaryDirectory("deb-root")
+        for folder in ["var/lib/dpkg/info", "var/lib/dpkg/updates"] {
+            try FileManager.default.createDirectory(atPath: root.file(folder), withIntermediateDirectories: true)
+        }
+        #expect(FileManager.default.createFile(atPath: root.file("var/lib/dpkg/status"), contents: Data()))
+        let install = try Tool.runProcess("/usr/bin/dpkg", ["--root=\(root.path)", "--force-depends", "--force-script-chrootless", "-i", package], in: "/")
+        #expect(install.status == 0 && install.stdout.contains("Setting up sqlite-s3-backup"), "\(install.output)")
+        for tool in Self.tools {
+            let binary = root.file("usr/bin/\(tool)")
+            let linked = try Tool.runProcess("/usr/bin/ldd", [binary], in: "/")
+            #expect(linked.status == 0 && !linked.stdout.contains("swift") && !linked.stdout.contains("not found"), "\(tool): \(linked.stdout)")
+            let run = try Tool.runProcess(binary, ["--version"], in: "/", environment: ["PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": ""])
+            #expect(run.status == 0 && version.contains("\"\(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))\""), "\(tool): \(run.output)")
+            #expect(info.stdout.contains("Version: \(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))"))
+        }
+        #expect(FileManager.default.fileExists(atPath: root.file("usr/share/man/man1/backup.1")))
+    }
 }
