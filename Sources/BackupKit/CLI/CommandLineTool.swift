@@ -63,9 +63,21 @@ package enum CommandLineTool {
         return outcome
     }
 
+    /// What a parse error most likely means, when the parser cannot say: a bare path given
+    /// where `--db PATH` was meant.
+    static func hint(for message: String) -> String {
+        let prefix = "Unexpected argument '"
+        guard message.hasPrefix(prefix) else { return "" }
+        let rest = message.dropFirst(prefix.count)
+        guard let end = rest.firstIndex(of: "'") else { return "" }
+        let argument = rest[..<end]
+        guard !argument.hasPrefix("-") else { return "" }
+        return "; to name the database, write --db \(argument)"
+    }
+
     /// `--help` and `--version` (exit 0, text on stdout), or a usage error (exit 64): the
-    /// parser's message and usage on stderr, or with `--json` the error line and the JSON
-    /// error shape.
+    /// parser's message and usage on stderr (one timestamped line off a terminal), or with
+    /// `--json` the error line and the JSON error shape.
     private static func parseFailure(_ type: any RunnableCommand.Type, _ error: any Error, arguments: [String],
                                      sink: (@Sendable (Console.Stream, String) -> Void)?) -> RunOutcome {
         let wantsJSON = arguments.prefix { $0 != "--" }.contains("--json")
@@ -76,11 +88,13 @@ package enum CommandLineTool {
             return RunOutcome(help: type.fullMessage(for: error))
         }
         let status = ExitStatus(rawValue: code.rawValue) ?? .usage
-        let outcome = RunOutcome(failure: status, message: type.message(for: error))
-        if wantsJSON {
+        let hint = Self.hint(for: type.message(for: error))
+        let outcome = RunOutcome(failure: status, message: type.message(for: error) + hint)
+        if wantsJSON || !console.isTerminal {
+            // Off a terminal (cron, a log): one timestamped line like every other error.
             outcome.report(on: console, recorder: nil)
         } else {
-            console.usage(type.fullMessage(for: error))
+            console.usage(type.fullMessage(for: error) + hint)
         }
         return outcome
     }

@@ -203,9 +203,12 @@ struct IncrementalWriter {
     /// The previous manifest's blocks, when this backup can reuse them.
     private func reusableBlocks(_ previous: consuming Manifest?, blockSize: Int) -> ReusableBlocks {
         guard let previous = consume previous else { return ReusableBlocks() }
-        guard previous.header.keyID == key.id, previous.header.blockSize == blockSize,
-              previous.header.compression == compression else {
-            console.detail("the previous incremental backup used another key, block size or compression: storing every block")
+        var changed: [String] = []
+        if previous.header.keyID != key.id { changed.append("key \(previous.header.keyID) (now \(key.id))") }
+        if previous.header.blockSize != blockSize { changed.append("block size \(previous.header.blockSize) (now \(blockSize))") }
+        if previous.header.compression != compression { changed.append("compression \(previous.header.compression.rawValue) (now \(compression.rawValue))") }
+        guard changed.isEmpty else {
+            console.info("the previous incremental backup used another \(changed.joined(separator: ", ")): this one starts a new base and stores every block")
             return ReusableBlocks()
         }
         // A pack that is gone or changed size (lost, damaged, deleted by hand) is never reused.

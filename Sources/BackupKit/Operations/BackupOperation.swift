@@ -49,6 +49,9 @@ package struct BackupOperation {
         let snapshotSeconds = Formatting.durationSeconds(ContinuousClock.now - snapshotStarted)
         console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(String(format: "%.1f s", snapshotSeconds))")
         Failpoint.afterSnapshot.reach()
+        if snapshotSize == 0 {
+            console.warning("\(database) is empty (0 bytes): this backup restores an empty database; check --db or BACKUP_DB_PATH")
+        }
 
         let origin = try settings.databaseOrigin()
         let createdAt = Formatting.nowMillis()
@@ -67,7 +70,7 @@ package struct BackupOperation {
         let encoded: EncodedObject
         var sealed = ObjectMetadata()
         let consumed = Counter()
-        let encoding = console.progress("\(settings.compression.rawValue)+encrypt+upload", total: snapshotSize) { consumed.value }
+        let encoding = console.progress("\(settings.compression.rawValue)+encrypt+\(storage.kind == .local ? "store" : "upload")", total: snapshotSize) { consumed.value }
         do {
             defer { encoding.finish() }
             var written = 0

@@ -47,6 +47,11 @@ package struct RestoreOperation {
             }
             try Self.probeWritable(path)
         case .liveDatabase(let target, let confirmed):
+            let path = Files.absolute(target)
+            if Files.isDirectory(path) { throw BackupError.databaseIsFolder(path: path, setting: "--target") }
+            if Files.exists(path), (Files.size(path) ?? 0) > 0 {
+                do { try SnapshotTaker.requireSQLiteHeader(path) } catch BackupError.notADatabase { throw BackupError.targetNotADatabase(path: path) }
+            }
             if !confirmed {
                 guard let answer = confirm("Replace the contents of \(target) with backup \(plan.objectKey)? A safety snapshot is taken first. [y/N] ") else {
                     throw BackupError.confirmationUnavailable

@@ -15,7 +15,7 @@ package struct SnapshotTaker: Sendable {
     /// rows repacked), from one read transaction like the backup API's copy.
     package func snapshot(to destination: String, vacuum: Bool = false) throws -> Int64 {
         guard Files.exists(databasePath) else { throw BackupError.databaseMissing(path: databasePath) }
-        guard !Files.isDirectory(databasePath) else { throw BackupError.notADatabase(path: databasePath) }
+        guard !Files.isDirectory(databasePath) else { throw BackupError.databaseIsFolder(path: databasePath, setting: "--db or BACKUP_DB_PATH") }
         try Self.requireSQLiteHeader(databasePath)
 
         // Create the file 0600 first so SQLite never makes it with a wider mode.

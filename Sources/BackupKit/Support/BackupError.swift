@@ -39,6 +39,10 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     // Data errors (65)
     /// The file is not a SQLite database.
     case notADatabase(path: String)
+    /// A database path (`--db`, `--target`) names a folder.
+    case databaseIsFolder(path: String, setting: String)
+    /// `restore --target` names an existing file that is not a SQLite database.
+    case targetNotADatabase(path: String)
     /// SQLite reported corruption (`quick_check` or `integrity_check` not ok).
     case integrityCheckFailed(what: String, detail: String)
     /// The stored bytes do not match the recorded MD5 checksum.
@@ -109,8 +113,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
         case .keyNotAvailable: return .configuration
         case .metadataMismatch: return .dataError
         case .missingEncryptionKey, .malformedEncryptionKey, .unreadableKeyFile, .configuration: return .configuration
-        case .databaseMissing, .backupNotFound, .noBackups, .noBackupBefore, .noAuthenticatedBackups, .noBackupsOfTarget: return .noInput
-        case .notADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
+        case .databaseMissing, .databaseIsFolder, .backupNotFound, .noBackups, .noBackupBefore, .noAuthenticatedBackups, .noBackupsOfTarget: return .noInput
+        case .notADatabase, .targetNotADatabase, .integrityCheckFailed, .checksumMismatch, .wrongKey, .authenticationFailed,
              .badMetadata, .corruptBackup, .unauthenticated, .manifestMismatch:
             return .dataError
         case .storageUnavailable, .objectChanged: return .unavailable
@@ -154,6 +158,10 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "refusing '\(key)': \(reason); nothing was written. It was not written by this suite under this name: restore another backup (see 'restore --list')"
         case .manifestMismatch(let key, let detail):
             return "refusing '\(key)': its manifest \(detail), so it was copied or renamed; nothing was written, restore another backup"
+        case .databaseIsFolder(let path, let setting):
+            return "\(path) is a folder, not a database file: point \(setting) at the SQLite file inside it"
+        case .targetNotADatabase(let path):
+            return "--target \(path) exists and is not a SQLite database (it does not start with 'SQLite format 3'): name the database to replace, or restore into a new file with --out; nothing was written"
         case .notADatabase(let path):
             return "\(path) is not a SQLite database; check --db or BACKUP_DB_PATH"
         case .integrityCheckFailed(let what, let detail):

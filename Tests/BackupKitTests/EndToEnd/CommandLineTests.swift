@@ -26,13 +26,20 @@ struct CommandLineTests {
         #expect(run.stderr.contains(flag), "stderr says it too: \(run.stderr)")
     }
 
-    @Test("without --json a usage error prints the parser's message and usage on stderr, nothing on stdout")
+    @Test("a usage error: on a terminal the parser's message and usage; off one (cron) one timestamped line; a bare path suggests --db")
     func usageErrorForAPerson() throws {
         let box = try Sandbox()
         let run = try box.run("clean-backup", "--keep-days", "-3")
         #expect(run.status == 64)
         #expect(run.stdout.isEmpty)
-        #expect(run.stderr.contains("--keep-days") && run.stderr.contains("Usage:"), "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(" ERROR clean-backup: ") && lines[0].contains("--keep-days"), "\(run.stderr)")
+        #expect(lines[0].first?.isNumber == true, "timestamped: \(run.stderr)")
+        let terminal = try Tool.runProcess(Tool.pythonPath, [Fixtures.path("pty_run.py"), "--", Tool.path("clean-backup"), "--keep-days", "-3"],
+                                           in: box.path, environment: box.environment)
+        #expect(terminal.status == 64 && terminal.stdout.contains("Usage:") && terminal.stdout.contains("--keep-days"), "\(terminal.output)")
+        let bare = try box.run("backup", "app.db")
+        #expect(bare.status == 64 && bare.stderr.contains("write --db app.db"), "\(bare.output)")
     }
 
     @Test("--help fits 80 columns, with short examples and one exit code per line")

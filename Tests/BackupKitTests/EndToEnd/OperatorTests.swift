@@ -211,7 +211,7 @@ struct OperatorTests {
         #expect(backup.status == 0, "\(backup.output)")
         #expect(backup.stdout.contains("\r\u{1B}[K"), "progress lines are redrawn in place")
         #expect(backup.stdout.contains("MB/s") && backup.stdout.contains("%"))
-        #expect(backup.stdout.contains("gzip+encrypt+upload"))
+        #expect(backup.stdout.contains("gzip+encrypt+store"), "the local folder is no upload")
         let summary = backup.stdout.components(separatedBy: "\r\n").filter { $0.contains("backed up app.db") }
         #expect(summary.count == 1)
         #expect(!backup.stdout.contains(" INFO "), "no timestamps on a terminal")
