@@ -60,8 +60,11 @@ package struct RestoreCommand: RunnableCommand {
     @Option(help: ArgumentHelp("Restore the newest backup taken at or before this ISO-8601 time (local zone unless one is given; a date alone means its end). With --list: list only those.", valueName: "time"))
     var at: String?
 
-    @Flag(help: "List the backups, newest first.")
+    @Flag(help: "List the backups, newest first: time (in the zone --at reads), kind, restored and stored size, database, key.")
     var list = false
+
+    @Flag(help: "With --list: sizes as exact byte counts (for scripts).")
+    var bytes = false
 
     @Option(help: ArgumentHelp("Write a plain SQL dump of the restored database here instead of a .db.", valueName: "path"))
     var sql: String?
@@ -74,6 +77,7 @@ package struct RestoreCommand: RunnableCommand {
     package func validate() throws {
         let modes = [out != nil, target != nil, verifyOnly, list, sql != nil].filter { $0 }.count
         if modes > 1 { throw ValidationError("--out, --sql, --target, --verify-only and --list exclude each other: pass one of them") }
+        if bytes && !list { throw ValidationError("--bytes goes with --list") }
         if list && (key != nil || pick) { throw ValidationError("--list takes no --key or --pick: pass one of them (--at filters it)") }
         if pick && key != nil { throw ValidationError("--pick chooses the key: pass --pick or --key, not both") }
         if at != nil && (key != nil || pick) { throw ValidationError("--at chooses the backup: pass --at, --key or --pick, not two of them") }
@@ -110,7 +114,10 @@ package struct RestoreCommand: RunnableCommand {
         // To the millisecond, rounded: a Double's fraction may fall one short.
         let time = at.flatMap { TimeText.date($0, timeZone: zone) }.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
         if list {
-            return try BackupListing.load(settings: settings, console: console, takenBy: time)
+            var listing = try BackupListing.load(settings: settings, console: console, takenBy: time)
+            listing.zone = zone
+            listing.exactBytes = bytes
+            return listing
         }
         let destination: RestoreRequest.Destination
         if let target { destination = .liveDatabase(target, confirmed: yes) }
@@ -142,11 +149,18 @@ extension BackupListing: CommandResult {
             console.info("no backups found under \(location)")
             return
         }
+        func size(_ bytes: Int64?) -> String {
+            guard let bytes else { return "?" }
+            return exactBytes ? String(bytes) : Formatting.bytes(bytes)
+        }
         for item in backups {
-            let size = Formatting.bytes(item.size).padding(toLength: 10, withPad: " ", startingAt: 0)
+            let time = Formatting.iso8601(millis: item.createdAt, zone: zone)
+            let kind = item.kind.padding(toLength: 11, withPad: " ", startingAt: 0)
+            let restored = size(item.restoredSize).padding(toLength: 10, withPad: " ", startingAt: 0)
+            let stored = size(item.size).padding(toLength: 10, withPad: " ", startingAt: 0)
             let storage = item.storage.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)
             let note = item.problem.map { "  (UNAUTHENTICATED: \($0))" } ?? (item.keepForever ? "  (kept forever)" : "")
-            console.result("\(item.created)  \(size)  \(storage)  \(item.objectKey)\(note)")
+            console.result("\(time)  \(kind)  \(restored)  \(stored)  \(storage)  \(item.database ?? "?")  \(item.objectKey)\(note)")
         }
     }
 }

@@ -186,7 +186,7 @@ struct IncrementalWriter {
                 throw BackupError.reusedPackVanished(packKey: entry.pack.objectKey)
             }
         }
-        let (encoded, sealed) = try storeManifest(manifestPath, objectKey: manifestKey, createdAt: createdAt)
+        let (encoded, sealed) = try storeManifest(manifestPath, objectKey: manifestKey, createdAt: createdAt, snapshotSize: snapshotSize)
         // Under Object Lock, every pack the manifest names stays locked as long as it does.
         if let until = try storage.retainedUntil(objectKey: manifestKey) {
             for entry in used where entry.pack.objectKey != packKey {
@@ -228,7 +228,8 @@ struct IncrementalWriter {
 
     /// Compresses and encrypts the manifest like a full backup object and stores it under
     /// `manifestKey` with its sealed metadata.
-    private func storeManifest(_ path: String, objectKey manifestKey: String, createdAt: Int64) throws -> (EncodedObject, ObjectMetadata) {
+    private func storeManifest(_ path: String, objectKey manifestKey: String, createdAt: Int64,
+                               snapshotSize: Int64) throws -> (EncodedObject, ObjectMetadata) {
         let upload = try storage.beginUpload(objectKey: manifestKey, spoolDirectory: work.path)
         do {
             let encoded = try BackupEncoder(key: key, algorithm: compression, level: level).encode(file: path) { bytes in
@@ -237,6 +238,8 @@ struct IncrementalWriter {
             var metadata = ObjectMetadata(encoded: encoded, compression: compression, createdAt: createdAt,
                                           origin: origin, keyID: key.id)
             metadata[ObjectMetadata.Field.kind] = "incremental"
+            // What it restores: the snapshot's bytes, not the manifest's.
+            metadata[ObjectMetadata.Field.sourceSize] = String(snapshotSize)
             if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
             let sealed = MetadataSeal(key: key).seal(metadata, objectKey: manifestKey)
             try upload.complete(metadata: sealed)

@@ -29,6 +29,13 @@ enum Formatting {
         return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
     }
 
+    /// ISO-8601 in `zone`, with its offset (`2026-11-23T07:15:00+01:00`; `Z` for UTC).
+    static func iso8601(millis: Int64, zone: TimeZone) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+
     /// `20261123T061500Z`: compact, sortable, UTC, without ':' (object keys, SigV4 dates).
     static func compactUTC(_ date: Date) -> String {
         let formatter = DateFormatter()

@@ -71,4 +71,24 @@ struct OperatorSlipsTests {
         #expect(check.status == 0, "\(check.output)")
         #expect(!FileManager.default.fileExists(atPath: box.file("backups")), "nothing was created")
     }
+
+    @Test("--list shows time in the --at zone with its offset, kind, restored and stored size, database; --bytes and --json are exact")
+    func listing() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 200)
+        let full = try box.backup()
+        let incremental = try box.backup("app.db", "--incremental")
+        let human = try box.run("restore", ["--list"], env: ["TZ": "Asia/Kolkata"])
+        let lines = human.stdoutLines
+        #expect(lines.count == 2 && lines.allSatisfy { $0.contains("+05:30") && $0.contains("app.db") }, "\(human.stdout)")
+        #expect(lines.first { $0.contains(incremental) }?.contains("incremental") == true && lines.first { $0.contains(full) }?.contains("full") == true)
+        let exact = try box.run("restore", "--list", "--bytes")
+        let size = try #require(Files.size(box.file("app.db")))
+        #expect(exact.stdoutLines.allSatisfy { $0.contains("  \(size)  ") }, "the restored size in bytes: \(exact.stdout)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(try box.run("restore", "--list", "--json").stdout.utf8)) as? [String: Any])
+        #expect(json["ok"] as? Bool == true && (json["location"] as? String)?.hasPrefix(box.file("backups")) == true, "\(json)")
+        let items = (json["backups"] as? [[String: Any]]) ?? []
+        #expect(items.map { $0["kind"] as? String }.sorted { ($0 ?? "") < ($1 ?? "") } == ["full", "incremental"] && items.allSatisfy { ($0["restored_size"] as? Int).map(Int64.init) == size }, "\(items)")
+        #expect(try box.run("restore", "--bytes").status == 64)
+    }
 }
