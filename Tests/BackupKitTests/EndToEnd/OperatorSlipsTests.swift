@@ -91,4 +91,18 @@ struct OperatorSlipsTests {
         #expect(items.map { $0["kind"] as? String }.sorted { ($0 ?? "") < ($1 ?? "") } == ["full", "incremental"] && items.allSatisfy { ($0["restored_size"] as? Int).map(Int64.init) == size }, "\(items)")
         #expect(try box.run("restore", "--bytes").status == 64)
     }
+
+    @Test("a name that does not resolve, or https against a plain-HTTP endpoint, fails at once (69) naming the endpoint and the fix, unretried")
+    func endpointTypos() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.make(box.file("app.db"), rows: 5)
+        let endpoint = try #require(box.environment["S3_ENDPOINT"])
+        for (url, fix) in [("http://no-such-host.invalid:9000", "does not resolve"),
+                           (endpoint.replacingOccurrences(of: "http://", with: "https://"), "write http://")] {
+            let run = try box.run("backup", ["--db", "app.db", "--verbose"], env: ["S3_ENDPOINT": url, "BACKUP_S3_RETRIES": "6"])
+            #expect(run.status == 69 && run.stderr.contains(fix) && run.stderr.contains(url.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "")), "\(url): \(run.output)")
+            #expect(!run.stderr.contains("BACKUP_S3_RETRIES"), "not a retry problem: \(run.stderr)")
+            #expect(!run.stderr.contains("retrying"), "not retried: \(run.stderr)")
+        }
+    }
 }

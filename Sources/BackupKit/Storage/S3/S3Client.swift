@@ -303,7 +303,7 @@ final class S3Client: @unchecked Sendable {
                 } catch let failure as HTTPTransportError {
                     lastProblem = failure.message
                     if failure.isRetryable { break attempt }
-                    throw BackupError.storageUnavailable("cannot \(operation) \(target): \(failure.message); check S3_ENDPOINT and S3_CA_BUNDLE")
+                    throw BackupError.storageUnavailable("cannot \(operation) \(target): \(failure.message); \(failure.fix(endpoint: "\(config.scheme)://\(authority)"))")
                 }
                 let root = S3XMLElement.parse(response.body)
                 let document = S3ErrorDocument(parsed: root)
