@@ -21,6 +21,8 @@ package final class BackupCatalog {
     private var hasKeepForever = false
     /// Whether `backup_files` has the `metadata` column (the sealed metadata, JSON).
     private var hasMetadata = false
+    /// Whether `backup_files` has the `location` column.
+    private var hasLocation = false
 
     /// Opens the catalog, creating the file (0600) and the table when missing. An existing
     /// table (one Laju made, say) is used as it is if it has the needed columns.
@@ -81,6 +83,7 @@ package final class BackupCatalog {
         hasKind = existing.contains("kind")
         hasKeepForever = existing.contains("keep_forever")
         hasMetadata = existing.contains("metadata")
+        hasLocation = existing.contains("location")
         if create {
             if !hasKind {
                 try connection.execute("ALTER TABLE backup_files ADD COLUMN kind TEXT")
@@ -93,6 +96,10 @@ package final class BackupCatalog {
             if !hasMetadata {
                 try connection.execute("ALTER TABLE backup_files ADD COLUMN metadata TEXT")
                 hasMetadata = true
+            }
+            if !hasLocation {
+                try connection.execute("ALTER TABLE backup_files ADD COLUMN location TEXT")
+                hasLocation = true
             }
             try connection.execute("""
                 CREATE TABLE IF NOT EXISTS backup_packs (
@@ -159,10 +166,11 @@ package final class BackupCatalog {
     package func insert(_ record: BackupRecord) throws {
         try connection.run("""
             INSERT INTO backup_files (id, key, file_name, file_size, compression, storage, checksum,
-                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind, keep_forever, metadata)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      uploaded_at, deleted_at, encryption, enc_iv, enc_tag, kind, keep_forever, metadata, location)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, Self.values(of: record) + [record.kind.map(SQLiteValue.text) ?? .null, .integer(record.keepForever ? 1 : 0),
-                                             try record.sealedMetadata.map { .text(String(decoding: try $0.sidecarJSON(), as: UTF8.self)) } ?? .null])
+                                             try record.sealedMetadata.map { .text(String(decoding: try $0.sidecarJSON(), as: UTF8.self)) } ?? .null,
+                                             record.location.map(SQLiteValue.text) ?? .null])
     }
 
     /// The row for `key`, live or deleted.
@@ -192,6 +200,7 @@ package final class BackupCatalog {
     private var selected: String {
         Self.columns.joined(separator: ", ") + (hasKind ? ", kind" : ", NULL") + (hasKeepForever ? ", keep_forever" : ", NULL")
             + (hasMetadata ? ", CASE WHEN length(metadata) <= 65536 THEN metadata END" : ", NULL")
+            + (hasLocation ? ", location" : ", NULL")
     }
 
     private static func values(of r: BackupRecord) -> [SQLiteValue] {
@@ -207,6 +216,7 @@ package final class BackupCatalog {
                      checksum: row[6].text, uploadedAt: row[7].integer ?? 0, deletedAt: row[8].integer,
                      encryption: row[9].text, encIV: row[10].text, encTag: row[11].text, kind: row[12].text,
                      keepForever: (row[13].integer ?? 0) != 0,
-                     sealedMetadata: row[14].text.flatMap { ObjectMetadata.fromSidecarJSON(Data($0.utf8)) })
+                     sealedMetadata: row[14].text.flatMap { ObjectMetadata.fromSidecarJSON(Data($0.utf8)) },
+                     location: row[15].text)
     }
 }

@@ -33,11 +33,14 @@ package struct BackupRecord: Sendable, Equatable {
     /// The object's sealed metadata (column `metadata`, JSON), whose MAC proves the row was
     /// written by this suite with a configured key; nil in rows of earlier versions and Laju's.
     package var sealedMetadata: ObjectMetadata?
+    /// The storage location the row belongs to (`s3://bucket/`, the local folder; column
+    /// `location`): one catalog may serve several, and each compares only its own rows.
+    package var location: String?
 
     package init(id: String, objectKey: String, fileName: String, fileSize: Int64, compression: String?, storage: String,
                 checksum: String?, uploadedAt: Int64, deletedAt: Int64? = nil, encryption: String?,
                 encIV: String?, encTag: String?, kind: String? = nil, keepForever: Bool = false,
-                sealedMetadata: ObjectMetadata? = nil) {
+                sealedMetadata: ObjectMetadata? = nil, location: String? = nil) {
         self.id = id
         self.objectKey = objectKey
         self.fileName = fileName
@@ -53,17 +56,18 @@ package struct BackupRecord: Sendable, Equatable {
         self.kind = kind
         self.keepForever = keepForever
         self.sealedMetadata = sealedMetadata
+        self.location = location
     }
 
     /// The row of an object the suite wrote (or whose sealed metadata verified), from that
     /// metadata: a new backup's row and a re-indexed one are made the same way.
-    package init(objectKey: String, sealed metadata: ObjectMetadata, storage: StorageKind) {
+    package init(objectKey: String, sealed metadata: ObjectMetadata, storage: any ObjectStorage) {
         typealias F = ObjectMetadata.Field
         self.init(id: UUID().uuidString.lowercased(), objectKey: objectKey, fileName: ObjectKey.fileName(of: objectKey),
-                  fileSize: metadata.storedSize ?? 0, compression: metadata[F.compression], storage: storage.rawValue,
+                  fileSize: metadata.storedSize ?? 0, compression: metadata[F.compression], storage: storage.kind.rawValue,
                   checksum: metadata[F.checksum], uploadedAt: metadata.createdAt ?? 0, encryption: metadata[F.algorithm],
                   encIV: metadata[F.iv], encTag: metadata[F.tag], kind: metadata[F.kind], keepForever: metadata.keptForever,
-                  sealedMetadata: metadata)
+                  sealedMetadata: metadata, location: storage.location(of: ""))
     }
 
     /// The decryption fields as object metadata, for a restore that trusts the catalog.

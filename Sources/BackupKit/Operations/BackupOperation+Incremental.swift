@@ -39,7 +39,7 @@ extension BackupOperation {
                                        storage: storage.kind.rawValue, uploadedAt: createdAt)
             }
             try catalog.insertReferences(backupKey: manifestKey, packs: outcome.references)
-            try catalog.insert(BackupRecord(objectKey: manifestKey, sealed: outcome.manifestMetadata, storage: storage.kind))
+            try catalog.insert(BackupRecord(objectKey: manifestKey, sealed: outcome.manifestMetadata, storage: storage))
         } catch {
             throw BackupError.catalogWriteFailed(objectKey: manifestKey, reason: "\(error)")
         }

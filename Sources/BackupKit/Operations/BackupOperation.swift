@@ -97,7 +97,7 @@ package struct BackupOperation {
         work.remove()
         Failpoint.afterUpload.reach()
 
-        let record = BackupRecord(objectKey: objectKey, sealed: sealed, storage: storage.kind)
+        let record = BackupRecord(objectKey: objectKey, sealed: sealed, storage: storage)
         do {
             try catalog.insert(record)
         } catch {

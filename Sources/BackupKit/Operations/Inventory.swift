@@ -64,7 +64,7 @@ package struct Inventory {
                 let fromObject = judge(claimed, objectKey: object.objectKey, size: object.size, ring: ring)
                 if fromObject.authenticity.isAuthenticated || record?.sealedMetadata == nil { judged = fromObject }
                 if fromObject.authenticity.isAuthenticated, reindex, let catalog, record == nil {
-                    let row = BackupRecord(objectKey: object.objectKey, sealed: claimed, storage: storage.kind)
+                    let row = BackupRecord(objectKey: object.objectKey, sealed: claimed, storage: storage)
                     do {
                         try catalog.insert(row)
                         record = row
@@ -86,8 +86,11 @@ package struct Inventory {
         }
         entries.sort { ($0.createdAt, $0.objectKey) > ($1.createdAt, $1.objectKey) }
         let stored = Set(objects.map(\.objectKey))
+        // Only rows of this storage location: a row another bucket or folder wrote is not missing here.
+        let here = storage.location(of: "")
         let missing = records.values.filter {
-            $0.deletedAt == nil && !stored.contains($0.objectKey) && $0.objectKey.hasPrefix(prefix)
+            ($0.location == nil ? $0.storage == storage.kind.rawValue : $0.location == here)
+                && $0.deletedAt == nil && !stored.contains($0.objectKey) && $0.objectKey.hasPrefix(prefix)
                 && (databaseName == nil || ObjectKey.databaseName(of: $0.objectKey, prefix: prefix) == databaseName)
         }.map(\.objectKey).sorted()
         return Inventory(entries: entries, reindexed: reindexed, missingObjects: missing)

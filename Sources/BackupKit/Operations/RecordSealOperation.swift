@@ -94,7 +94,7 @@ package struct RecordSealOperation {
         if try catalog.record(forObjectKey: objectKey) != nil {
             try catalog.updateSealedMetadata(objectKey: objectKey, sealed)
         } else {
-            try catalog.insert(BackupRecord(objectKey: objectKey, sealed: sealed, storage: storage.kind))
+            try catalog.insert(BackupRecord(objectKey: objectKey, sealed: sealed, storage: storage))
         }
     }
 }

@@ -105,4 +105,22 @@ struct OperatorSlipsTests {
             #expect(!run.stderr.contains("retrying"), "not retried: \(run.stderr)")
         }
     }
+
+    @Test("one catalog over two storage locations: each compares only its own rows (no 'storage no longer has it' for the other's)")
+    func catalogRowsPerLocation() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.make(box.file("app.db"), rows: 5)
+        _ = try box.backup()
+        let local = ["BACKUP_STORAGE": "local", "S3_BUCKET": ""]
+        #expect(try box.run("backup", ["--db", "app.db"], env: local).status == 0)
+        for env in [local, [:]] {
+            let list = try box.run("restore", ["--list"], env: env)
+            #expect(list.status == 0 && list.stdoutLines.count == 1 && !list.stderr.contains("no longer has"), "\(env): \(list.output)")
+        }
+        // A row of this location whose object is gone is still said.
+        let key = try #require(box.storedObjects().first)
+        try FileManager.default.removeItem(atPath: box.file("backups/" + key))
+        let gone = try box.run("restore", ["--list"], env: local)
+        #expect(gone.stderr.contains("\(key) but storage no longer has it"), "\(gone.output)")
+    }
 }
