@@ -49,7 +49,7 @@ package struct BackupOperation {
         let snapshotSeconds = Formatting.durationSeconds(ContinuousClock.now - snapshotStarted)
         console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(String(format: "%.1f s", snapshotSeconds))")
         Failpoint.afterSnapshot.reach()
-        if snapshotSize == 0 {
+        if snapshotSize == 0 || (Files.size(database) == 0 && (Files.size(database + "-wal") ?? 0) == 0) {
             console.warning("\(database) is empty (0 bytes): this backup restores an empty database; check --db or BACKUP_DB_PATH")
         }
 

@@ -97,7 +97,9 @@ package final class SQLiteConnection {
     }
 
     /// Maps a SQLite result code to the error a user should see.
-    static func error(_ rc: Int32, message: String, path: String, context: String) -> BackupError {
+    static func error(_ rc: Int32, message raw: String, path: String, context: String) -> BackupError {
+        // A handle other than the one that failed (the backup API's) says "not an error".
+        let message = raw == "not an error" ? String(cString: sqlite3_errstr(rc)) : raw
         switch rc & 0xFF {
         case SQLITE_NOTADB: return .notADatabase(path: path)
         case SQLITE_CORRUPT: return .integrityCheckFailed(what: path, detail: message)

@@ -45,12 +45,23 @@ package struct SnapshotTaker: Sendable {
         (Files.size(databasePath) ?? 0) + (Files.size(databasePath + "-wal") ?? 0)
     }
 
-    /// A SQLite file starts with "SQLite format 3\0"; an empty file is an empty database.
+    /// A SQLite file starts with "SQLite format 3\0"; an empty file is an empty database. A file
+    /// shorter than the page count its header records (when that count is valid and no WAL may
+    /// hold the rest) was truncated: said as such, not as SQLite's generic corruption.
     static func requireSQLiteHeader(_ path: String) throws {
         let fd = try FileDescriptor.openForReading(path)
-        var header = [UInt8](repeating: 0, count: 16)
-        let n = try header.withUnsafeMutableBytes { try fd.read(into: $0) }
+        var header = [UInt8](repeating: 0, count: 100)
+        let n = try header.withUnsafeMutableBytes { try fd.read(into: $0, at: 0) }
         if n == 0 { return }
-        guard n == 16, header == Array("SQLite format 3\0".utf8) else { throw BackupError.notADatabase(path: path) }
+        guard n >= 16, Array(header[0..<16]) == Array("SQLite format 3\0".utf8) else { throw BackupError.notADatabase(path: path) }
+        guard n == 100 else { return }
+        func u32(_ at: Int) -> UInt32 { header[at..<(at + 4)].reduce(0) { $0 << 8 | UInt32($1) } }
+        let rawPageSize = Int(header[16]) << 8 | Int(header[17])
+        let pageSize = rawPageSize == 1 ? 65536 : rawPageSize
+        let pages = Int64(u32(28))
+        let countIsValid = pages > 0 && u32(24) == u32(92)   // change counter == version-valid-for
+        if countIsValid, pageSize >= 512, !Files.exists(path + "-wal"), let size = Files.size(path), size < pages * Int64(pageSize) {
+            throw BackupError.integrityCheckFailed(what: path, detail: "the file holds \(size) bytes but its header records \(pages) pages of \(pageSize) bytes: it was truncated")
+        }
     }
 }

@@ -123,4 +123,27 @@ struct OperatorSlipsTests {
         let gone = try box.run("restore", ["--list"], env: local)
         #expect(gone.stderr.contains("\(key) but storage no longer has it"), "\(gone.output)")
     }
+
+    @Test("messages name the real cause: a truncated database, a folder as --db or --target, a text file as --target, an empty database")
+    func realCauses() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 3000, wal: false)
+        _ = try box.backup()
+        try FileManager.default.copyItem(atPath: box.file("app.db"), toPath: box.file("cut.db"))
+        #expect(truncate(box.file("cut.db"), off_t(Files.size(box.file("cut.db"))! / 2)) == 0)
+        let cut = try box.run("backup", "--db", "cut.db")
+        #expect(cut.status == 65 && cut.stderr.contains("it was truncated") && !cut.stderr.contains("not an error"), "\(cut.output)")
+        try FileManager.default.createDirectory(atPath: box.file("folder"), withIntermediateDirectories: true)
+        let folder = try box.run("backup", "--db", "folder")
+        #expect(folder.status == 66 && folder.stderr.contains("is a folder") && folder.stderr.contains("--db"), "\(folder.output)")
+        let targetFolder = try box.run("restore", "--db", "app.db", "--target", "folder", "--yes")
+        #expect(targetFolder.status == 66 && targetFolder.stderr.contains("is a folder") && targetFolder.stderr.contains("--target"), "\(targetFolder.output)")
+        try "my notes\n".write(toFile: box.file("notes.txt"), atomically: true, encoding: .utf8)
+        let notes = try box.run("restore", "--db", "app.db", "--target", "notes.txt", "--yes")
+        #expect(notes.status == 65 && notes.stderr.contains("is not a SQLite database") && notes.stderr.contains("--out"), "\(notes.output)")
+        #expect(try String(contentsOfFile: box.file("notes.txt"), encoding: .utf8) == "my notes\n")
+        #expect(FileManager.default.createFile(atPath: box.file("empty.db"), contents: Data()))
+        let empty = try box.run("backup", "--db", "empty.db")
+        #expect(empty.status == 0 && empty.stderr.contains("is empty (0 bytes)"), "\(empty.output)")
+    }
 }
