@@ -18,6 +18,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Release executables carry the Swift runtime (-static-stdlib): an installed tree or the .deb
 # runs where no Swift toolchain is. bin/ builds with the same flags.
 SWIFT_RELEASE := -c release -Xswiftc -static-stdlib
+# Where those executables are kept for install and the .deb: the manual plugin rebuilds
+# .build/release with its own flags (without the runtime inside), so they are copied out first.
+STATIC := .build/static
+define build-release
+	$(SWIFT) build $(SWIFT_RELEASE)
+	@install -d $(STATIC) && for t in $(TOOLS); do cp -f .build/release/$$t $(STATIC)/$$t; done
+endef
 # The version, written once (SuiteVersion.swift): --version prints it, the .deb carries it.
 VERSION := $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/BackupKit/Support/SuiteVersion.swift)
 
@@ -52,12 +59,12 @@ build: deps
 
 ## release: optimised executables in .build/release (what bin/ runs).
 release: deps
-	$(SWIFT) build $(SWIFT_RELEASE)
+	$(build-release)
 
 ## test: unit tests and end-to-end tests of the built executables (the release build too:
 ## one test checks that it has no failpoints).
 test: test-deps
-	$(SWIFT) build $(SWIFT_RELEASE)
+	$(build-release)
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual --date $(MANUAL_DATE) >&2
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
@@ -90,11 +97,11 @@ install: manuals install-files
 install-files:
 	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7 $(DOCDIR)/systemd $(BASHDIR) $(ZSHDIR) $(FISHDIR)
 	@set -e; for t in $(TOOLS); do \
-	  install -m 0755 .build/release/$$t $(BINDIR)/$$t; \
+	  install -m 0755 $(STATIC)/$$t $(BINDIR)/$$t; \
 	  sed 's/^$$/.Pp/' $(MANUALS)/$$t/$$t.1 > $(MANDIR)/man1/$$t.1; chmod 0644 $(MANDIR)/man1/$$t.1; \
-	  .build/release/$$t --generate-completion-script bash > $(BASHDIR)/$$t; \
-	  .build/release/$$t --generate-completion-script zsh > $(ZSHDIR)/_$$t; \
-	  .build/release/$$t --generate-completion-script fish > $(FISHDIR)/$$t.fish; \
+	  $(STATIC)/$$t --generate-completion-script bash > $(BASHDIR)/$$t; \
+	  $(STATIC)/$$t --generate-completion-script zsh > $(ZSHDIR)/_$$t; \
+	  $(STATIC)/$$t --generate-completion-script fish > $(FISHDIR)/$$t.fish; \
 	  chmod 0644 $(BASHDIR)/$$t $(ZSHDIR)/_$$t $(FISHDIR)/$$t.fish; \
 	done
 	install -m 0644 docs/man/sqlite-s3-backup.7 $(MANDIR)/man7/sqlite-s3-backup.7
@@ -115,7 +122,7 @@ deb-files:
 	rm -rf $(CURDIR)/.build/deb
 	$(MAKE) --no-print-directory install-files DESTDIR=$(DEB_ROOT) PREFIX=/usr 2>/dev/null
 	install -d $(DEB_ROOT)/DEBIAN
-	@set -e; depends=$$(for t in $(TOOLS); do readelf -d .build/release/$$t | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u \
+	@set -e; depends=$$(for t in $(TOOLS); do readelf -d $(STATIC)/$$t | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; done | sort -u \
 	  | while read -r lib; do path=$$(ldconfig -p | awk -v l="$$lib" '$$1 == l { print $$NF; exit }'); \
 	      [ -n "$$path" ] && { dpkg -S "$$path" 2>/dev/null || dpkg -S "$$(readlink -f "$$path")"; } | head -1 | cut -d: -f1; done \
 	  | sort -u | paste -sd, | sed 's/,/, /g'); \
