@@ -107,6 +107,14 @@ package struct Settings: Sendable {
         }
     }
 
+    /// The key ring, failing with `missingEncryptionKey` when it holds no key: for the runs
+    /// whose choices rest on records only a configured key verifies (restore, clean, --check).
+    package func requiredKeyRing() throws -> KeyRing {
+        let ring = try keyRing()
+        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
+        return ring
+    }
+
     /// `BACKUP_MIN_INTERVAL`: backup skips while the newest backup is younger.
     package func minimumInterval() throws -> TimeInterval? { try environment.duration("BACKUP_MIN_INTERVAL") }
 

@@ -68,7 +68,7 @@ extension BackupOperation {
             return nil
         }
         do {
-            return try ManifestReader.read(objectKey: newest.objectKey, in: repository, ring: settings.keyRing())
+            return try ManifestReader.read(objectKey: newest.objectKey, in: repository, ring: repository.ring ?? settings.keyRing())
         } catch {
             console.warning("could not read the previous incremental backup \(newest.objectKey) (\(error)); storing every block anew")
             return nil

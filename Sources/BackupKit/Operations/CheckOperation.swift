@@ -16,14 +16,13 @@ package struct CheckOperation {
     }
 
     package func run(now: Date = Date()) throws -> CheckResult {
-        let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console)
+        let ring = try settings.requiredKeyRing()
+        let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console, ring: ring)
         let objects = try repository.storage.list(prefix: repository.prefix)
         let inScope = objects.filter { repository.isInScope($0.objectKey) }
         let packs = Dictionary(inScope.filter { ObjectKey.isPack($0.objectKey) }.map { ($0.objectKey, $0) },
                                uniquingKeysWith: { first, _ in first })
         var result = CheckResult()
-        let ring = try settings.keyRing()
-        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
         let inventory = try repository.inventory()
         result.unauthenticated = inventory.untrusted.map { .init(objectKey: $0.objectKey, problem: $0.authenticity.problem ?? "it does not verify") }
         result.sharedNames = inventory.sharedNames.map { .init(name: $0.name, origins: $0.origins) }

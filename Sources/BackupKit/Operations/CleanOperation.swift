@@ -15,8 +15,7 @@ package struct CleanOperation {
 
     package func run(dryRun: Bool, now: Date = Date()) throws -> CleanResult {
         // Deciding what to delete needs the key: only records whose MAC verifies count.
-        let ring = try settings.keyRing()
-        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
+        let ring = try settings.requiredKeyRing()
         // A dry run changes nothing, the catalog included.
         let repository = try BackupRepository(settings: settings, catalog: dryRun ? .ifPresent : .required, console: console, ring: ring)
         let storage = repository.storage

@@ -56,6 +56,9 @@ package struct Inventory {
         var reindexed: [String] = []
         for object in objects {
             let keyName = ObjectKey.databaseName(of: object.objectKey, prefix: prefix)
+            // Keys are made from the database's name, so another database's key is never in
+            // scope: skipped before its metadata is read (no HEAD per foreign object).
+            if let databaseName, let keyName, keyName != databaseName { continue }
             var record = records[object.objectKey]
             var judged = judge(record?.sealedMetadata, objectKey: object.objectKey, size: object.size, ring: ring)
             if !judged.authenticity.isAuthenticated {

@@ -23,7 +23,7 @@ package struct RecordSealOperation {
     }
 
     package func adopt(_ objectKeys: [String]) throws -> Result {
-        let ring = try requireRing()
+        let ring = try settings.requiredKeyRing()
         let repository = try BackupRepository(settings: settings, catalog: .required, console: console, ring: ring)
         guard let catalog = repository.catalog else { throw BackupError.unexpected("the catalog was not opened for writing") }
         var result = Result()
@@ -61,7 +61,7 @@ package struct RecordSealOperation {
     }
 
     package func unkeep(_ objectKeys: [String]) throws -> Result {
-        let ring = try requireRing()
+        let ring = try settings.requiredKeyRing()
         let repository = try BackupRepository(settings: settings, catalog: .required, console: console, ring: ring)
         guard let catalog = repository.catalog else { throw BackupError.unexpected("the catalog was not opened for writing") }
         let entries = try repository.inventory().trusted
@@ -82,12 +82,6 @@ package struct RecordSealOperation {
             result.unkept.append(objectKey)
         }
         return result
-    }
-
-    private func requireRing() throws -> KeyRing {
-        let ring = try settings.keyRing()
-        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
-        return ring
     }
 
     private func store(_ sealed: ObjectMetadata, objectKey: String, in catalog: BackupCatalog, storage: any ObjectStorage) throws {

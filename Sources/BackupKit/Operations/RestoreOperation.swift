@@ -20,8 +20,7 @@ package struct RestoreOperation {
     package func run(_ request: RestoreRequest) throws -> RestoreResult {
         let started = ContinuousClock.now
         // The key first: choosing a backup rests on records only a configured key verifies.
-        let ring = try settings.keyRing()
-        guard !ring.all.isEmpty else { throw BackupError.missingEncryptionKey }
+        let ring = try settings.requiredKeyRing()
         let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: console, ring: ring)
         let storage = repository.storage
         let plan = try RestorePlan.resolve(request.selection, in: repository)
@@ -80,11 +79,11 @@ package struct RestoreOperation {
         for (index, key) in keys.enumerated() {
             do {
                 do {
-                    attempt = try decode(plan, storage: storage, key: key, into: tempPath)
+                    attempt = try decode(plan, storage: storage, key: key, ring: ring, into: tempPath)
                 } catch BackupError.objectChanged {
                     // A resumed download found another version: start over once, from the first byte.
                     console.detail("\(plan.objectKey) changed while downloading; starting over")
-                    attempt = try decode(plan, storage: storage, key: key, into: tempPath)
+                    attempt = try decode(plan, storage: storage, key: key, ring: ring, into: tempPath)
                 }
                 break
             } catch let error as BackupError where index + 1 < keys.count && error.mayBeWrongKey {
@@ -151,7 +150,7 @@ package struct RestoreOperation {
     }
 
     /// Downloads and decodes the object with one key into a fresh `tempPath`, and judges it.
-    private func decode(_ plan: RestorePlan, storage: any ObjectStorage, key: EncryptionKey,
+    private func decode(_ plan: RestorePlan, storage: any ObjectStorage, key: EncryptionKey, ring: KeyRing,
                         into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey) {
         Self.removeDatabaseFiles(tempPath)
         let file = try FileDescriptor.createPrivate(tempPath)
@@ -162,7 +161,7 @@ package struct RestoreOperation {
             let meter = console.progress("download+decrypt+inflate blocks", total: nil) { downloaded.value }
             defer { meter.finish() }
             let decoded = try IncrementalReader(storage: storage)
-                .restore(plan, key: key, ring: try settings.keyRing(), into: file, progress: downloaded)
+                .restore(plan, key: key, ring: ring, into: file, progress: downloaded)
             return (file, decoded, key)
         }
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
