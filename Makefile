@@ -18,12 +18,14 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Release executables carry the Swift runtime (-static-stdlib): an installed tree or the .deb
 # runs where no Swift toolchain is. bin/ builds with the same flags.
 SWIFT_RELEASE := -c release -Xswiftc -static-stdlib
-# Where those executables are kept for install and the .deb: the manual plugin rebuilds
-# .build/release with its own flags (without the runtime inside), so they are copied out first.
-STATIC := .build/static
+STATIC := .build/release
 define build-release
 	$(SWIFT) build $(SWIFT_RELEASE)
-	@install -d $(STATIC) && for t in $(TOOLS); do cp -f .build/release/$$t $(STATIC)/$$t; done
+endef
+# The man pages, written by the package's ManualPages plugin from the release executables'
+# help: right as generated (no help subcommand, the real exit codes), installed as they are.
+define build-manuals
+	$(SWIFT) package manual-pages --executables $(STATIC) --date $(MANUAL_DATE) >&2
 endef
 # The version, written once (SuiteVersion.swift): --version prints it, the .deb carries it.
 VERSION := $(shell sed -n 's/.*static let current = "\(.*\)".*/\1/p' Sources/BackupKit/Support/SuiteVersion.swift)
@@ -65,7 +67,7 @@ release: deps
 ## one test checks that it has no failpoints).
 test: test-deps
 	$(build-release)
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --date $(MANUAL_DATE) >&2
+	$(build-manuals)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-xctest
 
@@ -82,13 +84,13 @@ DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/sqlite-s3-backup
 BASHDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-MANUALS := .build/plugins/GenerateManual/outputs
+MANUALS := .build/plugins/ManualPages/outputs
 UNITS := $(notdir $(wildcard systemd/*@.service systemd/*@.timer))
 MANUAL_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
 
 ## manuals: the man pages of the three executables, generated from their help text.
 manuals: release
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --date $(MANUAL_DATE) >&2
+	$(build-manuals)
 
 install: manuals install-files
 
@@ -98,7 +100,7 @@ install-files:
 	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7 $(DOCDIR)/systemd $(BASHDIR) $(ZSHDIR) $(FISHDIR)
 	@set -e; for t in $(TOOLS); do \
 	  install -m 0755 $(STATIC)/$$t $(BINDIR)/$$t; \
-	  sed 's/^$$/.Pp/' $(MANUALS)/$$t/$$t.1 > $(MANDIR)/man1/$$t.1; chmod 0644 $(MANDIR)/man1/$$t.1; \
+	  install -m 0644 $(MANUALS)/$$t.1 $(MANDIR)/man1/$$t.1; \
 	  $(STATIC)/$$t --generate-completion-script bash > $(BASHDIR)/$$t; \
 	  $(STATIC)/$$t --generate-completion-script zsh > $(ZSHDIR)/_$$t; \
 	  $(STATIC)/$$t --generate-completion-script fish > $(FISHDIR)/$$t.fish; \

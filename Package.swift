@@ -38,6 +38,13 @@ let package = Package(
         .executableTarget(name: "restore", dependencies: ["BackupKit"]),
         .executableTarget(name: "clean-backup", dependencies: ["BackupKit"]),
 
+        // `swift package manual-pages`: the three man pages, rendered from the built executables' help.
+        .plugin(
+            name: "ManualPages",
+            capability: .command(intent: .custom(verb: "manual-pages",
+                                                 description: "Write backup.1, restore.1 and clean-backup.1 from the executables' help"))
+        ),
+
         .testTarget(
             name: "BackupKitTests",
             dependencies: ["BackupKit", "backup", "restore", "clean-backup"],

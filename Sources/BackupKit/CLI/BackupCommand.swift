@@ -20,8 +20,8 @@ package struct BackupCommand: RunnableCommand {
               backup --db app.db            back up to ./backups
               backup --db app.db --quiet    print only errors (cron)
               backup --db app.db --json     machine-readable result
-              backup --generate-key > .backup.key
-                                            make a key (then chmod 600 it)
+              backup --generate-key-file .backup.key
+                                            make a key, readable by you alone
               backup --db app.db --vacuum   compacted snapshot (VACUUM INTO)
               backup --db app.db --keep-forever
                                             one clean-backup never deletes
@@ -32,17 +32,18 @@ package struct BackupCommand: RunnableCommand {
                                             zstd instead of gzip (not for Laju)
               backup --status               settings, storage check, newest age
 
-            Exit codes:
-              0   ok, or skipped by BACKUP_MIN_INTERVAL
-              1   unexpected failure
-              3   --status: no backup, or newest older than BACKUP_MAX_AGE
-              64  usage
-              65  data error: database corrupt or not SQLite
-              66  database missing
-              69  storage unavailable
-              73  cannot write (folder, free space, catalog row)
-              75  another backup of this database is running
-              78  configuration: key, storage settings
+            \(ExitStatus.helpBlock([
+                .ok: "ok, or skipped by BACKUP_MIN_INTERVAL",
+                .failure: "unexpected failure",
+                .stale: "--status: no backup, or newest older than BACKUP_MAX_AGE",
+                .usage: "usage: an unknown flag or a bad flag value",
+                .dataError: "data error: database corrupt or not SQLite",
+                .noInput: "database missing",
+                .unavailable: "storage unavailable",
+                .cannotCreate: "cannot write (folder, free space, catalog row), or cannot read\na WAL database whose folder is not writable",
+                .tryAgain: "another backup of this database is running, the database stayed\nlocked for 30 s, or a clean removed a pack this backup reused",
+                .configuration: "configuration: key, storage settings",
+            ]))
             """,
         version: SuiteVersion.current
     )

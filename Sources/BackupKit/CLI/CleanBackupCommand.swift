@@ -23,14 +23,16 @@ package struct CleanBackupCommand: RunnableCommand {
                                                blocks are all stored; delete nothing
               clean-backup --adopt KEY         bring a Laju backup under retention
 
-            Exit codes:
-              0   ok
-              1   unexpected failure, or some deletions failed
-              64  usage
-              65  --check: some backup cannot be restored, or an object's
-                  metadata does not verify (forged, renamed, re-dated)
-              69  storage unavailable
-              78  configuration
+            \(ExitStatus.helpBlock([
+                .ok: "ok",
+                .failure: "unexpected failure, or some deletions failed",
+                .usage: "usage",
+                .dataError: "--check: some backup cannot be restored, or an object's\nmetadata does not verify (forged, renamed, re-dated)",
+                .noInput: "--adopt: no such backup",
+                .unavailable: "storage unavailable",
+                .cannotCreate: "the catalog could not be written",
+                .configuration: "configuration",
+            ]))
             """,
         version: SuiteVersion.current
     )

@@ -23,16 +23,17 @@ package struct RestoreCommand: RunnableCommand {
               restore --sql app.sql         newest backup as an SQL dump
               restore --pick                choose from a list (on a terminal)
 
-            Exit codes:
-              0   ok
-              1   unexpected failure
-              64  usage, or no terminal to confirm --target
-              65  data error: tampered or corrupt backup, wrong key or iv/tag,
-                  failed integrity check
-              66  backup missing, or none taken at or before --at
-              69  storage unavailable
-              73  cannot write the output
-              78  configuration, or the key the backup names is not configured
+            \(ExitStatus.helpBlock([
+                .ok: "ok",
+                .failure: "unexpected failure",
+                .usage: "usage, or no terminal to confirm --target",
+                .dataError: "data error: tampered or corrupt backup, wrong key or iv/tag,\nfailed integrity check",
+                .noInput: "backup missing, or none taken at or before --at",
+                .unavailable: "storage unavailable",
+                .cannotCreate: "cannot write the output, or it exists (--overwrite)",
+                .tryAgain: "--target stayed locked by another connection for 30 s",
+                .configuration: "configuration, or the key the backup names is not configured",
+            ]))
             """,
         version: SuiteVersion.current
     )

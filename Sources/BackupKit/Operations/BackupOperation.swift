@@ -38,7 +38,7 @@ package struct BackupOperation {
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
         let snapshotPath = work.file("snapshot.db")
-        let taker = SnapshotTaker(databasePath: database)
+        let taker = SnapshotTaker(databasePath: database, notice: LockWaitNotice(console: console))
         try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
                                   needed: taker.expectedSize + storage.spoolBytes(forSnapshotOf: taker.expectedSize))
         console.detail("taking a snapshot of \(database)\(vacuum ? " with VACUUM INTO" : "")")

@@ -8,8 +8,12 @@ import Foundation
 /// newest `keptSnapshots` of a target are kept; older ones are removed after a restore.
 struct LiveDatabaseReplacer {
     let target: String
+    /// Says what the replacement waits for when another connection holds the target locked.
+    var notice: LockWaitNotice?
     /// Safety snapshots kept per target.
     static let keptSnapshots = 3
+    /// How long the restore waits for the target's other connections to release their locks.
+    static let busyTimeout = Duration.seconds(30)
 
     struct Outcome {
         let target: String
@@ -24,9 +28,9 @@ struct LiveDatabaseReplacer {
             let path = "\(target)-before-restore-\(ObjectKey.stamp(Date()))-\(suffix).db"
             try FileDescriptor.createPrivate(path).close()
             do {
-                let current = try SQLiteConnection(path: target, mode: .readOnly)
+                let current = try SQLiteConnection(path: target, mode: .readOnly, busyTimeout: Self.busyTimeout, notice: notice)
                 let copy = try SQLiteConnection(path: path, mode: .readWrite)
-                try OnlineBackup.copy(from: current, to: copy)
+                try OnlineBackup.copy(from: current, to: copy, busyTimeout: Self.busyTimeout)
             } catch {
                 RestoreOperation.removeDatabaseFiles(path)
                 throw error
@@ -34,8 +38,8 @@ struct LiveDatabaseReplacer {
             safety = path
         }
         let source = try SQLiteConnection(path: restored, mode: .readOnly)
-        let destination = try SQLiteConnection(path: target, mode: .readWriteCreate)
-        try OnlineBackup.copy(from: source, to: destination)
+        let destination = try SQLiteConnection(path: target, mode: .readWriteCreate, busyTimeout: Self.busyTimeout, notice: notice)
+        try OnlineBackup.copy(from: source, to: destination, busyTimeout: Self.busyTimeout, waitsFor: .destination)
         if let problems = try destination.integrityProblems(quick: true) {
             throw BackupError.integrityCheckFailed(what: target, detail: problems)
         }

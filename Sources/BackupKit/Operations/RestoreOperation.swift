@@ -122,7 +122,7 @@ package struct RestoreOperation {
             output = try Self.writeDump(of: tempPath, to: Files.absolute(path), overwrite: overwrite)
             format = "sql"
         case .liveDatabase(let path, _):
-            let replaced = try LiveDatabaseReplacer(target: Files.absolute(path))
+            let replaced = try LiveDatabaseReplacer(target: Files.absolute(path), notice: LockWaitNotice(console: console))
                 .replace(with: tempPath)
             target = replaced.target
             safety = replaced.safetySnapshot

@@ -22,9 +22,10 @@ package final class Console: Sendable {
     /// Whether stderr is a terminal: progress lines on, timestamps off.
     package let isTerminal: Bool
     let tool: String
-    /// The progress line currently drawn on the terminal, if any; its lock also keeps
-    /// lines from different threads whole.
-    private let progressLine = Mutex<String?>(nil)
+    /// The progress line currently drawn on the terminal, if any, and whether the run's
+    /// final error has been written (after it no progress line is drawn again); its lock
+    /// also keeps lines from different threads whole.
+    private let progressLine = Mutex<(text: String?, ended: Bool)>((nil, false))
     /// Where text goes: the process's stdout and stderr, or a test's transcript.
     private let sink: @Sendable (Stream, String) -> Void
 
@@ -55,8 +56,10 @@ package final class Console: Sendable {
         log(.warning, message)
     }
 
-    /// The one-line error of a failed run.
+    /// The one-line error of a failed run (or a stop by a signal): the last thing on the
+    /// terminal, with no progress line drawn after it.
     package func error(_ message: String) {
+        progressLine.withLock { $0.ended = true }
         log(.error, message)
     }
 
@@ -123,17 +126,22 @@ package final class Console: Sendable {
 
     /// Draws (or, with nil, erases) the progress line; other messages erase it first.
     func drawProgress(_ text: String?) {
-        progressLine.withLock { line in
-            var out = line == nil ? "" : "\r\u{1B}[K"
-            if let text { out += text }
-            line = text
-            sink(.stderr, out)
+        progressLine.withLock { progress in
+            var out = progress.text == nil ? "" : "\r\u{1B}[K"
+            if let text, !progress.ended { out += text }
+            progress.text = progress.ended ? nil : text
+            if !out.isEmpty { sink(.stderr, out) }
         }
     }
 
     private func write(_ text: String, to stream: Stream) {
-        progressLine.withLock { line in
-            guard let line else { return sink(stream, text) }
+        progressLine.withLock { progress in
+            guard let line = progress.text else { return sink(stream, text) }
+            if progress.ended {
+                // The final error: erase the progress line for good, then the message.
+                progress.text = nil
+                return stream == .stderr ? sink(.stderr, "\r\u{1B}[K" + text) : { sink(.stderr, "\r\u{1B}[K"); sink(.stdout, text) }()
+            }
             // Erase the progress line, print the message, draw the progress line again below it.
             if stream == .stderr {
                 sink(.stderr, "\r\u{1B}[K" + text + line)

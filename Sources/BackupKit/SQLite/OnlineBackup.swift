@@ -7,15 +7,21 @@ import Foundation
 /// connection writes and may never finish under a steady writer). In WAL mode writers
 /// keep committing meanwhile; in rollback-journal mode they wait for the copy.
 package enum OnlineBackup {
-    /// Copies `source` into `destination`, retrying while a lock is held, for at most `busyTimeout`.
+    /// Which side's locks a copy may wait for: a snapshot waits for its source's writers, a
+    /// live restore for its target's.
+    package enum Side: Sendable { case source, destination }
+
+    /// Copies `source` into `destination`, waiting while the `waitsFor` side is locked for at
+    /// most `busyTimeout` in all (the connections' busy handlers wait within that time, and
+    /// their notice says once what is being waited for).
     package static func copy(from source: SQLiteConnection, to destination: SQLiteConnection,
-                            busyTimeout: Duration = .seconds(30)) throws {
+                            busyTimeout: Duration = .seconds(30), waitsFor side: Side = .source) throws {
         guard let backup = sqlite3_backup_init(destination.handle, "main", source.handle, "main") else {
             try destination.check(sqlite3_errcode(destination.handle), context: "starting the online backup")
             throw BackupError.unexpected("SQLite could not start the online backup")
         }
-        let deadline = ContinuousClock.now + busyTimeout
-        var pause = Duration.milliseconds(5)
+        let waiter = side == .source ? source.waiter : destination.waiter
+        let started = ContinuousClock.now
         var rc: Int32
         if Failpoint.midSnapshot.isSelected {
             // Test builds only: copy a few pages, so the snapshot file is partly written, then freeze.
@@ -26,9 +32,9 @@ package enum OnlineBackup {
             rc = sqlite3_backup_step(backup, -1)
             let primary = rc & 0xFF
             if primary == SQLITE_DONE { break }
-            if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) && ContinuousClock.now < deadline {
-                Thread.sleep(forTimeInterval: Double(pause.components.attoseconds) / 1e18)
-                pause = min(pause * 2, .milliseconds(200))
+            let elapsed = ContinuousClock.now - started
+            if primary == SQLITE_BUSY || primary == SQLITE_LOCKED, elapsed < busyTimeout {
+                waiter.pause(elapsed: elapsed)
                 continue
             }
             break

@@ -24,9 +24,12 @@ package final class SQLiteConnection {
 
     let handle: OpaquePointer
     package let path: String
+    /// Waits for other connections' locks (SQLite's busy handler); kept alive with the handle.
+    let waiter: LockWaiter
 
-    /// Opens `path`. `busyTimeout` is how long a statement waits for another connection's lock.
-    package init(path: String, mode: Mode, busyTimeout: Duration = .seconds(10)) throws {
+    /// Opens `path`. `busyTimeout` is how long a statement waits for another connection's
+    /// lock; `notice` says what is being waited for once a wait lasts a second.
+    package init(path: String, mode: Mode, busyTimeout: Duration = .seconds(10), notice: LockWaitNotice? = nil) throws {
         var db: OpaquePointer?
         let name = mode == .immutable ? "file:\(URIEncoding.encode(path, keepSlash: true))?immutable=1" : path
         let rc = sqlite3_open_v2(name, &db, mode.flags | SQLITE_OPEN_NOMUTEX, nil)
@@ -38,8 +41,11 @@ package final class SQLiteConnection {
         }
         handle = db
         self.path = path
+        waiter = LockWaiter(path: path, limit: busyTimeout, notice: notice)
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, Int32(busyTimeout.components.seconds * 1000))
+        sqlite3_busy_handler(db, { context, attempt in
+            Unmanaged<LockWaiter>.fromOpaque(context!).takeUnretainedValue().waitAgain(attempt: Int(attempt)) ? 1 : 0
+        }, Unmanaged.passUnretained(waiter).toOpaque())
     }
 
     deinit { sqlite3_close_v2(handle) }

@@ -5,9 +5,12 @@ import Foundation
 package struct SnapshotTaker: Sendable {
     package let databasePath: String
     package var busyTimeout: Duration = .seconds(30)
+    /// Says what the snapshot waits for when a writer holds the database locked.
+    package var notice: LockWaitNotice?
 
-    package init(databasePath: String) {
+    package init(databasePath: String, notice: LockWaitNotice? = nil) {
         self.databasePath = databasePath
+        self.notice = notice
     }
 
     /// Writes the snapshot to `destination` (created 0600) and returns its size in bytes.
@@ -17,10 +20,11 @@ package struct SnapshotTaker: Sendable {
         guard Files.exists(databasePath) else { throw BackupError.databaseMissing(path: databasePath) }
         guard !Files.isDirectory(databasePath) else { throw BackupError.databaseIsFolder(path: databasePath, setting: "--db or BACKUP_DB_PATH") }
         try Self.requireSQLiteHeader(databasePath)
+        try Self.requireReadableWAL(databasePath)
 
         // Create the file 0600 first so SQLite never makes it with a wider mode.
         try FileDescriptor.createPrivate(destination).close()
-        let source = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout)
+        let source = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout, notice: notice)
         if vacuum {
             try source.run("VACUUM INTO ?", [.text(destination)])
             return Files.size(destination) ?? 0
@@ -43,6 +47,20 @@ package struct SnapshotTaker: Sendable {
     /// The bytes a snapshot reads: the database file and its WAL (an upper bound of the copy).
     package var expectedSize: Int64 {
         (Files.size(databasePath) ?? 0) + (Files.size(databasePath + "-wal") ?? 0)
+    }
+
+    /// A reader of a WAL database needs a writable `-shm` file and a `-wal` file, which SQLite
+    /// creates beside the database. In a folder this user cannot write, without both, the
+    /// read fails with SQLite's "attempt to write a readonly database": said as the cause it is.
+    static func requireReadableWAL(_ path: String) throws {
+        let fd = try FileDescriptor.openForReading(path)
+        var version = [UInt8](repeating: 0, count: 2)
+        let n = try version.withUnsafeMutableBytes { try fd.read(into: $0, at: 18) }
+        guard n == 2, version == [2, 2] else { return }   // file format read/write version 2: WAL
+        let folder = (path as NSString).deletingLastPathComponent
+        let folderPath = folder.isEmpty ? "." : folder
+        if access(folderPath, W_OK) == 0 || (access(path + "-shm", W_OK) == 0 && Files.exists(path + "-wal")) { return }
+        throw BackupError.walFolderNotWritable(database: path, folder: folderPath)
     }
 
     /// A SQLite file starts with "SQLite format 3\0"; an empty file is an empty database. A file

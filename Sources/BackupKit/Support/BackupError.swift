@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every failure the suite reports to a user. Each case carries what the message needs,
 /// `description` is one line naming the problem and the fix, and `exitStatus` maps it to
 /// exactly one documented exit code. Messages never contain key material or secrets.
@@ -75,6 +77,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     // Cannot create output (73)
     /// A file or folder could not be written.
     case cannotWrite(path: String, reason: String)
+    /// A WAL database's folder cannot be written by this user, and SQLite needs its `-shm` file there to read it.
+    case walFolderNotWritable(database: String, folder: String)
     /// The output exists already; `flag` is the option that named it (`--out`, `--sql`).
     case outputExists(path: String, flag: String)
     /// A folder has too little free space for what the run must write there.
@@ -118,7 +122,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
              .badMetadata, .corruptBackup, .unauthenticated, .manifestMismatch:
             return .dataError
         case .storageUnavailable, .objectChanged: return .unavailable
-        case .cannotWrite, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
+        case .cannotWrite, .walFolderNotWritable, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
         case .locked, .databaseBusy, .reusedPackVanished, .underRetention: return .tryAgain
         case .unexpected, .sqlite: return .failure
         }
@@ -189,6 +193,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "backup '\(key)' was replaced in storage while it was downloading; nothing was written, run restore again"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason); check the folder exists, is writable and has free space"
+        case .walFolderNotWritable(let database, let folder):
+            return "cannot read \(database): it is in WAL mode, so SQLite needs \((database as NSString).lastPathComponent)-shm and -wal beside it, and \(folder) is not writable by this user; run the backup as the database's owner, or give this user write access to \(folder)"
         case .outputExists(let path, let flag):
             return "\(path) exists already and was not touched: pass --overwrite to replace it, or choose another \(flag)"
         case .insufficientSpace(let folder, let needed, let available):

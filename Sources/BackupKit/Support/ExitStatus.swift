@@ -25,3 +25,18 @@ package enum ExitStatus: Int32, Sendable, CaseIterable {
     /// Stopped by SIGTERM.
     case terminated = 143
 }
+
+extension ExitStatus {
+    /// The "Exit codes:" block of a command's help (and so of its man page's EXIT STATUS):
+    /// `meanings` in order, then the two signals every executable ends with. A meaning may
+    /// hold a newline; its further lines are indented under the first.
+    static func helpBlock(_ meanings: KeyValuePairs<ExitStatus, String>) -> String {
+        let rows = Array(meanings) + [(interrupted, "stopped by SIGINT (Ctrl-C); its temporary files are removed"),
+                                      (terminated, "stopped by SIGTERM (systemctl stop, kill); the same")]
+        return "Exit codes:\n" + rows.map { status, meaning in
+            let code = String(status.rawValue)
+            let lines = meaning.split(separator: "\n", omittingEmptySubsequences: false)
+            return "  " + code + String(repeating: " ", count: 4 - code.count) + lines.joined(separator: "\n      ")
+        }.joined(separator: "\n")
+    }
+}

@@ -66,6 +66,27 @@ struct InstallTests {
             #expect(text.contains("NAME") && text.contains("DESCRIPTION") && text.contains("65"), "\(page) renders its sections and exit codes")
         }
         for tool in Self.tools {
+            // Installed as generated: the plugin's page is right without any editing.
+            let generated = Self.packageDirectory + "/.build/plugins/ManualPages/outputs/\(tool).1"
+            #expect(FileManager.default.contents(atPath: prefix.file("share/man/man1/\(tool).1")) == FileManager.default.contents(atPath: generated))
+            let man = try Tool.runProcess("/usr/bin/man", ["--warnings", "-l", prefix.file("share/man/man1/\(tool).1")], in: prefix.path,
+                                          environment: ["MANWIDTH": "200", "MAN_KEEP_FORMATTING": "0"])
+            #expect(man.status == 0 && man.stderr.isEmpty, "\(tool).1: \(man.stderr)")
+            let text = man.stdout.replacingOccurrences(of: ".\u{8}", with: "", options: .regularExpression)
+            let synopsis = text.components(separatedBy: "SYNOPSIS\n").last?.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(synopsis.trimmingCharacters(in: .whitespaces).hasPrefix("\(tool) [--env-file path]"), "SYNOPSIS: \(synopsis)")
+            #expect(!text.contains("subcommand") && !text.contains("help information.\n     help"), "no phantom help subcommand: \(text)")
+            // EXIT STATUS lists exactly the codes --help lists, the two signals included.
+            let help = try Tool.runProcess(Tool.path(tool), ["--help"], in: prefix.path).stdout
+            let helpCodes = help.components(separatedBy: "Exit codes:\n").last!.split(separator: "\n")
+                .prefix { $0.hasPrefix("  ") }.compactMap { Int($0.split(whereSeparator: \.isWhitespace).first ?? "") }
+            #expect(helpCodes.contains(130) && helpCodes.contains(143) && helpCodes.contains(65))
+            let exitSection = text.components(separatedBy: "EXIT STATUS\n").last!.components(separatedBy: "\nEXAMPLES").first!
+            let pageCodes = exitSection.split(separator: "\n").compactMap { Int($0.split(whereSeparator: \.isWhitespace).first ?? "") }
+            #expect(pageCodes == helpCodes, "\(tool): EXIT STATUS \(pageCodes), --help \(helpCodes)")
+            #expect(!text.contains(">0 if an error occurs"))
+        }
+        for tool in Self.tools {
             let bash = try Tool.runProcess("/bin/bash", ["-n", prefix.file("share/bash-completion/completions/\(tool)")], in: prefix.path)
             #expect(bash.status == 0, "\(bash.stderr)")
             #expect(try String(contentsOfFile: prefix.file("share/zsh/site-functions/_\(tool)"), encoding: .utf8).hasPrefix("#compdef \(tool)"))

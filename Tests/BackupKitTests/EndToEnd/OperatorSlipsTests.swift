@@ -147,3 +147,52 @@ struct OperatorSlipsTests {
         #expect(empty.status == 0 && empty.stderr.contains("is empty (0 bytes)"), "\(empty.output)")
     }
 }
+
+/// Waits and permissions that used to be silent or named the wrong cause.
+struct OperatorWaitTests {
+    /// Starts a writer holding `mode` on `database` for `seconds`; returns once it holds it.
+    private func holdLock(_ database: String, seconds: Int, mode: String) throws -> Process {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: Tool.pythonPath)
+        holder.arguments = [Fixtures.path("hold_sqlite_lock.py"), database, String(seconds), mode]
+        let out = Pipe()
+        holder.standardOutput = out
+        try holder.run()
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("held"))
+        return holder
+    }
+
+    @Test("a backup waiting for a rollback database's writer, and a --target restore waiting for the target's, say what they wait for")
+    func lockWaitsAreSaid() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 50, wal: false)
+        let writer = try holdLock(box.file("app.db"), seconds: 3, mode: "exclusive")
+        let backup = try box.run("backup", "--db", "app.db")
+        writer.waitUntilExit()
+        #expect(backup.status == 0, "\(backup.output)")
+        #expect(backup.stderr.contains("waiting for \(box.file("app.db")): another connection holds a lock on it (giving up after 30 s"), "\(backup.stderr)")
+        #expect(backup.stderr.components(separatedBy: "waiting for").count == 2, "said once")
+
+        let target = try holdLock(box.file("app.db"), seconds: 3, mode: "immediate")
+        let restore = try box.run("restore", "--target", "app.db", "--yes")
+        target.waitUntilExit()
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(restore.stderr.contains("waiting for \(box.file("app.db")): another connection holds a lock"), "\(restore.stderr)")
+        #expect(try TestDatabase.count(box.file("app.db")) == 50)
+    }
+
+    @Test("a WAL database in a folder this user cannot write names the folder and the -shm file, not the snapshot")
+    func walInUnwritableFolder() throws {
+        let box = try Sandbox()
+        let folder = box.file("data")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        try TestDatabase.make(folder + "/app.db", rows: 20, wal: true)
+        let unlock = try UnwritableFolder.lock(folder)
+        defer { unlock() }
+        let run = try box.run("backup", "--db", "data/app.db")
+        #expect(run.status == 73, "\(run.output)")
+        #expect(run.stderr.contains("app.db-shm") && run.stderr.contains("\(box.path)/data is not writable") && !run.stderr.contains("snapshot"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(box.dir.allFiles(under: "backups").filter { $0.hasSuffix(".enc") }.isEmpty)
+    }
+}

@@ -221,6 +221,23 @@ struct OperatorTests {
         #expect(restore.stdout.contains("restored app.db-"))
     }
 
+    @Test("Ctrl-C on a terminal during a stage: exit 130, and the error is the last thing shown (no progress line drawn after it)")
+    func interruptOnTerminal() throws {
+        let box = try Sandbox()
+        try TestDatabase.make(box.file("app.db"), rows: 2000)
+        box.environment["BACKUP_FAILPOINT"] = "mid-snapshot"
+        let command = [Fixtures.path("pty_run.py"), "--interrupt-on", "failpoint mid-snapshot reached",
+                       "--", Tool.path("backup"), "--db", "app.db"]
+        let run = try Tool.runProcess(Tool.pythonPath, command, in: box.path, environment: box.environment)
+        #expect(run.status == 130, "\(run.output)")
+        let shown = run.stdout
+        #expect(shown.contains("snapshot  "), "the progress line was drawn: \(shown)")
+        let error = try #require(shown.range(of: "backup: error: "), "\(shown)")
+        let after = shown[error.upperBound...]
+        #expect(!after.contains("snapshot  ") && !after.contains("MB/s"), "drawn after the error: \(after.debugDescription)")
+        #expect(box.dir.allFiles(under: "backups").filter { $0.hasSuffix(".enc") }.isEmpty)
+    }
+
     @Test("BACKUP_METRICS_FILE: a Prometheus textfile whose counters grow across runs, written atomically")
     func metricsFile() throws {
         let box = try Sandbox()

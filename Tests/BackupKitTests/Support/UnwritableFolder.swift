@@ -8,6 +8,11 @@ enum UnwritableFolder {
     /// file there. Returns what makes it writable again, for the sandbox's removal.
     static func make(_ path: String) throws -> () -> Void {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        return try lock(path)
+    }
+
+    /// Makes the existing folder `path` read-only, as `make` does.
+    static func lock(_ path: String) throws -> () -> Void {
         chmod(path, 0o555)
         var undo: () -> Void = { chmod(path, 0o755) }
         if geteuid() == 0 {
