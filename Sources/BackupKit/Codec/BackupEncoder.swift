@@ -32,6 +32,17 @@ package final class BackupEncoder {
     /// calling thread). `progress`, when given, counts the bytes of `path` read so far.
     package func encode(file path: String, progress: Counter? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
         let input = try FileDescriptor.openForReading(path)
+        return try encode(reading: { try Self.fill($0, from: input) }, progress: progress, to: sink)
+    }
+
+    /// Encodes the snapshot `source`, as `encode(file:)` does.
+    package func encode(source: any DatabaseSource, progress: Counter? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
+        try encode(reading: { try source.fill($0) }, progress: progress, to: sink)
+    }
+
+    /// Encodes what `fill` gives (a buffer filled at each call, less only at the end), on the reader thread.
+    private func encode(reading fill: @escaping @Sendable (UnsafeMutableRawBufferPointer) throws -> Int, progress: Counter?,
+                        to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> EncodedObject {
         let iv = try SecureRandom.bytes(AESGCM.ivLength)
         let cipher = try AESGCM.Encryptor(key: key, iv: iv)
         let md5 = Digest(.md5)
@@ -56,7 +67,7 @@ package final class BackupEncoder {
             do {
                 var index = 0
                 while var block = try freeBlocks.pop() {
-                    let filled = try block.withUnsafeMutableBytes { try Self.fill($0, from: input) }
+                    let filled = try block.withUnsafeMutableBytes { try fill($0) }
                     if filled == 0 && index > 0 { break }
                     readBytes.add(Int64(filled))
                     progress?.add(Int64(filled))

@@ -45,13 +45,11 @@ struct IncrementalWriter {
     var keepForever = false
     var workers = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Writes the backup of the snapshot at `path`. `beforeCommit` runs before the pack is
-    /// completed (the snapshot's check): when it throws, nothing is stored.
-    func write(snapshot path: String, previous: consuming Manifest?, createdAt: Int64,
+    /// Writes the backup of the snapshot `source`, read once in order. `beforeCommit` runs
+    /// before the pack is completed (the snapshot's check): when it throws, nothing is stored.
+    func write(source: any DatabaseSource, previous: consuming Manifest?, createdAt: Int64,
                beforeCommit: () throws -> Void = {}) throws -> IncrementalOutcome {
-        let input = try FileDescriptor.openForReading(path)
-        let snapshotSize = Files.size(path) ?? 0
-        let pageSize = try Self.pageSize(of: input)
+        let pageSize = source.pageSize
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
         let reusable = reusableBlocks(consume previous, blockSize: blockSize)
@@ -61,7 +59,6 @@ struct IncrementalWriter {
         let newPack = UInt32(reusable.packs.count)
 
         let blocksPerChunk = max(1, Self.chunkBytes / blockSize)
-        let chunkCount = Int((snapshotSize + Int64(blocksPerChunk * blockSize) - 1) / Int64(blocksPerChunk * blockSize))
         // A fixed set of chunk buffers circulates: free → reader → workers → caller (SHA-256 of
         // the whole snapshot, in order) → free. Nothing is allocated per chunk of the snapshot.
         let inFlight = workers + 2
@@ -69,7 +66,7 @@ struct IncrementalWriter {
         for _ in 0..<inFlight { try free.push([UInt8](repeating: 0, count: blocksPerChunk * blockSize)) }
         let chunks = BoundedQueue<Chunk>(capacity: inFlight)
         let results = ReorderBuffer<SealedChunk>(window: inFlight)
-        results.setCount(chunkCount)
+        let readBytes = Counter()
         let queues: [any Failable] = [free, chunks, results]
         @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
         let sha = Digest(.sha256)
@@ -77,14 +74,16 @@ struct IncrementalWriter {
 
         var tasks = [BackgroundTask(name: "incremental-reader") {
             do {
-                for index in 0..<chunkCount {
-                    guard var bytes = try free.pop() else { break }
-                    let start = Int64(index * blocksPerChunk * blockSize)
-                    let count = Int(min(Int64(blocksPerChunk * blockSize), snapshotSize - start))
-                    let n = try bytes.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]), at: start) }
-                    guard n == count else { throw BackupError.unexpected("the snapshot \(path) shrank while it was read") }
+                var index = 0
+                while var bytes = try free.pop() {
+                    let count = try bytes.withUnsafeMutableBytes { try source.fill($0) }
+                    if count == 0 { break }
+                    readBytes.add(Int64(count))
                     try chunks.push(Chunk(index: index, bytes: bytes, count: count))
+                    index += 1
+                    if count < bytes.count { break }
                 }
+                results.setCount(index)
                 chunks.close()
             } catch {
                 failAll(error)
@@ -117,8 +116,9 @@ struct IncrementalWriter {
         var reused = 0, rewritten = 0
         do {
             manifest = try ManifestWriter(scratchPath: work.file("manifest-entries"))
-            for index in 0..<chunkCount {
-                guard let chunk = try results.take(index) else { break }
+            var index = 0
+            while let chunk = try results.take(index) {
+                index += 1
                 chunk.buffer.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<chunk.count])) }
                 try free.push(chunk.buffer)
                 var at = 0
@@ -172,6 +172,7 @@ struct IncrementalWriter {
 
         let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize, version: newVersion)])
         let manifestPath = work.file("manifest")
+        let snapshotSize = readBytes.value
         let snapshotHash = sha.finish().hexString
         let used = try manifest.finish(header: { packs in
             Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
@@ -250,12 +251,4 @@ struct IncrementalWriter {
         }
     }
 
-    /// The page size a SQLite file's header records (bytes 16-17, big-endian; 1 means 65536).
-    static func pageSize(of file: FileDescriptor) throws -> Int {
-        var header = [UInt8](repeating: 0, count: 18)
-        let n = try header.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
-        guard n == 18 else { return 4096 }
-        let raw = Int(header[16]) << 8 | Int(header[17])
-        return raw == 1 ? 65536 : max(512, raw)
-    }
 }

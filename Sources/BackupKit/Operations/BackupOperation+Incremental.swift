@@ -3,7 +3,7 @@ import Foundation
 extension BackupOperation {
     /// The incremental path after the snapshot: the previous manifest of this database (when
     /// there is one, and it opens), the new pack (quick_check beside it) and manifest, then the rows.
-    func storeIncremental(snapshot path: String, taker: SnapshotTaker, repository: BackupRepository, catalog: BackupCatalog,
+    func storeIncremental(source: any DatabaseSource, repository: BackupRepository, catalog: BackupCatalog,
                           key: EncryptionKey, origin: DatabaseOrigin, createdAt: Int64, work: WorkDirectory,
                           snapshotSeconds: Double, started: ContinuousClock.Instant) throws -> BackupOutcome {
         let storage = repository.storage
@@ -11,7 +11,7 @@ extension BackupOperation {
         // Held shared for the run: a clean on this machine deletes none of this database's packs meanwhile.
         let packLock = try PackLock(databaseName: origin.name, lockDirectory: settings.localDirectory + "/.locks", exclusive: false)
         defer { withExtendedLifetime(packLock) {} }
-        let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: path) }
+        let check = BackgroundTask(name: "snapshot-check") { try source.verify() }
         let outcome: IncrementalOutcome
         let uploadStarted = ContinuousClock.now
         do {
@@ -20,7 +20,8 @@ extension BackupOperation {
                                            compression: settings.compression, level: settings.compressionLevel,
                                            blockSize: settings.blockSize, work: work, console: console)
             writer.keepForever = keepForever
-            outcome = try writer.write(snapshot: path, previous: consume previous, createdAt: createdAt, beforeCommit: { try check.join() })
+            outcome = try writer.write(source: source, previous: consume previous, createdAt: createdAt,
+                                       beforeCommit: { try check.join(); source.close() })
         } catch {
             try check.join()
             throw error

@@ -37,17 +37,16 @@ package struct BackupOperation {
 
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
-        let snapshotPath = work.file("snapshot.db")
-        let taker = SnapshotTaker(databasePath: database, notice: LockWaitNotice(console: console))
-        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
-                                  needed: taker.expectedSize + storage.spoolBytes(forSnapshotOf: taker.expectedSize))
-        console.detail("taking a snapshot of \(database)\(vacuum ? " with VACUUM INTO" : "")")
+        console.detail("opening a snapshot of \(database)\(vacuum ? " with VACUUM INTO" : "")")
         let snapshotStarted = ContinuousClock.now
-        let meter = console.progress("snapshot", total: taker.expectedSize) { Files.size(snapshotPath) ?? 0 }
-        let snapshotSize = try taker.snapshot(to: snapshotPath, vacuum: vacuum)
-        meter.finish()
+        let source = try openSnapshot(of: database, work: work, storage: storage)
+        defer { source.close() }
+        let snapshotSize = source.expectedSize ?? 0
+        // A WAL database is not copied: the only disk space its run needs is the S3 upload's spool.
+        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
+                                  needed: storage.spoolBytes(forSnapshotOf: snapshotSize))
         let snapshotSeconds = Formatting.durationSeconds(ContinuousClock.now - snapshotStarted)
-        console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in \(String(format: "%.1f s", snapshotSeconds))")
+        console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in one read transaction, opened in \(String(format: "%.2f s", snapshotSeconds))")
         Failpoint.afterSnapshot.reach()
         if snapshotSize == 0 || (Files.size(database) == 0 && (Files.size(database + "-wal") ?? 0) == 0) {
             console.warning("\(database) is empty (0 bytes): this backup restores an empty database; check --db or BACKUP_DB_PATH")
@@ -56,7 +55,7 @@ package struct BackupOperation {
         let origin = try settings.databaseOrigin()
         let createdAt = Formatting.nowMillis()
         if settings.incremental {
-            return try storeIncremental(snapshot: snapshotPath, taker: taker, repository: repository, catalog: catalog,
+            return try storeIncremental(source: source, repository: repository, catalog: catalog,
                                         key: key, origin: origin, createdAt: createdAt, work: work,
                                         snapshotSeconds: snapshotSeconds, started: started)
         }
@@ -64,7 +63,7 @@ package struct BackupOperation {
                                        date: Date(timeIntervalSince1970: Double(createdAt) / 1000),
                                        compression: settings.compression)
         // quick_check runs beside the encoder; the object is completed only if it passed.
-        let check = BackgroundTask(name: "snapshot-check") { try taker.check(snapshot: snapshotPath) }
+        let check = BackgroundTask(name: "snapshot-check") { try source.verify() }
         let uploadStarted = ContinuousClock.now
         let upload = try storage.beginUpload(objectKey: objectKey, spoolDirectory: work.path)
         let encoded: EncodedObject
@@ -74,14 +73,14 @@ package struct BackupOperation {
         do {
             defer { encoding.finish() }
             var written = 0
-            encoded = try BackupEncoder(key: key, algorithm: settings.compression, level: settings.compressionLevel).encode(file: snapshotPath, progress: consumed) { bytes in
+            encoded = try BackupEncoder(key: key, algorithm: settings.compression, level: settings.compressionLevel).encode(source: source, progress: consumed) { bytes in
                 try upload.write(bytes)
                 written += bytes.count
                 if Failpoint.midUpload.isSelected && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.midUpload.reach() }
             }
             try check.join()
-            // The snapshot is checked and encoded: its disk space goes back before the upload.
-            unlink(snapshotPath)
+            // Read and checked: the read transaction ends before the object is completed.
+            source.close()
             Failpoint.beforeComplete.reach()
             var metadata = ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, origin: origin, keyID: key.id)
             if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
@@ -110,6 +109,30 @@ package struct BackupOperation {
             vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
             durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), uploadedBytes: encoded.storedSize,
             keepForever: keepForever))
+    }
+
+    /// The snapshot the run reads. A WAL database (or an empty file) is read in place, inside
+    /// one read transaction: no copy on disk, and its writers keep committing. A rollback-mode
+    /// database is first copied into the run's work folder with the backup API, because its
+    /// writers wait for as long as a reader holds it: for the copy (about a second per GiB), not
+    /// for the whole compression pass. `--vacuum` reads the compacted copy `VACUUM INTO` makes.
+    func openSnapshot(of database: String, work: WorkDirectory, storage: any ObjectStorage) throws -> any DatabaseSource {
+        let notice = LockWaitNotice(console: console)
+        if !vacuum && (SQLiteFile.isWAL(database) || (Files.size(database) ?? 0) == 0) {
+            return try SQLiteSnapshotSource(databasePath: database, notice: notice)
+        }
+        let copy = work.file(vacuum ? "vacuumed.db" : "snapshot.db")
+        let size = (Files.size(database) ?? 0) + (Files.size(database + "-wal") ?? 0)
+        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
+                                  needed: size + storage.spoolBytes(forSnapshotOf: size))
+        let meter = console.progress(vacuum ? "vacuum" : "snapshot", total: vacuum ? nil : size) { Files.size(copy) ?? 0 }
+        defer { meter.finish() }
+        if vacuum {
+            try SQLiteFile.vacuum(database, to: copy, notice: notice)
+        } else {
+            try SQLiteFile.copy(database, to: copy, notice: notice)
+        }
+        return try SQLiteSnapshotSource(databasePath: copy)
     }
 
     /// Housekeeping once storage has proved reachable: what interrupted runs left behind.

@@ -49,7 +49,7 @@ package struct RestoreOperation {
             let path = Files.absolute(target)
             if Files.isDirectory(path) { throw BackupError.databaseIsFolder(path: path, setting: "--target") }
             if Files.exists(path), (Files.size(path) ?? 0) > 0 {
-                do { try SnapshotTaker.requireSQLiteHeader(path) } catch BackupError.notADatabase { throw BackupError.targetNotADatabase(path: path) }
+                do { try SQLiteFile.requireSQLiteHeader(path) } catch BackupError.notADatabase { throw BackupError.targetNotADatabase(path: path) }
             }
             if !confirmed {
                 guard let answer = confirm("Replace the contents of \(target) with backup \(plan.objectKey)? A safety snapshot is taken first. [y/N] ") else {

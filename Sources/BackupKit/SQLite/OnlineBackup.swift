@@ -23,11 +23,6 @@ package enum OnlineBackup {
         let waiter = side == .source ? source.waiter : destination.waiter
         let started = ContinuousClock.now
         var rc: Int32
-        if Failpoint.midSnapshot.isSelected {
-            // Test builds only: copy a few pages, so the snapshot file is partly written, then freeze.
-            _ = sqlite3_backup_step(backup, 8)
-            Failpoint.midSnapshot.reach()
-        }
         while true {
             rc = sqlite3_backup_step(backup, -1)
             let primary = rc & 0xFF

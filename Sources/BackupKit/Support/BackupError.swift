@@ -91,6 +91,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case locked(database: String)
     /// SQLite stayed busy longer than the busy timeout.
     case databaseBusy(path: String)
+    /// The WAL was restarted under the snapshot (possible only once every frame was checkpointed).
+    case databaseChanged(path: String)
     /// S3 Object Lock retains the object until this time (ISO-8601): it cannot be deleted yet.
     case underRetention(objectKey: String, until: String)
     /// A pack an incremental backup reuses was deleted while it ran (a clean elsewhere).
@@ -123,7 +125,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return .dataError
         case .storageUnavailable, .objectChanged: return .unavailable
         case .cannotWrite, .walFolderNotWritable, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
-        case .locked, .databaseBusy, .reusedPackVanished, .underRetention: return .tryAgain
+        case .locked, .databaseBusy, .databaseChanged, .reusedPackVanished, .underRetention: return .tryAgain
         case .unexpected, .sqlite: return .failure
         }
     }
@@ -139,7 +141,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
         case .unsafeObjectKey(let key):
             return "refusing key '\(key)': keys must be relative paths without '..' segments; use a key from 'restore --list'"
         case .missingEncryptionKey:
-            return "no encryption key configured: set BACKUP_ENCRYPTION_KEY_FILE to a file holding a 32-byte key (create one with 'backup --generate-key > .backup.key; chmod 600 .backup.key') or set BACKUP_ENCRYPTION_KEY"
+            return "no encryption key configured: set BACKUP_ENCRYPTION_KEY_FILE to a file holding a 32-byte key (create one with 'backup --generate-key-file .backup.key') or set BACKUP_ENCRYPTION_KEY"
         case .malformedEncryptionKey(let source):
             return "\(source) is not a 32-byte key: write it as base64 (44 characters), hex (64 characters) or exactly 32 UTF-8 bytes; 'backup --generate-key' prints a valid one"
         case .unreadableKeyFile(let path, let reason):
@@ -203,6 +205,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "backup stored as '\(key)' but the catalog row could not be written (\(reason)); the object is safe and is re-indexed by the next 'restore --list' or 'clean-backup'"
         case .locked(let database):
             return "another backup of \(database) is running; try again when it has finished"
+        case .databaseChanged(let path):
+            return "\(path) changed under the snapshot (its WAL was restarted while it was read); nothing was stored: run the backup again"
         case .databaseBusy(let path):
             return "\(path) stayed locked by another connection; try again later"
         case .underRetention(let key, let until):

@@ -11,9 +11,9 @@ import Foundation
 /// build every point compiles to nothing, so a stray `BACKUP_FAILPOINT` in a cron environment can
 /// never freeze a backup while it holds the lock.
 package enum Failpoint: String, CaseIterable, Sendable {
-    /// The snapshot file partly written (the snapshot then copies in two steps).
+    /// The snapshot's first bytes read into the pipeline, the read transaction open.
     case midSnapshot = "mid-snapshot"
-    /// The snapshot taken, nothing encoded yet.
+    /// The snapshot's read transaction open, nothing read yet.
     case afterSnapshot = "after-snapshot"
     /// The first 6 MiB of the object written (to the spool or the local temp file).
     case midUpload = "mid-upload"

@@ -231,10 +231,10 @@ struct OperatorTests {
         let run = try Tool.runProcess(Tool.pythonPath, command, in: box.path, environment: box.environment)
         #expect(run.status == 130, "\(run.output)")
         let shown = run.stdout
-        #expect(shown.contains("snapshot  "), "the progress line was drawn: \(shown)")
+        #expect(shown.contains("gzip+encrypt+store  "), "the progress line was drawn: \(shown)")
         let error = try #require(shown.range(of: "backup: error: "), "\(shown)")
         let after = shown[error.upperBound...]
-        #expect(!after.contains("snapshot  ") && !after.contains("MB/s"), "drawn after the error: \(after.debugDescription)")
+        #expect(!after.contains("gzip+encrypt+store") && !after.contains("MB/s"), "drawn after the error: \(after.debugDescription)")
         #expect(box.dir.allFiles(under: "backups").filter { $0.hasSuffix(".enc") }.isEmpty)
     }
 

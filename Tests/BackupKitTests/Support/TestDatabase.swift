@@ -46,7 +46,7 @@ enum TestDatabase {
         try SQLiteConnection(path: path, mode: .readOnly).query("SELECT id, body, n FROM items ORDER BY id")
     }
 
-    static func count(_ path: String) throws -> Int {
-        Int(try SQLiteConnection(path: path, mode: .readOnly).query("SELECT count(*) FROM items")[0][0].integer ?? -1)
+    static func count(_ path: String, table: String = "items") throws -> Int {
+        Int(try SQLiteConnection(path: path, mode: .readOnly).query("SELECT count(*) FROM \(table)")[0][0].integer ?? -1)
     }
 }

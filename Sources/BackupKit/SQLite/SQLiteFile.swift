@@ -1,52 +1,47 @@
 import Foundation
 
-/// Takes a consistent copy of a live database with SQLite's online backup API, and checks a
-/// copy with `PRAGMA quick_check`, so a corrupt database never replaces good backups.
-package struct SnapshotTaker: Sendable {
-    package let databasePath: String
-    package var busyTimeout: Duration = .seconds(30)
-    /// Says what the snapshot waits for when a writer holds the database locked.
-    package var notice: LockWaitNotice?
-
-    package init(databasePath: String, notice: LockWaitNotice? = nil) {
-        self.databasePath = databasePath
-        self.notice = notice
+/// Checks of a database file before SQLite opens it, so the message names the real cause, and
+/// the compacted copy `backup --vacuum` reads.
+package enum SQLiteFile {
+    /// Whether the file's header says WAL mode (file format read and write versions 2).
+    static func isWAL(_ path: String) -> Bool {
+        guard let fd = try? FileDescriptor.openForReading(path) else { return false }
+        var version = [UInt8](repeating: 0, count: 2)
+        let n = (try? version.withUnsafeMutableBytes { try fd.read(into: $0, at: 18) }) ?? 0
+        return n == 2 && version == [2, 2]
     }
 
-    /// Writes the snapshot to `destination` (created 0600) and returns its size in bytes.
-    /// With `vacuum`, the copy is made with `VACUUM INTO`: compacted (free pages dropped,
-    /// rows repacked), from one read transaction like the backup API's copy.
-    package func snapshot(to destination: String, vacuum: Bool = false) throws -> Int64 {
-        guard Files.exists(databasePath) else { throw BackupError.databaseMissing(path: databasePath) }
-        guard !Files.isDirectory(databasePath) else { throw BackupError.databaseIsFolder(path: databasePath, setting: "--db or BACKUP_DB_PATH") }
-        try Self.requireSQLiteHeader(databasePath)
-        try Self.requireReadableWAL(databasePath)
-
-        // Create the file 0600 first so SQLite never makes it with a wider mode.
+    /// A consistent copy of a rollback-mode `database` at `destination` (created 0600) with the
+    /// online backup API in one step: writers wait only for this fast copy, not for a whole
+    /// compression pass over a read transaction.
+    static func copy(_ database: String, to destination: String, busyTimeout: Duration = .seconds(30),
+                     notice: LockWaitNotice?) throws {
+        try requireReadable(database)
         try FileDescriptor.createPrivate(destination).close()
-        let source = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout, notice: notice)
-        if vacuum {
-            try source.run("VACUUM INTO ?", [.text(destination)])
-            return Files.size(destination) ?? 0
-        }
+        let source = try SQLiteConnection(path: database, mode: .readOnly, busyTimeout: busyTimeout, notice: notice)
         let copy = try SQLiteConnection(path: destination, mode: .readWrite)
         try copy.execute("PRAGMA synchronous=OFF")
         try OnlineBackup.copy(from: source, to: copy, busyTimeout: busyTimeout)
-        return Files.size(destination) ?? 0
     }
 
-    /// Runs `PRAGMA quick_check` on a finished snapshot (safe beside readers of the file).
-    package func check(snapshot path: String) throws {
-        guard (Files.size(path) ?? 0) > 0 else { return }
-        let connection = try SQLiteConnection(path: path, mode: .immutable)
-        if let problems = try connection.integrityProblems(quick: true) {
-            throw BackupError.integrityCheckFailed(what: "the snapshot of \(databasePath)", detail: problems)
-        }
+    /// The checks every read of a database starts with: it exists, is a file, is SQLite (or
+    /// empty), is not truncated, and its WAL can be read by this user.
+    static func requireReadable(_ database: String) throws {
+        guard Files.exists(database) else { throw BackupError.databaseMissing(path: database) }
+        guard !Files.isDirectory(database) else { throw BackupError.databaseIsFolder(path: database, setting: "--db or BACKUP_DB_PATH") }
+        try requireSQLiteHeader(database)
+        try requireReadableWAL(database)
     }
 
-    /// The bytes a snapshot reads: the database file and its WAL (an upper bound of the copy).
-    package var expectedSize: Int64 {
-        (Files.size(databasePath) ?? 0) + (Files.size(databasePath + "-wal") ?? 0)
+    /// A compacted copy of `database` at `destination` (created 0600), made by `VACUUM INTO`
+    /// from one read transaction: free pages dropped, rows repacked.
+    static func vacuum(_ database: String, to destination: String, busyTimeout: Duration = .seconds(30),
+                       notice: LockWaitNotice?) throws {
+        try requireReadable(database)
+        // Create the file 0600 first so SQLite never makes it with a wider mode.
+        try FileDescriptor.createPrivate(destination).close()
+        let source = try SQLiteConnection(path: database, mode: .readOnly, busyTimeout: busyTimeout, notice: notice)
+        try source.run("VACUUM INTO ?", [.text(destination)])
     }
 
     /// A reader of a WAL database needs a writable `-shm` file and a `-wal` file, which SQLite

@@ -1,0 +1,177 @@
+import Foundation
+
+/// A consistent snapshot of a live SQLite database, read straight from its files inside one
+/// read transaction: no copy on disk.
+///
+/// While the transaction is open, SQLite guarantees what the read relies on. In rollback
+/// mode the SHARED lock keeps writers from committing (they wait, as they did for the backup
+/// API's copy). In WAL mode writers go on appending frames, but no checkpoint writes a frame
+/// newer than this reader's into the database file, and the WAL is not restarted under a
+/// reader of it. So the snapshot is: each page from its newest committed WAL frame (as
+/// `WALFrames` finds them), else from the database file. The WAL is read before and after the
+/// transaction starts; when both agree, the state read is the transaction's (or a commit
+/// written to the WAL an instant before SQLite published it), which `verify` (quick_check on
+/// the same connection) checks. Each WAL frame's header is read
+/// again after its data, so a frame a restart overwrote (possible only once every frame was
+/// checkpointed) fails the run instead of mixing states.
+package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
+    package let path: String
+    package let pageSize: Int
+    /// Pages in the snapshot.
+    let pageCount: Int64
+    package var expectedSize: Int64? { pageCount * Int64(pageSize) }
+    /// Whether the read state is exactly the one quick_check sees (see above); a database
+    /// committing between the two WAL reads every time leaves it false: the state read is then
+    /// a moment newer than the one checked.
+    let checkedStateIsRead: Bool
+
+    private var connection: SQLiteConnection?
+    private var database: FileDescriptor?
+    private var wal: FileDescriptor?
+    private let frames: WALFrames
+    /// The next byte of the snapshot to read.
+    private var position: Int64 = 0
+
+    /// How often the start is tried before the read state is taken as it is.
+    static let startAttempts = 5
+
+    /// Opens the snapshot: waits (with `notice` after a second) up to `busyTimeout` while a
+    /// rollback-mode writer holds the database.
+    package init(databasePath: String, busyTimeout: Duration = .seconds(30), notice: LockWaitNotice? = nil) throws {
+        path = databasePath
+        try SQLiteFile.requireReadable(databasePath)
+
+        let connection = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout, notice: notice)
+        let walPath = databasePath + "-wal"
+        var frames = WALFrames.empty
+        var exact = false
+        var pageSize = 0
+        var pageCount: Int64 = 0
+        do {
+            for _ in 0..<Self.startAttempts {
+                let pageSizeNow = try Self.integer(connection, "PRAGMA page_size")
+                let before = try WALFrames.read(walPath, databasePageSize: pageSizeNow)
+                try connection.execute("BEGIN")
+                // The first read takes the read lock (and, in WAL mode, the transaction's state).
+                _ = try connection.query("SELECT count(*) FROM sqlite_schema")
+                pageSize = try Self.integer(connection, "PRAGMA page_size")
+                pageCount = Int64(try Self.integer(connection, "PRAGMA page_count"))
+                frames = try WALFrames.read(walPath, databasePageSize: pageSize)
+                if frames == before && pageSizeNow == pageSize && (frames.pageCount ?? pageCount) == pageCount {
+                    exact = true
+                    break
+                }
+                try connection.execute("COMMIT")
+            }
+            if !exact {
+                // Committing faster than the two reads: take the newest committed state.
+                try connection.execute("BEGIN")
+                _ = try connection.query("SELECT count(*) FROM sqlite_schema")
+                pageSize = try Self.integer(connection, "PRAGMA page_size")
+                pageCount = Int64(try Self.integer(connection, "PRAGMA page_count"))
+                frames = try WALFrames.read(walPath, databasePageSize: pageSize)
+                if let walPages = frames.pageCount { pageCount = walPages }
+            }
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+        self.connection = connection
+        self.frames = frames
+        self.pageSize = pageSize
+        self.pageCount = pageCount
+        checkedStateIsRead = exact
+        // Opened after the connection's, and closed only after it ends (`close`): closing a
+        // descriptor of the database would drop the connection's POSIX locks on it.
+        database = try FileDescriptor.openForReading(databasePath)
+        wal = frames.count > 0 ? try FileDescriptor.openForReading(walPath) : nil
+        if exact && pageCount > 0 { try requireHeaderMatches(connection) }
+    }
+
+    /// The page 1 this snapshot reads must say what SQLite's own view of the transaction says:
+    /// page count, free-list length and schema version. A state read wrongly (an older one, say)
+    /// is refused here instead of being stored.
+    private func requireHeaderMatches(_ connection: SQLiteConnection) throws {
+        var header = [UInt8](repeating: 0, count: 100)
+        let n = try header.withUnsafeMutableBytes { try readPages(into: $0) }
+        position = 0
+        guard n == 100 else { throw BackupError.unexpected("the snapshot of \(path) has no full header") }
+        let fields = [(28, "PRAGMA page_count"), (36, "PRAGMA freelist_count"), (40, "PRAGMA schema_version")]
+        for (offset, pragma) in fields {
+            let inHeader = Int(WALFrames.u32(header, offset))
+            let sqlite = try Self.integer(connection, pragma)
+            guard inHeader == sqlite else {
+                throw BackupError.unexpected("the snapshot of \(path) does not match SQLite's view (\(pragma) \(sqlite), header \(inHeader)); nothing was stored")
+            }
+        }
+    }
+
+    deinit { close() }
+
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let filled = try readPages(into: buffer)
+        // Test builds only: freeze once the first bytes of the snapshot were read.
+        if Failpoint.midSnapshot.isSelected && filled > 0 && position == Int64(filled) { Failpoint.midSnapshot.reach() }
+        return filled
+    }
+
+    /// `read` itself: the pages from `position` on, each from its WAL frame or the file.
+    private func readPages(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let database else { throw BackupError.unexpected("the snapshot of \(path) was read after it ended") }
+        let total = pageCount * Int64(pageSize)
+        var filled = 0
+        while filled < buffer.count && position < total {
+            let page = UInt32(position / Int64(pageSize) + 1)
+            let inPage = Int(position % Int64(pageSize))
+            let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
+            let n: Int
+            if let frame = frames.newest[page], let wal {
+                n = min(pageSize - inPage, target.count)
+                let part = UnsafeMutableRawBufferPointer(rebasing: target[0..<n])
+                guard try wal.read(into: part, at: frames.dataOffset(ofFrame: frame) + Int64(inPage)) == n,
+                      try frames.frameIsIntact(frame, page: page, in: wal) else {
+                    throw BackupError.databaseChanged(path: path)
+                }
+            } else {
+                // A run of pages the WAL does not hold: one read from the database file.
+                var pages = 1
+                while Int64(page) + Int64(pages) <= pageCount, frames.newest[page + UInt32(pages)] == nil,
+                      pages * pageSize - inPage < target.count { pages += 1 }
+                n = min(pages * pageSize - inPage, target.count, Int(total - position))
+                let part = UnsafeMutableRawBufferPointer(rebasing: target[0..<n])
+                let got = try database.read(into: part, at: position)
+                // Pages past the end of the file read as zeros, as SQLite reads them.
+                if got < n { part.baseAddress!.advanced(by: got).initializeMemory(as: UInt8.self, repeating: 0, count: n - got) }
+            }
+            filled += n
+            position += Int64(n)
+        }
+        return filled
+    }
+
+    package func verify() throws {
+        guard let connection else { throw BackupError.unexpected("the snapshot of \(path) was checked after it ended") }
+        guard pageCount > 0 else { return }
+        if let problems = try connection.integrityProblems(quick: true) {
+            throw BackupError.integrityCheckFailed(what: "the snapshot of \(path)", detail: problems)
+        }
+    }
+
+    package func close() {
+        if let connection {
+            try? connection.execute("COMMIT")
+            self.connection = nil
+            withExtendedLifetime(connection) {}
+        }
+        // The connection is closed now (its last reference went above): the descriptors may go.
+        database = nil
+        wal = nil
+    }
+
+    private static func integer(_ connection: SQLiteConnection, _ sql: String) throws -> Int {
+        guard case .integer(let value)? = try connection.query(sql).first?.first else {
+            throw BackupError.unexpected("\(sql) returned no number")
+        }
+        return Int(value)
+    }
+}

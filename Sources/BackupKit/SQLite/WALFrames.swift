@@ -1,0 +1,118 @@
+import Foundation
+
+/// The committed frames of a SQLite WAL file, found as SQLite's own recovery finds them
+/// (https://sqlite.org/fileformat2.html#walformat): a valid header, then frames whose salts
+/// match it and whose cumulative checksums hold, up to the last commit frame. Frames after
+/// the last commit (a transaction being written, or left by a rollback) are not part of any
+/// committed state and are ignored.
+struct WALFrames: Equatable {
+    /// Bytes of the WAL header and of each frame's header.
+    static let headerSize = 32
+    static let frameHeaderSize = 24
+
+    let pageSize: Int
+    let salt1: UInt32
+    let salt2: UInt32
+    /// Committed frames (1-based count): frames 1...count make the newest committed state.
+    let count: Int
+    /// The database's size in pages after the last commit (nil: no committed frame).
+    let pageCount: Int64?
+    /// For each page, the number of its newest committed frame.
+    let newest: [UInt32: Int]
+
+    /// No WAL, or a WAL with no committed frame: the database file alone is the state.
+    static let empty = WALFrames(pageSize: 0, salt1: 0, salt2: 0, count: 0, pageCount: nil, newest: [:])
+
+    /// Where frame `number`'s page data starts in the WAL file.
+    func dataOffset(ofFrame number: Int) -> Int64 {
+        Int64(Self.headerSize) + Int64(number - 1) * Int64(Self.frameHeaderSize + pageSize) + Int64(Self.frameHeaderSize)
+    }
+
+    /// Reads the WAL file at `path` (a missing or empty file is `empty`). `databasePageSize`
+    /// must match the WAL's: a WAL of another page size belongs to no state of this database.
+    static func read(_ path: String, databasePageSize: Int) throws -> WALFrames {
+        guard Files.exists(path) else { return .empty }
+        let file = try FileDescriptor.openForReading(path)
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize else { return .empty }
+        let magic = u32(header, 0)
+        guard magic == 0x377f_0682 || magic == 0x377f_0683 else { return .empty }
+        let bigEndian = magic & 1 == 1
+        let pageSize = Int(u32(header, 8))
+        var sums = Checksum(bigEndian: bigEndian)
+        sums.add(header[0..<24])
+        guard u32(header, 24) == sums.s0, u32(header, 28) == sums.s1,
+              pageSize == databasePageSize else { return .empty }
+        let salt1 = u32(header, 16), salt2 = u32(header, 20)
+
+        var newest: [UInt32: Int] = [:]
+        var pending: [(UInt32, Int)] = []
+        var committed = 0
+        var pageCount: Int64?
+        var frame = [UInt8](repeating: 0, count: frameHeaderSize + pageSize)
+        var number = 1
+        while true {
+            let at = Int64(headerSize) + Int64(number - 1) * Int64(frame.count)
+            guard try frame.withUnsafeMutableBytes({ try file.read(into: $0, at: at) }) == frame.count else { break }
+            guard u32(frame, 8) == salt1, u32(frame, 12) == salt2 else { break }
+            var next = sums
+            next.add(frame[0..<8])
+            next.add(frame[frameHeaderSize...])
+            guard u32(frame, 16) == next.s0, u32(frame, 20) == next.s1 else { break }
+            sums = next
+            let page = u32(frame, 0)
+            guard page > 0 else { break }
+            pending.append((page, number))
+            let truncate = u32(frame, 4)
+            if truncate > 0 {
+                for (page, frameNumber) in pending { newest[page] = frameNumber }
+                pending.removeAll(keepingCapacity: true)
+                committed = number
+                pageCount = Int64(truncate)
+            }
+            number += 1
+        }
+        guard committed > 0 else { return .empty }
+        // Pages past the committed size (a commit that shrank the database) are not part of it.
+        if let pageCount { newest = newest.filter { Int64($0.key) <= pageCount } }
+        return WALFrames(pageSize: pageSize, salt1: salt1, salt2: salt2, count: committed, pageCount: pageCount, newest: newest)
+    }
+
+    /// Whether frame `number`'s header still names `page` under these salts: read after its
+    /// data, it proves the data was not overwritten by a WAL restart meanwhile (SQLite writes
+    /// a frame's header before its data).
+    func frameIsIntact(_ number: Int, page: UInt32, in file: FileDescriptor) throws -> Bool {
+        var header = [UInt8](repeating: 0, count: Self.frameHeaderSize)
+        let at = dataOffset(ofFrame: number) - Int64(Self.frameHeaderSize)
+        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: at) }) == Self.frameHeaderSize else { return false }
+        return Self.u32(header, 0) == page && Self.u32(header, 8) == salt1 && Self.u32(header, 12) == salt2
+    }
+
+    static func u32<C: RandomAccessCollection>(_ bytes: C, _ at: Int) -> UInt32 where C.Element == UInt8, C.Index == Int {
+        let base = bytes.startIndex + at
+        return UInt32(bytes[base]) << 24 | UInt32(bytes[base + 1]) << 16 | UInt32(bytes[base + 2]) << 8 | UInt32(bytes[base + 3])
+    }
+
+    /// The WAL checksum: two 32-bit sums over pairs of words, in the byte order the magic names.
+    struct Checksum {
+        let bigEndian: Bool
+        var s0: UInt32 = 0
+        var s1: UInt32 = 0
+
+        mutating func add(_ bytes: ArraySlice<UInt8>) {
+            bytes.withUnsafeBytes { raw in
+                let words = raw.count / 8
+                var (a, b) = (s0, s1)
+                for i in 0..<words {
+                    let w0 = raw.loadUnaligned(fromByteOffset: i * 8, as: UInt32.self)
+                    let w1 = raw.loadUnaligned(fromByteOffset: i * 8 + 4, as: UInt32.self)
+                    let x0 = bigEndian ? UInt32(bigEndian: w0) : UInt32(littleEndian: w0)
+                    let x1 = bigEndian ? UInt32(bigEndian: w1) : UInt32(littleEndian: w1)
+                    a = a &+ x0 &+ b
+                    b = b &+ x1 &+ a
+                }
+                (s0, s1) = (a, b)
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// The snapshot is read in place, inside one read transaction: each page from its newest
+/// committed WAL frame, else from the database file. These databases are held open with
+/// their state split between the two, and frames of a rolled-back transaction after the last
+/// commit, as a live application leaves them.
+struct SnapshotSourceTests {
+    /// Builds the held-open database (`wal_states.py`); returns the holder, the file sizes and
+    /// the committed row count.
+    private func holdWALState(_ path: String, pageSize: Int) throws -> (Process, Pipe, dbBytes: Int, walBytes: Int, rows: Int) {
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: Tool.pythonPath)
+        holder.arguments = [Fixtures.path("wal_states.py"), path, String(pageSize)]
+        let out = Pipe(), input = Pipe()
+        holder.standardOutput = out
+        holder.standardInput = input
+        try holder.run()
+        var seen = Data()
+        while !seen.contains(UInt8(ascii: "\n")) {
+            let more = out.fileHandleForReading.availableData
+            if more.isEmpty { break }
+            seen.append(more)
+        }
+        let line = String(decoding: seen, as: UTF8.self)
+        let fields = line.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(fields.first == "ready", "\(line)")
+        guard fields.count == 4, let db = Int(fields[1]), let wal = Int(fields[2]), let rows = Int(fields[3]) else {
+            throw SandboxFailure(description: "wal_states.py: \(line)")
+        }
+        return (holder, input, db, wal, rows)
+    }
+
+    @Test("a WAL database held open (state split between file and WAL, rolled-back frames after the last commit) backs up to exactly its committed state",
+          arguments: [1024, 4096, 65536], [false, true])
+    func walStateRestoresExactly(pageSize: Int, incremental: Bool) throws {
+        let box = try Sandbox()
+        let (holder, input, dbBytes, walBytes, rows) = try holdWALState(box.file("app.db"), pageSize: pageSize)
+        #expect(walBytes > dbBytes / 4, "the WAL holds a real part of the state (db \(dbBytes), wal \(walBytes))")
+        let backup = try box.run("backup", ["--db", "app.db"] + (incremental ? ["--incremental"] : []))
+        #expect(backup.status == 0, "\(backup.output)")
+        #expect(box.dir.allFiles(under: "backups/.work").isEmpty)
+        input.fileHandleForWriting.write(Data("done\n".utf8))
+        holder.waitUntilExit()
+
+        let restore = try box.run("restore", "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.count(box.file("r.db"), table: "t") == rows, "the rolled-back rows are not in it")
+        // The holder closed the database cleanly: its file is now the committed state alone.
+        let same = try Tool.python("compare_dbs.py", [box.file("app.db"), box.file("r.db")], in: box.path)
+        #expect(same.status == 0 && same.stdout.contains("same"), "\(same.output)")
+        let pragma = try SQLiteConnection(path: box.file("r.db"), mode: .readOnly).query("PRAGMA page_size")
+        #expect(pragma.first?.first == .integer(Int64(pageSize)))
+    }
+}
