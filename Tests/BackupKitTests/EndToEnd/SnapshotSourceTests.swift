@@ -53,4 +53,58 @@ struct SnapshotSourceTests {
         let pragma = try SQLiteConnection(path: box.file("r.db"), mode: .readOnly).query("PRAGMA page_size")
         #expect(pragma.first?.first == .integer(Int64(pageSize)))
     }
+
+    @Test("under two writers and a checkpointer restarting the WAL, eight backups in a row (full and incremental) each restore a committed prefix")
+    func walUnderWritersAndCheckpoints() throws {
+        let box = try Sandbox()
+        let database = box.file("app.db")
+        try TestDatabase.make(database, rows: 40000)
+        try SQLiteConnection(path: database, mode: .readWrite).execute("CREATE TABLE log(id INTEGER PRIMARY KEY, body TEXT NOT NULL, n INTEGER)")
+        let stop = box.file("stop")
+        func start(_ script: String, _ arguments: [String]) throws -> (Process, Pipe) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Tool.pythonPath)
+            process.arguments = [Fixtures.path(script)] + arguments
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            return (process, out)
+        }
+        let helpers = [try start("writer.py", [database, stop, "40001"]), try start("writer.py", [database, stop, "1", "log"]),
+                       try start("checkpointer.py", [database, stop])]
+        defer {
+            _ = FileManager.default.createFile(atPath: stop, contents: nil)
+            for (process, _) in helpers { process.waitUntilExit() }
+        }
+        while try TestDatabase.count(database) < 40100 { usleep(20_000) }
+        var keys: [String] = []
+        for run in 0..<8 {
+            let backup = try box.run("backup", ["--db", "app.db", "--force", "--compression-level", "1"] + (run % 2 == 1 ? ["--incremental"] : []))
+            #expect(backup.status == 0, "run \(run): \(backup.output)")
+            keys.append(backup.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        _ = FileManager.default.createFile(atPath: stop, contents: nil)
+        for (process, _) in helpers { process.waitUntilExit() }
+        let checkpoints = Int(String(decoding: helpers[2].1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(checkpoints > 0, "the WAL was checkpointed in full while the backups ran")
+
+        var previous = 0
+        for (index, key) in keys.enumerated() where !key.isEmpty {
+            let out = box.file("r\(index).db")
+            let restore = try box.run("restore", "--key", key, "--out", out)
+            #expect(restore.status == 0, "\(key): \(restore.output)")
+            for (table, first) in [("items", 1), ("log", 1)] {
+                let ids = try SQLiteConnection(path: out, mode: .readOnly).query("SELECT id FROM \(table) ORDER BY id").map { Int($0[0].integer!) }
+                #expect(ids.isEmpty || ids == Array(first...(first + ids.count - 1)), "\(table) is a committed prefix in \(key)")
+                #expect(table != "log" || ids.count % 2 == 0, "no torn transaction in \(table)")
+                if table == "items" {
+                    #expect((ids.count - 40000) % 2 == 0, "no torn transaction in items")
+                    #expect(ids.count >= previous, "each backup is at least as new as the one before")
+                    previous = ids.count
+                }
+            }
+        }
+    }
 }
+
