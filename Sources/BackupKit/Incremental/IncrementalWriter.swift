@@ -24,8 +24,7 @@ struct IncrementalOutcome {
 /// manifest last. A backup therefore writes at most two objects, and no manifest ever names
 /// a block that is not stored yet.
 ///
-///     reader ──chunks──▶ SHA-256 of the whole snapshot (one thread)
-///            ──chunks──▶ N workers: ids, lookups, new blocks compressed and sealed
+///     reader ──chunks──▶ N workers: ids, lookups, new blocks compressed and sealed
 ///                        ──re-ordered──▶ caller: pack upload (MD5), manifest entries
 struct IncrementalWriter {
     /// Snapshot bytes read and handed to a worker at a time (whole blocks).
@@ -45,13 +44,24 @@ struct IncrementalWriter {
     var keepForever = false
     var workers = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Writes the backup of the snapshot `source`, read once in order. `beforeCommit` runs
-    /// before the pack is completed (the snapshot's check): when it throws, nothing is stored.
+    /// Writes the backup of the snapshot `source`, read once in order. `onChange` is called
+    /// once, as soon as the snapshot is known to differ from the previous backup's (at once
+    /// when there is none): the snapshot's check starts there. `beforeCommit` runs before the
+    /// pack is completed, told whether the snapshot equals the previous one block for block;
+    /// when it throws, nothing is stored.
     func write(source: any DatabaseSource, previous: consuming Manifest?, createdAt: Int64,
-               beforeCommit: () throws -> Void = {}) throws -> IncrementalOutcome {
+               onChange: () -> Void = {}, beforeCommit: (_ unchanged: Bool) throws -> Void = { _ in }) throws -> IncrementalOutcome {
         let pageSize = source.pageSize
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
+        // The previous snapshot's ids in order, when they are comparable (same key, same blocks).
+        let previousIDs: [BlockID]? = previous.flatMap { manifest in
+            manifest.header.keyID == self.key.id && manifest.header.blockSize == blockSize ? manifest.blocks.map(\.id) : nil
+        }
+        let previousSize = previous?.header.snapshotSize
+        var differs = previousIDs == nil
+        if differs { onChange() }
+        var blockNumber = 0
         let reusable = reusableBlocks(consume previous, blockSize: blockSize)
         let packKey = ObjectKey.makePack(prefix: prefix, databaseName: origin.name, date: date)
         let manifestKey = ObjectKey.makeManifest(prefix: prefix, databaseName: origin.name, date: date)
@@ -59,8 +69,7 @@ struct IncrementalWriter {
         let newPack = UInt32(reusable.packs.count)
 
         let blocksPerChunk = max(1, Self.chunkBytes / blockSize)
-        // A fixed set of chunk buffers circulates: free → reader → workers → caller (SHA-256 of
-        // the whole snapshot, in order) → free. Nothing is allocated per chunk of the snapshot.
+        // A fixed set of chunk buffers circulates: free → reader → workers → caller (in order) → free. Nothing is allocated per chunk of the snapshot.
         let inFlight = workers + 2
         let free = BoundedQueue<[UInt8]>(capacity: inFlight)
         for _ in 0..<inFlight { try free.push([UInt8](repeating: 0, count: blocksPerChunk * blockSize)) }
@@ -69,7 +78,6 @@ struct IncrementalWriter {
         let readBytes = Counter()
         let queues: [any Failable] = [free, chunks, results]
         @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
-        let sha = Digest(.sha256)
         let (key, compression, level) = (self.key, self.compression, self.level)
 
         var tasks = [BackgroundTask(name: "incremental-reader") {
@@ -119,10 +127,14 @@ struct IncrementalWriter {
             var index = 0
             while let chunk = try results.take(index) {
                 index += 1
-                chunk.buffer.withUnsafeBytes { sha.update(UnsafeRawBufferPointer(rebasing: $0[0..<chunk.count])) }
                 try free.push(chunk.buffer)
                 var at = 0
                 for (number, id) in chunk.ids.enumerated() {
+                    if !differs, let previousIDs, blockNumber >= previousIDs.count || previousIDs[blockNumber] != id {
+                        differs = true
+                        onChange()
+                    }
+                    blockNumber += 1
                     let length = Int(chunk.lengths[number])
                     defer { at += length }
                     switch chunk.verdicts[number] {
@@ -154,7 +166,8 @@ struct IncrementalWriter {
                 }
             }
             for task in tasks { try task.join() }
-            try beforeCommit()
+            let unchanged = !differs && previousSize == readBytes.value
+            try beforeCommit(unchanged)
             if let upload {
                 packChecksum = md5.finish().hexString
                 let metadata = ObjectMetadata.pack(compression: compression, checksum: packChecksum, size: packSize,
@@ -173,10 +186,9 @@ struct IncrementalWriter {
         let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize, version: newVersion)])
         let manifestPath = work.file("manifest")
         let snapshotSize = readBytes.value
-        let snapshotHash = sha.finish().hexString
         let used = try manifest.finish(header: { packs in
             Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
-                            pageCount: snapshotSize / Int64(pageSize), sha256: snapshotHash, compression: compression,
+                            pageCount: snapshotSize / Int64(pageSize), compression: compression,
                             keyID: key.id, packs: packs)
         }, packs: allPacks, to: manifestPath)
         // A clean elsewhere may have deleted a reused pack (or this backup's own, unnamed yet)

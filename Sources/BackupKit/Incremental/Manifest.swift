@@ -1,8 +1,11 @@
 import Foundation
 
 /// What an incremental backup stores besides new blocks: the snapshot as an ordered list of
-/// block ids and where each block lives. Restore rebuilds the snapshot from it alone and
-/// checks the whole file's SHA-256; the next backup reads it to reuse unchanged blocks.
+/// block ids and where each block lives. Restore rebuilds the snapshot from it alone: every
+/// block authenticates (AES-GCM, its id as associated data) and hashes to its id, and the
+/// manifest itself is authenticated, so the ordered ids already pin the whole snapshot and no
+/// second whole-file hash is taken (manifests before format 3 carry one, still checked). The
+/// next backup reads it to reuse unchanged blocks.
 ///
 /// Binary layout (compressed and encrypted like a full backup object): `SQLBINC2`, a
 /// little-endian u32 length, the header as JSON, then one 32-byte entry per block: id
@@ -35,7 +38,8 @@ package struct Manifest: Sendable, Equatable {
     }
 
     package struct Header: Codable, Sendable, Equatable {
-        package var format = 2
+        /// 3: no whole-snapshot SHA-256 (the ordered, authenticated block ids stand for it).
+        package var format = 3
         package let database: String
         /// The manifest's own object key and creation time (milliseconds), so a manifest
         /// copied under another name or date is caught on restore; absent in earlier manifests.
@@ -46,8 +50,8 @@ package struct Manifest: Sendable, Equatable {
         package let snapshotSize: Int64
         /// Pages in the snapshot (its size over the page size; absent in manifests of the first layout).
         package var pageCount: Int64? = nil
-        /// SHA-256 hex of the whole snapshot, checked after a restore.
-        package let sha256: String
+        /// SHA-256 hex of the whole snapshot, in manifests before format 3 (checked on restore).
+        package var sha256: String? = nil
         /// How each block is compressed before it is sealed.
         package let compression: CompressionAlgorithm
         /// The key every block of this manifest is sealed with (its id).

@@ -7,11 +7,13 @@ extension BackupOperation {
                           key: EncryptionKey, origin: DatabaseOrigin, createdAt: Int64, work: WorkDirectory,
                           snapshotSeconds: Double, started: ContinuousClock.Instant) throws -> BackupOutcome {
         let storage = repository.storage
-        // The snapshot's quick_check runs beside the writer; the pack is completed only after it passed.
+        // The snapshot's quick_check runs beside the writer from the first block that differs from
+        // the previous backup's; the pack is completed only after it passed. A snapshot equal to
+        // the previous one block for block is not checked again: that one passed (DeferredCheck).
         // Held shared for the run: a clean on this machine deletes none of this database's packs meanwhile.
         let packLock = try PackLock(databaseName: origin.name, lockDirectory: settings.localDirectory + "/.locks", exclusive: false)
         defer { withExtendedLifetime(packLock) {} }
-        let check = BackgroundTask(name: "snapshot-check") { try source.verify() }
+        let check = DeferredCheck { try source.verify() }
         let outcome: IncrementalOutcome
         let uploadStarted = ContinuousClock.now
         do {
@@ -21,9 +23,16 @@ extension BackupOperation {
                                            blockSize: settings.blockSize, work: work, console: console)
             writer.keepForever = keepForever
             outcome = try writer.write(source: source, previous: consume previous, createdAt: createdAt,
-                                       beforeCommit: { try check.join(); source.close() })
+                                       onChange: { check.start() }, beforeCommit: { unchanged in
+                if try check.finish(unchanged: unchanged) {
+                    console.detail("quick_check ok")
+                } else {
+                    console.detail("quick_check skipped: every block equals the previous backup's, whose snapshot passed it")
+                }
+                source.close()
+            })
         } catch {
-            try check.join()
+            check.abandon()
             throw error
         }
         let uploadSeconds = Formatting.durationSeconds(ContinuousClock.now - uploadStarted)

@@ -17,14 +17,9 @@ final class LocalUpload: ObjectUpload {
 
     init(finalPath: String, key: String) throws {
         self.finalPath = finalPath
-        tempPath = Files.temporarySibling(of: finalPath)
-        Cleanup.shared.register(tempPath)
-        do {
-            file = try FileDescriptor.createPrivate(tempPath)
-        } catch {
-            Cleanup.shared.forget(tempPath)
-            throw error
-        }
+        let tempPath = Files.temporarySibling(of: finalPath)
+        self.tempPath = tempPath
+        file = try Cleanup.shared.creating(tempPath) { try FileDescriptor.createPrivate(tempPath) }
     }
 
     deinit { abort() }

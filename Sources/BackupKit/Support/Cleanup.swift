@@ -23,6 +23,23 @@ package final class Cleanup: Sendable {
         state.withLock { $0.paths[path, default: 0] += 1 }
     }
 
+    /// Registers `path` and runs `create`, which makes it, as one step against the signal
+    /// handler: either the handler finds the path made and removes it, or it has begun already
+    /// and this thread waits for its exit, never making a path the handler would miss.
+    func creating<T: Sendable>(_ path: String, _ create: () throws -> T) throws -> T {
+        let made: Result<T, any Error>? = state.withLock { state in
+            guard !state.stopping else { return nil }
+            state.paths[path, default: 0] += 1
+            return Result { try create() }
+        }
+        guard let made else {
+            yieldToSignalHandler()
+            throw BackupError.unexpected("stopped by a signal")
+        }
+        if case .failure = made { forget(path) }
+        return try made.get()
+    }
+
     /// Stops tracking `path` (it was renamed into place or removed by its owner).
     func forget(_ path: String) {
         state.withLock { state in

@@ -13,9 +13,11 @@ package final class WorkDirectory {
         try Files.makeInternalDirectory(parent)
         WorkDirectory.removeLeftovers(in: parent)
         let name = "run.tmp-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
-        path = parent + "/" + name
-        guard mkdir(path, 0o700) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
-        Cleanup.shared.register(path)
+        let path = parent + "/" + name
+        self.path = path
+        try Cleanup.shared.creating(path) {
+            guard mkdir(path, 0o700) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
+        }
     }
 
     deinit { remove() }

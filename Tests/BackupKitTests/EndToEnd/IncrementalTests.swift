@@ -71,6 +71,32 @@ struct IncrementalTests {
         #expect(try catalog.packReferences()[secondKey]?.count == 2, "the second backup uses the first pack and its own")
     }
 
+    @Test("quick_check: skipped when every block equals the previous backup's; run after any change, and a page scribbled over after the base still fails with 65")
+    func quickCheckRule() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 20_000, wal: false)
+        func verbose() throws -> ToolRun {
+            try box.run("backup", "--db", "app.db", "--incremental", "--force", "-v")
+        }
+        let base = try verbose()
+        #expect(base.status == 0 && base.stderr.contains("quick_check ok"), "\(base.output)")
+        let same = try verbose()
+        #expect(same.status == 0 && same.stderr.contains("quick_check skipped: every block equals the previous backup's"), "\(same.output)")
+        try db.run("UPDATE items SET body = 'changed' WHERE id = 7")
+        let changed = try verbose()
+        #expect(changed.status == 0 && changed.stderr.contains("quick_check ok") && !changed.stderr.contains("skipped"), "\(changed.output)")
+        let stored = box.storedObjects()
+
+        // Scribble over a page in the middle of the file, keeping the header intact.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: box.file("app.db")))
+        try handle.seek(toOffset: UInt64(Files.size(box.file("app.db"))! / 2))
+        handle.write(Data(repeating: 0xA5, count: 8192))
+        try handle.close()
+        let corrupt = try verbose()
+        #expect(corrupt.status == 65 && corrupt.stderr.contains("integrity"), "\(corrupt.output)")
+        #expect(box.storedObjects() == stored, "nothing stored")
+    }
+
     @Test("clean applies the rules to incremental backups and deletes only the packs no kept backup uses, after the grace period")
     func cleanDeletesUnusedPacks() throws {
         let box = try Sandbox()

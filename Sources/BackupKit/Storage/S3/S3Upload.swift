@@ -24,9 +24,9 @@ final class S3Upload: ObjectUpload {
     init(objectKey key: String, pool: S3ClientPool, spoolDirectory: String) throws {
         self.objectKey = key
         self.pool = pool
-        spoolPath = spoolDirectory + "/upload-\(UUID().uuidString.prefix(8).lowercased()).spool"
-        Cleanup.shared.register(spoolPath)
-        spool = try FileDescriptor.createPrivate(spoolPath)
+        let spoolPath = spoolDirectory + "/upload-\(UUID().uuidString.prefix(8).lowercased()).spool"
+        self.spoolPath = spoolPath
+        spool = try Cleanup.shared.creating(spoolPath) { try FileDescriptor.createPrivate(spoolPath) }
     }
 
     deinit { abort() }
