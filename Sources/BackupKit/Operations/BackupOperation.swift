@@ -52,63 +52,42 @@ package struct BackupOperation {
             console.warning("\(database) is empty (0 bytes): this backup restores an empty database; check --db or BACKUP_DB_PATH")
         }
 
-        let origin = try settings.databaseOrigin()
-        let createdAt = Formatting.nowMillis()
-        if settings.incremental {
-            return try storeIncremental(source: source, repository: repository, catalog: catalog,
-                                        key: key, origin: origin, createdAt: createdAt, work: work,
-                                        snapshotSeconds: snapshotSeconds, started: started)
-        }
-        let objectKey = ObjectKey.make(prefix: settings.prefix, databaseName: origin.name,
-                                       date: Date(timeIntervalSince1970: Double(createdAt) / 1000),
-                                       compression: settings.compression)
-        // quick_check runs beside the encoder; the object is completed only if it passed.
-        let check = BackgroundTask(name: "snapshot-check") { try source.verify() }
-        let uploadStarted = ContinuousClock.now
-        let upload = try storage.beginUpload(objectKey: objectKey, spoolDirectory: work.path)
-        let encoded: EncodedObject
-        var sealed = ObjectMetadata()
-        let consumed = Counter()
-        let encoding = console.progress("\(settings.compression.rawValue)+encrypt+\(storage.kind == .local ? "store" : "upload")", total: snapshotSize) { consumed.value }
+        let run = BackupRun(settings: settings, console: console, storage: storage, key: key, origin: try settings.databaseOrigin(),
+                            createdAt: Formatting.nowMillis(), work: work, keepForever: keepForever)
+        let writer: any BackupWriter = settings.incremental ? IncrementalBackupWriter(repository: repository) : FullBackupWriter()
+        // The one commit sequence: the writer stores its objects (the snapshot's check passed
+        // before any is visible), then the work folder goes, then the catalog rows are written.
+        let check = DeferredCheck { try source.verify() }
+        let written: WrittenBackup
         do {
-            defer { encoding.finish() }
-            var written = 0
-            encoded = try BackupEncoder(key: key, algorithm: settings.compression, level: settings.compressionLevel).encode(source: source, progress: consumed) { bytes in
-                try upload.write(bytes)
-                written += bytes.count
-                if Failpoint.midUpload.isSelected && written >= 6 << 20 && written - bytes.count < 6 << 20 { Failpoint.midUpload.reach() }
-            }
-            try check.join()
-            // Read and checked: the read transaction ends before the object is completed.
-            source.close()
-            Failpoint.beforeComplete.reach()
-            var metadata = ObjectMetadata(encoded: encoded, compression: settings.compression, createdAt: createdAt, origin: origin, keyID: key.id)
-            if keepForever { metadata[ObjectMetadata.Field.keep] = "forever" }
-            sealed = MetadataSeal(key: key).seal(metadata, objectKey: objectKey)
-            try upload.complete(metadata: sealed)
+            written = try writer.write(source, check: check, in: run)
         } catch {
-            upload.abort()
-            try? check.join()
+            check.abandon()   // the writer's failure is the one reported
             throw error
         }
-        let uploadSeconds = Formatting.durationSeconds(ContinuousClock.now - uploadStarted)
-        console.detail("quick_check ok; compressed, encrypted and stored in \(String(format: "%.1f s", uploadSeconds))")
         work.remove()
         Failpoint.afterUpload.reach()
-
-        let record = BackupRecord(objectKey: objectKey, sealed: sealed, storage: storage)
         do {
-            try catalog.insert(record)
+            try written.catalogRows(catalog)
         } catch {
-            throw BackupError.catalogWriteFailed(objectKey: objectKey, reason: "\(error)")
+            throw BackupError.catalogWriteFailed(objectKey: written.objectKey, reason: "\(error)")
         }
         removeLeftovers(storage)
-        return .completed(BackupResult(
-            objectKey: objectKey, compression: settings.compression.rawValue, location: storage.location(of: objectKey), storage: storage.kind, database: database,
-            sourceSize: encoded.sourceSize, storedSize: encoded.storedSize, checksum: encoded.md5Hex, keyID: key.id,
-            vacuum: vacuum, createdAt: createdAt, snapshotSeconds: snapshotSeconds, uploadSeconds: uploadSeconds,
-            durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started), uploadedBytes: encoded.storedSize,
-            keepForever: keepForever))
+
+        var result = BackupResult(
+            objectKey: written.objectKey, compression: settings.compression.rawValue, location: storage.location(of: written.objectKey),
+            storage: storage.kind, database: run.origin.path, sourceSize: written.sourceSize, storedSize: written.storedSize,
+            checksum: written.checksum, keyID: key.id, vacuum: vacuum, createdAt: run.createdAt, snapshotSeconds: snapshotSeconds,
+            uploadSeconds: written.uploadSeconds, durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started),
+            uploadedBytes: written.uploadedBytes, keepForever: keepForever)
+        result.objectsWritten = written.objectsWritten
+        if let blocks = written.incremental {
+            result.incremental = true
+            result.newBlocks = blocks.newBlocks
+            result.reusedBlocks = blocks.reusedBlocks
+            result.rewrittenBlocks = blocks.rewrittenBlocks
+        }
+        return .completed(result)
     }
 
     /// The snapshot the run reads. A WAL database (or an empty file) is read in place, inside
