@@ -48,10 +48,7 @@ package enum SQLiteFile {
     /// creates beside the database. In a folder this user cannot write, without both, the
     /// read fails with SQLite's "attempt to write a readonly database": said as the cause it is.
     static func requireReadableWAL(_ path: String) throws {
-        let fd = try FileDescriptor.openForReading(path)
-        var version = [UInt8](repeating: 0, count: 2)
-        let n = try version.withUnsafeMutableBytes { try fd.read(into: $0, at: 18) }
-        guard n == 2, version == [2, 2] else { return }   // file format read/write version 2: WAL
+        guard isWAL(path) else { return }
         let folder = (path as NSString).deletingLastPathComponent
         let folderPath = folder.isEmpty ? "." : folder
         if access(folderPath, W_OK) == 0 || (access(path + "-shm", W_OK) == 0 && Files.exists(path + "-wal")) { return }

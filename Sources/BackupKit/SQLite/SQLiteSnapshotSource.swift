@@ -20,10 +20,6 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
     /// Pages in the snapshot.
     let pageCount: Int64
     package var expectedSize: Int64? { pageCount * Int64(pageSize) }
-    /// Whether the read state is exactly the one quick_check sees (see above); a database
-    /// committing between the two WAL reads every time leaves it false: the state read is then
-    /// a moment newer than the one checked.
-    let checkedStateIsRead: Bool
 
     private var connection: SQLiteConnection?
     private var database: FileDescriptor?
@@ -80,7 +76,6 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
         self.frames = frames
         self.pageSize = pageSize
         self.pageCount = pageCount
-        checkedStateIsRead = exact
         // Opened after the connection's, and closed only after it ends (`close`): closing a
         // descriptor of the database would drop the connection's POSIX locks on it.
         database = try FileDescriptor.openForReading(databasePath)
