@@ -7,7 +7,7 @@ import Synchronization
 /// several packs, and one request per scattered block would cost a round trip each), and
 /// fetches the ranges on a few threads. Each sealed block is opened as the block its id
 /// names, decompressed, checked against its id and written at every place the snapshot has
-/// it. The whole file must then match the manifest's SHA-256.
+/// it. A delta manifest is rebuilt whole from its parents first (`ManifestChain`).
 struct IncrementalReader {
     /// The most bytes one Range request asks for.
     static let maximumRange: Int64 = 8 << 20
@@ -18,6 +18,8 @@ struct IncrementalReader {
     static let downloaders = 3
 
     let storage: any ObjectStorage
+    /// Reads one stored manifest, authenticated (a delta's parents).
+    let loadManifest: (String) throws -> Manifest
 
     /// A stored block and one place the snapshot has it.
     private struct Placement {
@@ -38,7 +40,11 @@ struct IncrementalReader {
 
     func restore(_ plan: RestorePlan, key: EncryptionKey, ring: KeyRing, into file: FileDescriptor,
                  progress: Counter) throws -> DecodedObject {
-        let (manifest, manifestDecoded, _) = try ManifestReader.read(plan, storage: storage, keys: [key])
+        var (manifest, manifestDecoded, _) = try ManifestReader.read(plan, storage: storage, keys: [key])
+        if manifest.isDelta {
+            var chain = ManifestChain(load: loadManifest)
+            manifest = try chain.resolve(manifest, objectKey: plan.objectKey)
+        }
         let header = manifest.header
         guard let blockKey = header.keyID == key.id ? key : ring.key(id: header.keyID) else {
             throw BackupError.keyNotAvailable(objectKey: plan.objectKey, keyID: header.keyID, configured: ring.all.map(\.id))

@@ -15,6 +15,10 @@ struct IncrementalOutcome {
     /// Blocks stored again because their old pack was mostly unused (see `ReusableBlocks`).
     let rewrittenBlocks: Int
     let snapshotSize: Int64
+    /// The parent manifest, when this one was stored as a delta of it.
+    let parent: String?
+    /// Entries the stored manifest lists (a delta's changed blocks, else every block).
+    let manifestEntries: Int64
 }
 
 /// Writes an incremental backup of a snapshot file in one pass: cuts it into page-aligned
@@ -22,7 +26,8 @@ struct IncrementalOutcome {
 /// manifest already stores (`ReusableBlocks`), seals every new block on its own (compressed,
 /// then AES-256-GCM with its id as associated data) into one new pack, and stores the
 /// manifest last. A backup therefore writes at most two objects, and no manifest ever names
-/// a block that is not stored yet.
+/// a block that is not stored yet. The manifest is a delta of the previous one (only the
+/// entries that differ, `ManifestChain`) while the chain stays within its bounds.
 ///
 ///     reader ──chunks──▶ N workers: ids, lookups, new blocks compressed and sealed
 ///                        ──re-ordered──▶ caller: pack upload (MD5), manifest entries
@@ -54,12 +59,19 @@ struct IncrementalWriter {
         let pageSize = source.pageSize
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
-        // The previous snapshot's ids in order, when they are comparable (same key, same blocks).
-        let previousIDs: [BlockID]? = previous.flatMap { manifest in
-            manifest.header.keyID == self.key.id && manifest.header.blockSize == blockSize ? manifest.blocks.map(\.id) : nil
+        // The previous snapshot's entries in order, when they are comparable (same key, same blocks).
+        let previousBlocks: [Manifest.Block]? = previous.flatMap { manifest in
+            manifest.header.keyID == self.key.id && manifest.header.blockSize == blockSize ? manifest.blocks : nil
         }
         let previousSize = previous?.header.snapshotSize
-        var differs = previousIDs == nil
+        // The manifest this one may be a delta of: the previous one, of the same format throughout.
+        let parent: (header: Manifest.Header, ancestors: [String])? = previous.flatMap { manifest in
+            let h = manifest.header
+            guard previousBlocks != nil, h.compression == self.compression, h.pageSize == pageSize, h.objectKey != nil, h.createdAt != nil,
+                  (h.chainLength ?? 0) < ManifestChain.maximumLength else { return nil }
+            return (h, manifest.ancestors)
+        }
+        var differs = previousBlocks == nil
         if differs { onChange() }
         var blockNumber = 0
         let reusable = reusableBlocks(consume previous, blockSize: blockSize)
@@ -123,25 +135,28 @@ struct IncrementalWriter {
         let md5 = Digest(.md5)
         var reused = 0, rewritten = 0
         do {
-            manifest = try ManifestWriter(scratchPath: work.file("manifest-entries"))
+            manifest = try ManifestWriter(scratchPath: work.file("manifest-entries"),
+                                          deltaScratchPath: parent == nil ? nil : work.file("manifest-delta-entries"))
             var index = 0
             while let chunk = try results.take(index) {
                 index += 1
                 try free.push(chunk.buffer)
                 var at = 0
                 for (number, id) in chunk.ids.enumerated() {
-                    if !differs, let previousIDs, blockNumber >= previousIDs.count || previousIDs[blockNumber] != id {
+                    if !differs, let previousBlocks, blockNumber >= previousBlocks.count || previousBlocks[blockNumber].id != id {
                         differs = true
                         onChange()
                     }
+                    let index = UInt64(blockNumber)
+                    let parentEntry = blockNumber < (previousBlocks?.count ?? 0) ? previousBlocks![blockNumber] : nil
                     blockNumber += 1
                     let length = Int(chunk.lengths[number])
                     defer { at += length }
                     switch chunk.verdicts[number] {
-                    case .reuse(let block, let index):
+                    case .reuse(let block, let reuse):
                         reused += 1
-                        try manifest.append(block, firstUse: !reusedOnce[index])
-                        reusedOnce[index] = true
+                        try manifest.append(block, index: index, firstUse: !reusedOnce[reuse], sameAsParent: parentEntry == block)
+                        reusedOnce[reuse] = true
                         continue
                     case .storeAgain where written[id] == nil:
                         rewritten += 1
@@ -150,7 +165,7 @@ struct IncrementalWriter {
                     }
                     if let stored = written[id] {
                         try manifest.append(Manifest.Block(id: id, pack: newPack, offset: stored.offset, length: stored.length),
-                                            firstUse: false)
+                                            index: index, firstUse: false)
                         continue
                     }
                     if upload == nil { upload = try storage.beginUpload(objectKey: packKey, spoolDirectory: work.path) }
@@ -162,7 +177,7 @@ struct IncrementalWriter {
                     let block = Manifest.Block(id: id, pack: newPack, offset: UInt64(packSize), length: UInt32(length))
                     packSize += Int64(length)
                     written[id] = (block.offset, block.length)
-                    try manifest.append(block, firstUse: true)
+                    try manifest.append(block, index: index, firstUse: true)
                 }
             }
             for task in tasks { try task.join() }
@@ -186,11 +201,21 @@ struct IncrementalWriter {
         let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize, version: newVersion)])
         let manifestPath = work.file("manifest")
         let snapshotSize = readBytes.value
+        let delta = try deltaParent(parent, changedBlocks: manifest.changedBlocks, snapshotSize: snapshotSize, blockSize: blockSize)
         let used = try manifest.finish(header: { packs in
-            Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize, snapshotSize: snapshotSize,
-                            pageCount: snapshotSize / Int64(pageSize), compression: compression,
-                            keyID: key.id, packs: packs)
-        }, packs: allPacks, to: manifestPath)
+            var header = Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize,
+                                         snapshotSize: snapshotSize, pageCount: snapshotSize / Int64(pageSize), compression: compression,
+                                         keyID: key.id, packs: packs)
+            if let delta {
+                header.format = 4
+                header.parent = delta.header.objectKey
+                header.parentCreatedAt = delta.header.createdAt
+                header.chainLength = (delta.header.chainLength ?? 0) + 1
+                header.chainEntries = (delta.header.chainEntries ?? 0) + manifest.changedBlocks
+                header.changedBlocks = manifest.changedBlocks
+            }
+            return header
+        }, packs: allPacks, asDelta: delta != nil, to: manifestPath)
         // A clean elsewhere may have deleted a reused pack (or this backup's own, unnamed yet)
         // while this backup ran: a manifest naming it would not restore, so it is never stored.
         for entry in used {
@@ -200,17 +225,46 @@ struct IncrementalWriter {
             }
         }
         let (encoded, sealed) = try storeManifest(manifestPath, objectKey: manifestKey, createdAt: createdAt, snapshotSize: snapshotSize)
-        // Under Object Lock, every pack the manifest names stays locked as long as it does.
+        // Under Object Lock, every pack the manifest names, and every manifest it builds on,
+        // stays locked as long as it does.
         if let until = try storage.retainedUntil(objectKey: manifestKey) {
             for entry in used where entry.pack.objectKey != packKey {
                 try storage.extendRetention(objectKey: entry.pack.objectKey, until: until)
+            }
+            for ancestor in delta.map({ [$0.header.objectKey!] + $0.ancestors }) ?? [] {
+                try storage.extendRetention(objectKey: ancestor, until: until)
             }
         }
         return IncrementalOutcome(
             manifestKey: manifestKey, manifest: encoded, manifestMetadata: sealed,
             pack: upload == nil ? nil : (packKey, packSize, packChecksum),
             references: used.map { ($0.pack.objectKey, $0.usedBytes) },
-            newBlocks: written.count, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize)
+            newBlocks: written.count, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize,
+            parent: delta?.header.objectKey, manifestEntries: delta == nil ? Int64(blockNumber) : manifest.changedBlocks)
+    }
+
+    /// The parent to store this manifest as a delta of, or nil for a whole manifest: past the
+    /// chain's bounds (`ManifestChain`), or when a manifest of the chain is gone (a clean
+    /// elsewhere), a whole manifest is stored and the next backups build on it.
+    private func deltaParent(_ parent: (header: Manifest.Header, ancestors: [String])?, changedBlocks: Int64,
+                             snapshotSize: Int64, blockSize: Int) throws -> (header: Manifest.Header, ancestors: [String])? {
+        guard let parent else { return nil }
+        let blocks = (snapshotSize + Int64(blockSize) - 1) / Int64(blockSize)
+        let entries = (parent.header.chainEntries ?? 0) + changedBlocks
+        guard Double(entries) <= ManifestChain.maximumChangedShare * Double(max(1, blocks)) else {
+            console.detail("manifest: whole (the chain's deltas would list \(entries) of \(blocks) blocks)")
+            return nil
+        }
+        for key in [parent.header.objectKey!] + parent.ancestors {
+            do {
+                _ = try storage.head(objectKey: key)
+            } catch BackupError.backupNotFound {
+                console.info("the manifest \(key) the previous backup builds on is gone: storing a whole manifest")
+                return nil
+            }
+        }
+        console.detail("manifest: delta of \(changedBlocks) block(s) on \(parent.header.objectKey!) (chain of \((parent.header.chainLength ?? 0) + 1))")
+        return parent
     }
 
     /// The previous manifest's blocks, when this backup can reuse them.

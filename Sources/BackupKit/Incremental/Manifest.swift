@@ -56,12 +56,24 @@ package struct Manifest: Sendable, Equatable {
         package let compression: CompressionAlgorithm
         /// The key every block of this manifest is sealed with (its id).
         package let keyID: String
+        /// Every pack the whole snapshot uses (a delta's too: its parents' blocks are renumbered into this list).
         package let packs: [Pack]
+        /// A delta's parent: the manifest it lists its differences from, and that one's time.
+        package var parent: String? = nil
+        package var parentCreatedAt: Int64? = nil
+        /// A delta's place in its chain (1: its parent is a whole manifest) and the delta
+        /// entries of the chain up to and including this one.
+        package var chainLength: Int? = nil
+        package var chainEntries: Int64? = nil
+        /// A delta's own entries.
+        package var changedBlocks: Int64? = nil
 
         enum CodingKeys: String, CodingKey {
-            case format, database, sha256, compression, packs
+            case format, database, sha256, compression, packs, parent
             case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", pageCount = "page_count"
             case keyID = "key_id", objectKey = "object_key", createdAt = "created_at"
+            case parentCreatedAt = "parent_created_at", chainLength = "chain_length", chainEntries = "chain_entries"
+            case changedBlocks = "changed_blocks"
         }
 
         /// Blocks a snapshot of `snapshotSize` bytes is cut into.
@@ -69,15 +81,27 @@ package struct Manifest: Sendable, Equatable {
     }
 
     package var header: Header
+    /// Every block of the snapshot in order; a delta's changed blocks only (`changes` says where).
     package var blocks: [Block]
+    /// A delta's block indexes, one per entry of `blocks`, increasing; nil for a whole manifest.
+    package var changes: [UInt64]?
+    /// The manifests a delta was rebuilt from, its parent first (`ManifestChain`); never stored.
+    package var ancestors: [String] = []
+
+    /// Whether this manifest, as read, lists only what differs from its parent (a resolved
+    /// one lists every block, and still names its parent).
+    package var isDelta: Bool { changes != nil }
 
     static let magic = Array("SQLBINC2".utf8)
     static let firstMagic = Array("SQLBINC1".utf8)
+    static let deltaMagic = Array("SQLBINCD".utf8)
     static let entrySize = 32
+    static let deltaEntrySize = 40
 
-    package init(header: Header, blocks: [Block]) {
+    package init(header: Header, blocks: [Block], changes: [UInt64]? = nil) {
         self.header = header
         self.blocks = blocks
+        self.changes = changes
     }
 
     /// Parses manifest bytes; the caller says which object was bad.
@@ -103,12 +127,24 @@ package struct Manifest: Sendable, Equatable {
         withUnsafeBytes(of: (Int64(bitPattern: block.offset) &- Int64(bitPattern: start)).littleEndian) { out += $0 }
     }
 
+    /// Appends a delta entry: the gap from the entry before (`previousIndex`, nil for the
+    /// first), then the block's 32 bytes relative to the delta's previous block.
+    static func appendDeltaEntry(_ block: Block, index: UInt64, after previous: (index: UInt64, block: Block)?, to out: inout [UInt8]) {
+        let gap = previous.map { index - $0.index - 1 } ?? index
+        withUnsafeBytes(of: gap.littleEndian) { out += $0 }
+        appendEntry(block, after: previous?.block, to: &out)
+    }
+
     /// The bytes of a manifest whose entries are all in memory (tests, small snapshots).
     package func encoded() throws -> [UInt8] {
         var out = try Self.start(header)
         var previous: Block?
-        for block in blocks {
-            Self.appendEntry(block, after: previous, to: &out)
+        for (number, block) in blocks.enumerated() {
+            if let changes {
+                Self.appendDeltaEntry(block, index: changes[number], after: number == 0 ? nil : (changes[number - 1], previous!), to: &out)
+            } else {
+                Self.appendEntry(block, after: previous, to: &out)
+            }
             previous = block
         }
         return out
@@ -119,7 +155,7 @@ package struct Manifest: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = Array(try encoder.encode(header))
-        var out = Self.magic
+        var out = header.parent == nil ? Self.magic : Self.deltaMagic
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { out += $0 }
         return out + json
     }

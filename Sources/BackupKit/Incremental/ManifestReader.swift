@@ -56,9 +56,24 @@ enum ManifestReader {
         }
     }
 
-    /// The manifest stored under `objectKey` in `repository`, opened with any key of `ring`.
+    /// The manifest stored under `objectKey` in `repository`, opened with any key of `ring`, as
+    /// stored (a delta is not applied: see `chain`). Its metadata must authenticate.
     static func read(objectKey: String, in repository: BackupRepository, ring: KeyRing) throws -> Manifest {
         let plan = try RestorePlan.resolve(.objectKey(objectKey), in: repository)
+        guard plan.sealedOrigin != nil else {
+            throw BackupError.unauthenticated(objectKey: objectKey, reason: "a manifest must carry authenticated metadata")
+        }
         return try read(plan, storage: repository.storage, keys: try plan.candidateKeys(ring)).manifest
+    }
+
+    /// Rebuilds delta manifests of `repository` whole, reading their parents with `ring`.
+    static func chain(in repository: BackupRepository, ring: KeyRing) -> ManifestChain {
+        ManifestChain { try read(objectKey: $0, in: repository, ring: ring) }
+    }
+
+    /// The whole manifest stored under `objectKey` (a delta rebuilt from its parents).
+    static func resolved(objectKey: String, in repository: BackupRepository, ring: KeyRing) throws -> Manifest {
+        var chain = chain(in: repository, ring: ring)
+        return try chain.resolve(try read(objectKey: objectKey, in: repository, ring: ring), objectKey: objectKey)
     }
 }

@@ -86,6 +86,8 @@ package struct BackupOperation {
             result.newBlocks = blocks.newBlocks
             result.reusedBlocks = blocks.reusedBlocks
             result.rewrittenBlocks = blocks.rewrittenBlocks
+            result.manifestParent = blocks.manifestParent
+            result.manifestEntries = blocks.manifestEntries
         }
         return .completed(result)
     }

@@ -32,13 +32,17 @@ package struct BackupResult: Encodable, Sendable {
     package var newBlocks: Int?
     package var reusedBlocks: Int?
     package var rewrittenBlocks: Int?
+    /// Incremental only: the manifest this one is a delta of (nil: a whole manifest), and the
+    /// entries the stored manifest lists.
+    package var manifestParent: String?
+    package var manifestEntries: Int64?
     /// Marked with `--keep-forever`: clean never deletes it.
     package var keepForever = false
 
     enum CodingKeys: String, CodingKey {
         case ok, skipped, compression, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
         case snapshotSeconds, uploadSeconds, durationSeconds
-        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks, keepForever
+        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks, keepForever, manifestParent, manifestEntries
         case objectKey = "key"
     }
 }

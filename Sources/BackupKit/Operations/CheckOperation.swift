@@ -26,21 +26,25 @@ package struct CheckOperation {
         let inventory = try repository.inventory()
         result.unauthenticated = inventory.untrusted.map { .init(objectKey: $0.objectKey, problem: $0.authenticity.problem ?? "it does not verify") }
         result.sharedNames = inventory.sharedNames.map { .init(name: $0.name, origins: $0.origins) }
-        let manifests = inventory.trusted.filter(\.isIncremental).map(\.objectKey).sorted()
+        let manifests = inventory.trusted.filter(\.isIncremental)
+            .sorted { ($0.createdAt, $0.objectKey) < ($1.createdAt, $1.objectKey) }.map(\.objectKey)
         result.fullBackups = inventory.trusted.filter { !$0.isIncremental }.count
         var used = Set<String>()
 
+        // Oldest first, so each chain of delta manifests is read once.
+        var chain = ManifestReader.chain(in: repository, ring: ring)
         for manifestKey in manifests {
             let manifest: Manifest
             do {
-                manifest = try ManifestReader.read(objectKey: manifestKey, in: repository, ring: ring)
+                let stored = try ManifestReader.read(objectKey: manifestKey, in: repository, ring: ring)
+                used.formUnion(stored.header.packs.map(\.objectKey))
+                manifest = try chain.resolve(stored, objectKey: manifestKey)
             } catch {
                 result.damaged.append(.init(objectKey: manifestKey, problem: "its manifest cannot be read: \(error)"))
                 continue
             }
             result.backupsChecked += 1
             result.blocksChecked += manifest.blocks.count
-            used.formUnion(manifest.header.packs.map(\.objectKey))
             if let problem = Self.problem(in: manifest, packs: packs) {
                 result.damaged.append(.init(objectKey: manifestKey, problem: problem))
             }

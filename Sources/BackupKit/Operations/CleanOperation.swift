@@ -34,17 +34,30 @@ package struct CleanOperation {
         // is), and is never deleted either ('clean-backup --check' reports it).
         let storedPacks = Dictionary(try storage.list(prefix: settings.prefix).filter { ObjectKey.isPack($0.objectKey) }
             .map { ($0.objectKey, $0) }, uniquingKeysWith: { first, _ in first })
+        // A delta manifest's header lists every pack its snapshot uses, and its parents are
+        // kept as long as it is (oldest first: each chain is read once).
         var packsOf: [String: [String]] = [:]
+        var ancestorsOf: [String: [String]] = [:]
         var unrestorable: [CleanResult.Failure] = []
-        for entry in inventory.trusted where entry.isIncremental {
+        var chain = ManifestReader.chain(in: repository, ring: ring)
+        for entry in inventory.trusted.filter(\.isIncremental).sorted(by: { ($0.createdAt, $0.objectKey) < ($1.createdAt, $1.objectKey) }) {
+            let stored: Manifest
             do {
-                let manifest = try ManifestReader.read(objectKey: entry.objectKey, in: repository, ring: ring)
+                stored = try ManifestReader.read(objectKey: entry.objectKey, in: repository, ring: ring)
+            } catch {
+                unrestorable.append(.init(objectKey: entry.objectKey, error: "its manifest cannot be read: \(error)"))
+                continue
+            }
+            packsOf[entry.objectKey] = stored.header.packs.map(\.objectKey)
+            do {
+                let manifest = try chain.resolve(stored, objectKey: entry.objectKey)
+                ancestorsOf[entry.objectKey] = manifest.ancestors
                 if let problem = CheckOperation.problem(in: manifest, packs: storedPacks) {
                     unrestorable.append(.init(objectKey: entry.objectKey, error: problem))
                 }
-                packsOf[entry.objectKey] = manifest.header.packs.map(\.objectKey)
             } catch {
-                unrestorable.append(.init(objectKey: entry.objectKey, error: "its manifest cannot be read: \(error)"))
+                ancestorsOf[entry.objectKey] = chain.ancestors(of: stored)
+                unrestorable.append(.init(objectKey: entry.objectKey, error: "\(error)"))
             }
         }
         for failure in unrestorable {
@@ -71,20 +84,39 @@ package struct CleanOperation {
             }
         }
         for failure in unrestorable { kept.append(.init(objectKey: failure.objectKey, reasons: ["does not restore"])) }
+        // The manifests a kept delta builds on stay with it, whatever the rules say of them.
+        let staying = kept.map(\.objectKey) + decisions.filter(\.keep).map(\.candidate.objectKey)
+        var builtOn: [String: String] = [:]   // ancestor -> a kept backup that builds on it
+        for child in staying { for ancestor in ancestorsOf[child] ?? [] where builtOn[ancestor] == nil { builtOn[ancestor] = child } }
 
         var deleted: [String] = []
         var failed: [CleanResult.Failure] = []
+        // A manifest is deleted only while no incremental backup of its database runs here (the
+        // pack lock): that backup may be building a delta on it.
+        let nameOf = Dictionary(inventory.trusted.map { ($0.objectKey, $0.databaseName ?? "") }, uniquingKeysWith: { first, _ in first })
+        var backupLocks: [String: PackLock?] = [:]
         for decision in decisions {
             let objectKey = decision.candidate.objectKey
-            if decision.keep {
-                kept.append(.init(objectKey: objectKey, reasons: decision.reasons))
-                console.detail("keep   \(objectKey) (\(decision.reasons.joined(separator: ", ")))")
+            let reasons = decision.reasons + (builtOn[objectKey].map { ["\($0) builds on it"] } ?? [])
+            if !reasons.isEmpty {
+                kept.append(.init(objectKey: objectKey, reasons: reasons))
+                console.detail("keep   \(objectKey) (\(reasons.joined(separator: ", ")))")
                 continue
             }
             if dryRun {
                 deleted.append(objectKey)
                 console.info("would delete \(objectKey)")
                 continue
+            }
+            if ObjectKey.isManifest(objectKey), let name = nameOf[objectKey] {
+                if backupLocks[name] == nil {
+                    backupLocks[name] = try PackLock(databaseName: name, lockDirectory: settings.localDirectory + "/.locks", exclusive: true)
+                }
+                guard backupLocks[name]! != nil else {
+                    kept.append(.init(objectKey: objectKey, reasons: ["an incremental backup of \(name) is running"]))
+                    console.info("keep   \(objectKey) (an incremental backup of \(name) is running; the next clean-backup deletes it)")
+                    continue
+                }
             }
             do {
                 try storage.delete(objectKey: objectKey)
@@ -104,8 +136,11 @@ package struct CleanOperation {
             } catch {
                 failed.append(.init(objectKey: objectKey, error: "\(error)"))
                 console.warning("could not delete \(objectKey): \(error)")
+                // Still stored, so what it builds on stays too (its parents come later: newest first).
+                for ancestor in ancestorsOf[objectKey] ?? [] where builtOn[ancestor] == nil { builtOn[ancestor] = objectKey }
             }
         }
+        backupLocks.removeAll()   // released: pack collection takes the same locks on its own
         // Rows whose object is already gone are not backups any more: mark them deleted too.
         for objectKey in inventory.missingObjects {
             if dryRun {

@@ -79,11 +79,11 @@ package struct RestoreOperation {
         for (index, key) in keys.enumerated() {
             do {
                 do {
-                    attempt = try decode(plan, storage: storage, key: key, ring: ring, into: tempPath)
+                    attempt = try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
                 } catch BackupError.objectChanged {
                     // A resumed download found another version: start over once, from the first byte.
                     console.detail("\(plan.objectKey) changed while downloading; starting over")
-                    attempt = try decode(plan, storage: storage, key: key, ring: ring, into: tempPath)
+                    attempt = try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
                 }
                 break
             } catch let error as BackupError where index + 1 < keys.count && error.mayBeWrongKey {
@@ -150,8 +150,9 @@ package struct RestoreOperation {
     }
 
     /// Downloads and decodes the object with one key into a fresh `tempPath`, and judges it.
-    private func decode(_ plan: RestorePlan, storage: any ObjectStorage, key: EncryptionKey, ring: KeyRing,
+    private func decode(_ plan: RestorePlan, repository: BackupRepository, key: EncryptionKey, ring: KeyRing,
                         into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey) {
+        let storage = repository.storage
         Self.removeDatabaseFiles(tempPath)
         let file = try FileDescriptor.createPrivate(tempPath)
         console.detail("downloading \(storage.location(of: plan.objectKey)) (\(Formatting.bytes(plan.storedSize))) with key \(key.id)")
@@ -160,7 +161,7 @@ package struct RestoreOperation {
         if plan.incremental {
             let meter = console.progress("download+decrypt+inflate blocks", total: nil) { downloaded.value }
             defer { meter.finish() }
-            let decoded = try IncrementalReader(storage: storage)
+            let decoded = try IncrementalReader(storage: storage, loadManifest: { try ManifestReader.read(objectKey: $0, in: repository, ring: ring) })
                 .restore(plan, key: key, ring: ring, into: file, progress: downloaded)
             return (file, decoded, key)
         }

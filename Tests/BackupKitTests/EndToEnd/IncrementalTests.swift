@@ -104,7 +104,8 @@ struct IncrementalTests {
         _ = try incremental(box)
         try change(db, appendFrom: 5001, count: 50, updateEvery: 2)   // every page: the next backup stores anew
         _ = try incremental(box)
-        try change(db, appendFrom: 5051, count: 50, updateEvery: 500)
+        // Every page again: a whole manifest (no parent), so keeping the last one keeps no other.
+        try change(db, appendFrom: 5051, count: 50, updateEvery: 3)
         let last = try incremental(box)
         let packs = { box.dir.allFiles(under: "backups").filter { ObjectKey.isPack($0) } }
         #expect(packs().count == 3)
@@ -112,9 +113,15 @@ struct IncrementalTests {
         let young = try json(try box.run("clean-backup", "--keep-last", "1", "--json"))
         #expect((young["deleted"] as? [String])?.count == 2)
         #expect((young["packs_deleted"] as? [String])?.isEmpty == true, "unused packs are younger than the grace period")
+        #expect(last["manifest_parent"] == nil, "\(last)")
+        let lastKey = try #require(last["key"] as? String)
+        let catalog = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false)
+        let used = try #require(try catalog.packReferences()[lastKey])
+        let unused = Set(packs()).subtracting(used)
+        #expect(!unused.isEmpty && used.count < 3, "the first pack at least is unused: \(used)")
         let old = try json(try box.run("clean-backup", "--keep-last", "1", "--json", env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"]))
-        #expect((old["packs_deleted"] as? [String])?.count == 1, "the first pack is unused: \(old)")
-        #expect(packs().count == 2)
+        #expect(Set(old["packs_deleted"] as? [String] ?? []) == unused, "exactly the packs the kept backup does not use: \(old)")
+        #expect(Set(packs()) == used)
         let restored = try box.run("restore", "--key", last["key"] as! String, "--out", "r.db")
         #expect(restored.status == 0, "\(restored.output)")
         #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))

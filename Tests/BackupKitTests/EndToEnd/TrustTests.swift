@@ -117,7 +117,7 @@ struct TrustTests {
         #expect(status.stdout.contains("unauthenticated"), "\(status.stdout)")
     }
 
-    @Test("clean never deletes what a running incremental backup reuses (the pack lock), and a backup never stores a manifest naming a pack deleted meanwhile")
+    @Test("clean never deletes what a running incremental backup reuses or builds on (the pack lock), and a backup never stores a manifest naming a pack deleted meanwhile")
     func cleanRacingIncremental() throws {
         let box = try Sandbox()
         let db = try TestDatabase.make(box.file("app.db"), rows: 400)
@@ -128,11 +128,14 @@ struct TrustTests {
         let clean = try box.run("clean-backup", ["--keep-last", "1", "--json"], env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"])
         #expect(clean.status == 0, "\(clean.output)")
         let cleaned = try json(clean)
-        #expect((cleaned["deleted"] as? [String])?.contains(base) == true, "\(cleaned)")
+        #expect((cleaned["deleted"] as? [String])?.contains(base) == false, "the manifest the running backup builds on stays: \(cleaned)")
         #expect(cleaned["packs_deleted"] as? [String] == [], "the running backup's packs stay: \(cleaned)")
         let finished = try paused.resume()
         let key = finished.stdoutLines.last ?? ""
         #expect(finished.status == 0, "\(finished.output)")
+        // With the backup done, the next clean deletes nothing the new delta needs.
+        let after = try json(try box.run("clean-backup", ["--keep-last", "1", "--json"], env: ["BACKUP_ABANDONED_UPLOAD_HOURS": "0"]))
+        #expect((after["deleted"] as? [String])?.contains(base) == false, "the kept \(key) builds on it: \(after)")
         let restore = try box.run("restore", "--key", key, "--out", "r.db")
         #expect(restore.status == 0, "\(restore.output)")
         #expect(try TestDatabase.rows(box.file("r.db")) == TestDatabase.rows(box.file("app.db")))

@@ -141,4 +141,114 @@ struct ManifestTests {
             return
         }
     }
+
+    /// A whole manifest of `blocks` made at `time`, named `key`, and a delta on it.
+    static func chainLink(_ key: String, time: Int64, blocks: Int, packs: [String], parent: Manifest.Header? = nil,
+                          changed: Int64 = 0) -> Manifest.Header {
+        var header = Manifest.Header(database: "app.db", objectKey: key, createdAt: time, pageSize: 4096, blockSize: 4096,
+                                     snapshotSize: Int64(blocks * 4096), pageCount: Int64(blocks), compression: .zstd, keyID: key.isEmpty ? "" : Self.key.id,
+                                     packs: packs.map { Manifest.Pack(objectKey: $0, size: 1 << 20) })
+        if let parent {
+            header.format = 4
+            header.parent = parent.objectKey
+            header.parentCreatedAt = parent.createdAt
+            header.chainLength = (parent.chainLength ?? 0) + 1
+            header.chainEntries = (parent.chainEntries ?? 0) + changed
+            header.changedBlocks = changed
+        }
+        return header
+    }
+
+    @Test("a delta manifest reads back as written and applies onto its parent: changed blocks replaced, packs renumbered, grown and cut")
+    func deltaRoundTripAndApply() throws {
+        let parentBlocks = (0..<1000).map { Manifest.Block(id: Self.randomID(), pack: UInt32($0 % 2), offset: UInt64($0 / 2) * 90, length: 90) }
+        let parentHeader = Self.chainLink("m0", time: 1000, blocks: 1000, packs: ["pA", "pB"])
+        let parent = Manifest(header: parentHeader, blocks: parentBlocks)
+        // The child lists the packs in another order, adds pC, and grows to 1200 blocks.
+        let changes: [UInt64] = [0, 7, 8, 500] + (1000..<1200).map { UInt64($0) }
+        let changed = changes.enumerated().map { Manifest.Block(id: Self.randomID(), pack: 0, offset: UInt64($0.offset) * 70, length: 70) }
+        let childHeader = Self.chainLink("m1", time: 2000, blocks: 1200, packs: ["pC", "pB", "pA"], parent: parentHeader, changed: Int64(changes.count))
+        let delta = Manifest(header: childHeader, blocks: changed, changes: changes)
+        let bytes = try delta.encoded()
+        #expect(Array(bytes.prefix(8)) == Array("SQLBINCD".utf8))
+        let read = try Manifest(decoding: bytes)
+        #expect(read == delta && read.isDelta)
+        #expect(ManifestChain.linkProblem(child: read, parent: parent) == nil)
+
+        let whole = try ManifestChain.apply(read, onto: parent, objectKey: "m1")
+        #expect(whole.blocks.count == 1200 && !whole.isDelta && whole.ancestors == ["m0"])
+        for index in 0..<1200 {
+            if let at = changes.firstIndex(of: UInt64(index)) {
+                #expect(whole.blocks[index] == changed[at])
+            } else {
+                let old = parentBlocks[index]
+                #expect(whole.blocks[index].id == old.id && whole.blocks[index].offset == old.offset)
+                #expect(whole.header.packs[Int(whole.blocks[index].pack)].objectKey == parentHeader.packs[Int(old.pack)].objectKey)
+            }
+        }
+        // Cut: a child of 10 blocks keeps the first 10.
+        let cut = try ManifestChain.apply(Manifest(header: Self.chainLink("m1", time: 2000, blocks: 10, packs: ["pA", "pB"], parent: parentHeader),
+                                                   blocks: [], changes: []), onto: parent, objectKey: "m1")
+        #expect(cut.blocks == Array(parentBlocks.prefix(10)))
+    }
+
+    @Test("a hostile delta is refused, never applied: an index past the snapshot, a tail its parent lacks, a pack it does not list, a parent of another time, database or chain")
+    func hostileDeltasAreRefused() throws {
+        let parentHeader = Self.chainLink("m0", time: 1000, blocks: 100, packs: ["pA"])
+        let parent = Manifest(header: parentHeader, blocks: (0..<100).map { Manifest.Block(id: Self.randomID(), pack: 0, offset: UInt64($0) * 10, length: 10) })
+        let one = [Manifest.Block(id: Self.randomID(), pack: 0, offset: 0, length: 10)]
+
+        // An entry past the snapshot's last block does not parse.
+        var past = try Manifest(header: Self.chainLink("m1", time: 2000, blocks: 100, packs: ["pA"], parent: parentHeader, changed: 1),
+                                blocks: one, changes: [99]).encoded()
+        past[past.count - Manifest.deltaEntrySize] = 100
+        #expect(throws: DecompressionFailure.self) { try Manifest(decoding: past) }
+        // A gap that overflows past 2^64.
+        var overflow = try Manifest(header: Self.chainLink("m1", time: 2000, blocks: 100, packs: ["pA"], parent: parentHeader, changed: 2),
+                                    blocks: one + one, changes: [1, 2]).encoded()
+        for i in 0..<8 { overflow[overflow.count - Manifest.deltaEntrySize + i] = 0xFF }
+        #expect(throws: DecompressionFailure.self) { try Manifest(decoding: overflow) }
+        // A delta whose header says it has no parent, or a whole manifest that names one.
+        var orphan = Self.chainLink("m1", time: 2000, blocks: 100, packs: ["pA"], parent: parentHeader)
+        orphan.parent = nil
+        let orphanBytes = Array("SQLBINCD".utf8) + (try Manifest(header: orphan, blocks: (0..<100).map { _ in one[0] }).encoded()).dropFirst(8)
+        #expect(throws: DecompressionFailure.self) { try Manifest(decoding: Array(orphanBytes)) }
+        // An absurd snapshot size is an error, not a trap.
+        var absurd = Self.chainLink("m0", time: 1000, blocks: 1, packs: ["pA"])
+        absurd = Manifest.Header(database: "app.db", pageSize: 4096, blockSize: 4096, snapshotSize: .max, compression: .zstd, keyID: "", packs: absurd.packs)
+        #expect(throws: DecompressionFailure.self) { try Manifest(decoding: try Manifest(header: absurd, blocks: []).encoded()) }
+
+        // A child that grows past its parent must list the new tail.
+        let grown = Manifest(header: Self.chainLink("m1", time: 2000, blocks: 101, packs: ["pA"], parent: parentHeader), blocks: [], changes: [])
+        #expect(throws: BackupError.self) { try ManifestChain.apply(grown, onto: parent, objectKey: "m1") }
+        // A child that does not list the pack its parent's unchanged blocks use.
+        let lost = Manifest(header: Self.chainLink("m1", time: 2000, blocks: 100, packs: ["pZ"], parent: parentHeader), blocks: [], changes: [])
+        #expect(throws: BackupError.self) { try ManifestChain.apply(lost, onto: parent, objectKey: "m1") }
+
+        // Links that do not agree with their child.
+        let child = Manifest(header: Self.chainLink("m1", time: 2000, blocks: 100, packs: ["pA"], parent: parentHeader), blocks: [], changes: [])
+        #expect(ManifestChain.linkProblem(child: child, parent: parent) == nil)
+        var redated = parent
+        redated.header.createdAt = 1500
+        #expect(ManifestChain.linkProblem(child: child, parent: redated) != nil)
+        var renamed = parent
+        renamed.header.objectKey = "other"
+        #expect(ManifestChain.linkProblem(child: child, parent: renamed) != nil)
+        var otherDatabase = parent
+        otherDatabase.header = Manifest.Header(database: "other.db", objectKey: "m0", createdAt: 1000, pageSize: 4096, blockSize: 4096,
+                                               snapshotSize: parentHeader.snapshotSize, compression: .zstd, keyID: Self.key.id, packs: parentHeader.packs)
+        #expect(ManifestChain.linkProblem(child: child, parent: otherDatabase) != nil)
+        // A loop: a "parent" that is itself a delta claiming the same chain place.
+        let loop = Manifest(header: Self.chainLink("m0", time: 1000, blocks: 100, packs: ["pA"], parent: child.header), blocks: [], changes: [])
+        #expect(ManifestChain.linkProblem(child: child, parent: loop) != nil)
+
+        // Resolving through a loader: a missing parent names it.
+        var chain = ManifestChain { key in throw BackupError.backupNotFound(objectKey: key) }
+        do {
+            _ = try chain.resolve(child, objectKey: "m1")
+            Issue.record("a delta resolved without its parent")
+        } catch let error as BackupError {
+            #expect("\(error)".contains("parent manifest m0 is missing"), "\(error)")
+        }
+    }
 }

@@ -35,7 +35,7 @@ struct WrittenBackup {
     let checksum: String
     let objectsWritten: Int
     let uploadSeconds: Double
-    var incremental: (newBlocks: Int, reusedBlocks: Int, rewrittenBlocks: Int)? = nil
+    var incremental: (newBlocks: Int, reusedBlocks: Int, rewrittenBlocks: Int, manifestParent: String?, manifestEntries: Int64)? = nil
     /// Writes the backup's rows (the object's; a pack's and its references first).
     let catalogRows: (BackupCatalog) throws -> Void
 }

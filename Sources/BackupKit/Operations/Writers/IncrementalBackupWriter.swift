@@ -29,7 +29,7 @@ struct IncrementalBackupWriter: BackupWriter {
         })
         let seconds = Formatting.durationSeconds(ContinuousClock.now - started)
         let packBytes = outcome.pack?.size ?? 0
-        console.detail("\(outcome.newBlocks) new block(s) (\(Formatting.bytes(packBytes))), \(outcome.reusedBlocks) reused, in \(String(format: "%.1f s", seconds))")
+        console.detail("\(outcome.newBlocks) new block(s) (\(Formatting.bytes(packBytes))), \(outcome.reusedBlocks) reused, manifest \(Formatting.bytes(outcome.manifest.storedSize)), in \(String(format: "%.1f s", seconds))")
         let manifestKey = outcome.manifestKey, origin = run.origin, createdAt = run.createdAt
         var written = WrittenBackup(
             objectKey: manifestKey, sourceSize: outcome.snapshotSize, storedSize: outcome.manifest.storedSize + packBytes,
@@ -43,7 +43,7 @@ struct IncrementalBackupWriter: BackupWriter {
                 try catalog.insertReferences(backupKey: manifestKey, packs: outcome.references)
                 try catalog.insert(BackupRecord(objectKey: manifestKey, sealed: outcome.manifestMetadata, storage: storage))
             })
-        written.incremental = (outcome.newBlocks, outcome.reusedBlocks, outcome.rewrittenBlocks)
+        written.incremental = (outcome.newBlocks, outcome.reusedBlocks, outcome.rewrittenBlocks, outcome.parent, outcome.manifestEntries)
         return written
     }
 
@@ -55,7 +55,7 @@ struct IncrementalBackupWriter: BackupWriter {
             return nil
         }
         do {
-            return try ManifestReader.read(objectKey: newest.objectKey, in: repository, ring: repository.ring ?? run.settings.keyRing())
+            return try ManifestReader.resolved(objectKey: newest.objectKey, in: repository, ring: repository.ring ?? run.settings.keyRing())
         } catch {
             run.console.warning("could not read the previous incremental backup \(newest.objectKey) (\(error)); storing every block anew")
             return nil
