@@ -138,9 +138,11 @@ struct IncrementalWriter {
             manifest = try ManifestWriter(scratchPath: work.file("manifest-entries"),
                                           deltaScratchPath: parent == nil ? nil : work.file("manifest-delta-entries"))
             var index = 0
-            while let chunk = try results.take(index) {
+            while var chunk = try results.take(index) {
                 index += 1
-                try free.push(chunk.buffer)
+                var buffer: [UInt8] = []
+                swap(&buffer, &chunk.buffer)
+                try free.push(consume buffer)
                 var at = 0
                 for (number, id) in chunk.ids.enumerated() {
                     if !differs, let previousBlocks, blockNumber >= previousBlocks.count || previousBlocks[blockNumber].id != id {

@@ -39,7 +39,9 @@ struct Chunk: Sendable {
 /// must be stored, one after another (`lengths` says each one's size, 0 for reused blocks).
 /// It carries the chunk's buffer on, for the whole snapshot's SHA-256 and back to the pool.
 struct SealedChunk: Sendable {
-    let buffer: [UInt8]
+    /// Taken back (`buffer = []`) before it returns to the pool, so the reader refills it in
+    /// place instead of copying it.
+    var buffer: [UInt8]
     let count: Int
     var ids: [BlockID] = []
     var verdicts: [ReusableBlocks.Verdict] = []

@@ -42,9 +42,13 @@ package struct BackupOperation {
         let source = try openSnapshot(of: database, work: work, storage: storage)
         defer { source.close() }
         let snapshotSize = source.expectedSize ?? 0
-        // A WAL database is not copied: the only disk space its run needs is the S3 upload's spool.
-        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
-                                  needed: storage.spoolBytes(forSnapshotOf: snapshotSize))
+        // The database is read in place: the only disk space the run needs is the S3 upload's
+        // spool, about the stored size, known only at the end. A run that fills it fails with
+        // `spoolFull` having uploaded nothing.
+        let spoolWorstCase = storage.spoolBytes(forSnapshotOf: snapshotSize)
+        if spoolWorstCase > 0, let free = Self.freeSpace(in: work.path), free < spoolWorstCase {
+            console.detail("\(settings.localDirectory)/.work has \(Formatting.bytes(free)) free, less than the database: enough while the upload's spool (the compressed object) fits")
+        }
         let snapshotSeconds = Formatting.durationSeconds(ContinuousClock.now - snapshotStarted)
         console.detail("snapshot: \(Formatting.bytes(snapshotSize)) in one read transaction, opened in \(String(format: "%.2f s", snapshotSeconds))")
         Failpoint.afterSnapshot.reach()
@@ -104,8 +108,13 @@ package struct BackupOperation {
         }
         let copy = work.file(vacuum ? "vacuumed.db" : "snapshot.db")
         let size = (Files.size(database) ?? 0) + (Files.size(database + "-wal") ?? 0)
-        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work",
-                                  needed: size + storage.spoolBytes(forSnapshotOf: size))
+        // No room for a copy and a spool of half its size: read in place; writers then wait
+        // for the whole pass instead of the copy, which is said.
+        if !vacuum, let free = Self.freeSpace(in: work.path), free < size + size / 2 {
+            console.info("\(settings.localDirectory)/.work has \(Formatting.bytes(free)) free, too little for a copy of \(database) (\(Formatting.bytes(size))): reading it in place, so its writers wait until the snapshot is read (WAL mode would let them go on)")
+            return try SQLiteSnapshotSource(databasePath: database, notice: notice)
+        }
+        try Self.requireFreeSpace(in: work.path, shownAs: settings.localDirectory + "/.work", needed: size)
         let meter = console.progress(vacuum ? "vacuum" : "snapshot", total: vacuum ? nil : size) { Files.size(copy) ?? 0 }
         defer { meter.finish() }
         if vacuum {
@@ -128,10 +137,16 @@ package struct BackupOperation {
 
     /// Fails with `insufficientSpace` when `folder`'s file system has fewer than `needed` bytes free.
     static func requireFreeSpace(in folder: String, shownAs name: String, needed: Int64) throws {
-        var stats = statvfs()
-        guard statvfs(folder, &stats) == 0 else { return }
-        let available = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        guard let available = freeSpace(in: folder) else { return }
         if available < needed { throw BackupError.insufficientSpace(folder: name, needed: needed, available: available) }
+    }
+
+    /// Bytes this user may still write on `folder`'s file system (nil when it cannot be told).
+    static func freeSpace(in folder: String) -> Int64? {
+        var stats = statvfs()
+        guard statvfs(folder, &stats) == 0 else { return nil }
+        let (bytes, overflow) = Int64(clamping: stats.f_bavail).multipliedReportingOverflow(by: Int64(clamping: stats.f_frsize))
+        return overflow ? .max : bytes
     }
 
     /// The skip, when this database's newest live backup is younger than `interval`.

@@ -83,6 +83,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case outputExists(path: String, flag: String)
     /// A folder has too little free space for what the run must write there.
     case insufficientSpace(folder: String, needed: Int64, available: Int64)
+    /// The upload's spool filled the work folder's file system.
+    case spoolFull(folder: String, written: Int64)
     /// The object is stored but the catalog row could not be written.
     case catalogWriteFailed(objectKey: String, reason: String)
 
@@ -124,7 +126,7 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
              .badMetadata, .corruptBackup, .unauthenticated, .manifestMismatch:
             return .dataError
         case .storageUnavailable, .objectChanged: return .unavailable
-        case .cannotWrite, .walFolderNotWritable, .outputExists, .insufficientSpace, .catalogWriteFailed: return .cannotCreate
+        case .cannotWrite, .walFolderNotWritable, .outputExists, .insufficientSpace, .spoolFull, .catalogWriteFailed: return .cannotCreate
         case .locked, .databaseBusy, .databaseChanged, .reusedPackVanished, .underRetention: return .tryAgain
         case .unexpected, .sqlite: return .failure
         }
@@ -201,6 +203,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "\(path) exists already and was not touched: pass --overwrite to replace it, or choose another \(flag)"
         case .insufficientSpace(let folder, let needed, let available):
             return "\(folder) has \(Formatting.bytes(available)) free but this backup needs \(Formatting.bytes(needed)) there (\(needed) bytes) for its snapshot and upload spool: free space, or set BACKUP_LOCAL_DIR to a folder on a larger disk"
+        case .spoolFull(let folder, let written):
+            return "\(folder) ran out of space after \(Formatting.bytes(written)) of the upload's spool (the compressed, encrypted object is written there before it is sent, so it needs about the backup's stored size); nothing was uploaded: free space, or set BACKUP_LOCAL_DIR to a folder on a larger disk"
         case .catalogWriteFailed(let key, let reason):
             return "backup stored as '\(key)' but the catalog row could not be written (\(reason)); the object is safe and is re-indexed by the next 'restore --list' or 'clean-backup'"
         case .locked(let database):

@@ -14,6 +14,10 @@ struct IncrementalBackupWriter: BackupWriter {
         defer { withExtendedLifetime(packLock) {} }
         let started = ContinuousClock.now
         let previous = try previousManifest(run)
+        if let previous {
+            let links = previous.ancestors.count + 1
+            console.detail("previous manifest read in \(Formatting.seconds(ContinuousClock.now - started)) (\(links) object(s), \(previous.blocks.count) block(s))")
+        }
         var writer = IncrementalWriter(storage: storage, prefix: settings.prefix, origin: run.origin, key: run.key,
                                        compression: settings.compression, level: settings.compressionLevel,
                                        blockSize: settings.blockSize, work: run.work, console: console)

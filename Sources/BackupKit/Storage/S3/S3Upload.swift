@@ -41,7 +41,11 @@ final class S3Upload: ObjectUpload {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard !finished, let spool else { throw BackupError.unexpected("write after the upload ended") }
-        try spool.write(bytes)
+        do {
+            try spool.write(bytes)
+        } catch BackupError.cannotWrite(_, let reason) where reason == errnoText(ENOSPC) || reason == errnoText(EDQUOT) {
+            throw BackupError.spoolFull(folder: ((spoolPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent, written: size)
+        }
         size += Int64(bytes.count)
     }
 
