@@ -2,10 +2,14 @@
 """`make bench` (second part): incremental backups against full ones and against restic, on the
 same generated database and the same S3 server (SeaweedFS on loopback).
 
-One sequence: a base backup; workload A (new audit-log rows, 1% of all rows) and a backup;
-workload B (1% of the orders, chosen at random, change state) and a backup; ten rounds of A+B,
-each followed by a backup; clean-backup --keep-last 5; then the 10th round's backup restored,
-against a full zstd backup of the same state and its restore. restic 0.14 (Debian's, zstd,
+One sequence: a base backup; a backup with nothing changed; workload A (new audit-log rows, 1%
+of all rows) and a backup; workload B (1% of the orders, chosen at random, change state) and a
+backup; BENCH_ROUNDS rounds of A+B (default 100), each followed by a backup; clean-backup
+--keep-last 5; then the last round's backup restored, against a full zstd backup of the same
+state and its restore. Every suite backup reports its stages (backup --json stage_seconds:
+reading the previous manifest, the pass that reads, names, compresses and seals, waiting for
+quick_check, the pack's upload, the manifest), and the work folder's peak size is sampled while
+it runs (the free disk a backup needs). restic 0.14 (Debian's, zstd,
 content-defined chunks) backs up a snapshot of the same database (`sqlite3 .backup`, not
 timed) after the same workloads, into the same S3 server; `restic forget --keep-last 5
 --prune` is its clean. The sequence runs BENCH_RUNS times (default 3) on fresh copies: the
@@ -14,7 +18,7 @@ table shows medians, and the largest peak RSS.
 Bytes uploaded and objects written are what the bucket gained (listed with boto3); the suite's
 own figures (uploaded_bytes, objects_written in backup --json) must agree with them.
 
-Environment: BENCH_INCREMENTAL_SIZE (MiB, default 1024), BENCH_RUNS (default 3), BENCH_ROUNDS (default 10).
+Environment: BENCH_INCREMENTAL_SIZE (MiB, default 1024), BENCH_RUNS (default 3), BENCH_ROUNDS (default 100).
 """
 import base64
 import filecmp
@@ -24,13 +28,15 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import OUT, RELEASE, ROOT, measured, start_s3  # noqa: E402
 
 SIZE = int(os.environ.get("BENCH_INCREMENTAL_SIZE", "1024"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "100"))
 MAKE_DB = os.path.join(ROOT, "bench", "make_db.py")
 
 
@@ -55,9 +61,41 @@ def workload(db, kind, seed):
                    check=True, stdout=subprocess.DEVNULL)
 
 
+class FolderPeak:
+    """Samples the size of a folder's files every 20 ms while a command runs: the peak."""
+
+    def __init__(self, path):
+        self.path, self.peak, self.stop = path, 0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def size(self):
+        total = 0
+        for folder, _, files in os.walk(self.path):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+                except FileNotFoundError:
+                    pass
+        return total
+
+    def sample(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.size())
+            time.sleep(0.02)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        self.thread.join()
+
+
 def steps():
     """The sequence's steps: (label, workloads before the backup)."""
     yield "base", []
+    yield "nothing changed", []
     yield "after A (append 1%)", ["A"]
     yield "after B (update 1%)", ["B"]
     for n in range(1, ROUNDS + 1):
@@ -76,7 +114,8 @@ def suite_sequence(run, master, bucket, env):
             seed += 1
             workload(db, kind, seed)
         before = bucket.usage(prefix)
-        seconds, rss, out = measured([os.path.join(RELEASE, "backup"), "--db", db, "--incremental", "--json", "--quiet"], env)
+        with FolderPeak(os.path.join(env["BACKUP_LOCAL_DIR"], ".work")) as work:
+            seconds, rss, out = measured([os.path.join(RELEASE, "backup"), "--db", db, "--incremental", "--json", "--quiet"], env)
         result = json.loads(out)
         after = bucket.usage(prefix)
         uploaded, objects = after[0] - before[0], after[1] - before[1]
@@ -84,7 +123,9 @@ def suite_sequence(run, master, bucket, env):
             sys.exit("backup --json says %s bytes in %s objects, the bucket gained %d in %d"
                      % (result["uploaded_bytes"], result["objects_written"], uploaded, objects))
         key = result["key"]
-        rows.append(dict(label=label, seconds=seconds, rss=rss, uploaded=uploaded, objects=objects))
+        manifest = after[2].get(key, 0)
+        rows.append(dict(label=label, seconds=seconds, rss=rss, uploaded=uploaded, objects=objects, work=work.peak,
+                         manifest=manifest, entries=result.get("manifest_entries", 0), stages=result.get("stage_seconds", {})))
     stored_before = bucket.usage(prefix)[0]
     seconds, rss, _ = measured([os.path.join(RELEASE, "clean-backup"), "--keep-last", "5", "--quiet"],
                                dict(env, BACKUP_ABANDONED_UPLOAD_HOURS="0"))
@@ -100,7 +141,7 @@ def suite_sequence(run, master, bucket, env):
     full_restore_seconds, _, _ = measured(
         [os.path.join(RELEASE, "restore"), "--key", full["key"], "--out", full_restored, "--quiet"], full_env)
     if not filecmp.cmp(restored, full_restored, shallow=False):
-        sys.exit("the 10th incremental backup and the full backup of the same state restored different files")
+        sys.exit("the newest incremental backup and the full backup of the same state restored different files")
     for leftover in (restored, full_restored):
         os.remove(leftover)
     return dict(rows=rows, stored_before=stored_before, stored_after=stored_after, clean_seconds=seconds,
@@ -195,7 +236,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     labels = [r["label"] for r in suites[0]["rows"]]
     for i, label in enumerate(labels):
-        if label.startswith("round") and label not in ("round 1 (A+B)", "round %d (A+B)" % ROUNDS):
+        if label.startswith("round") and label not in ("round 1 (A+B)", "round 10 (A+B)", "round %d (A+B)" % ROUNDS):
             continue
         s_t, s_b, s_o = median(suites, i, "seconds"), median(suites, i, "uploaded"), median(suites, i, "objects")
         r_t, r_b, r_o = median(restics, i, "seconds"), median(restics, i, "uploaded"), median(restics, i, "objects")
@@ -204,8 +245,20 @@ def main():
         print("| %s | %.2f s | %.1f MiB | %d | %.0f MiB | %.2f s | %.1f MiB | %d | %.0f MiB | %.2fx | %.2fx |"
               % (label, s_t, mib(s_b), s_o, s_rss, r_t, mib(r_b), r_o, r_rss, s_t / r_t, s_b / max(1, r_b)))
     print()
+    stage_names = ["previous_manifest", "pass", "check_wait", "pack_upload", "manifest"]
+    print("Where the suite's time goes (medians, seconds), its manifest and the work folder's peak:")
+    print()
+    print("| step | " + " | ".join(stage_names) + " | manifest stored | entries | work folder peak |")
+    print("|---|" + "---|" * (len(stage_names) + 3))
+    for i, label in enumerate(labels):
+        if label.startswith("round") and label not in ("round 1 (A+B)", "round 10 (A+B)", "round %d (A+B)" % ROUNDS):
+            continue
+        stages = [statistics.median(r["rows"][i]["stages"].get(name, 0) for r in suites) for name in stage_names]
+        print("| %s | %s | %.1f KiB | %d | %.1f MiB |" % (label, " | ".join("%.2f" % s for s in stages),
+              median(suites, i, "manifest") / 1024, median(suites, i, "entries"), max(r["rows"][i]["work"] for r in suites) / 2**20))
+    print()
     full_t, full_b = zstd_full[0], zstd_full[1]
-    for i, name in ((1, "A"), (2, "B")):
+    for i, name in ((2, "A"), (3, "B")):
         t, b = median(suites, i, "seconds"), median(suites, i, "uploaded")
         print("after workload %s: %.1f%% of a full zstd backup's time (%.1f%% of gzip's), %.2f%% of its bytes"
               % (name, 100 * t / full_t, 100 * t / gzip_full[0], 100 * b / full_b))
@@ -222,7 +275,7 @@ def main():
              statistics.median(r["clean_seconds"] for r in suites), statistics.median(r["clean_seconds"] for r in restics)))
     inc_restore = statistics.median(r["restore_seconds"] for r in suites)
     full_restore = statistics.median(r["full_restore_seconds"] for r in suites)
-    print("restore of the %dth incremental backup: %.2f s, of a full zstd backup of the same state %.2f s (%.2fx), restic restore %.2f s; peak RSS %.0f MiB"
+    print("restore of the newest incremental backup (after %d rounds): %.2f s, of a full zstd backup of the same state %.2f s (%.2fx), restic restore %.2f s; peak RSS %.0f MiB"
           % (ROUNDS, inc_restore, full_restore, inc_restore / full_restore,
              statistics.median(r["restore_seconds"] for r in restics), max(r["restore_rss"] for r in suites) / 1024))
     restic_first = statistics.median(r["rows"][0]["seconds"] for r in restics)

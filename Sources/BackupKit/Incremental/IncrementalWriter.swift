@@ -19,6 +19,9 @@ struct IncrementalOutcome {
     let parent: String?
     /// Entries the stored manifest lists (a delta's changed blocks, else every block).
     let manifestEntries: Int64
+    /// Wall seconds of each stage, in order: the pass (read, ids, new blocks compressed and
+    /// sealed, spooled), waiting for the snapshot's check, the pack's upload, the manifest.
+    let stages: [(name: String, seconds: Double)]
 }
 
 /// Writes an incremental backup of a snapshot file in one pass: cuts it into page-aligned
@@ -85,13 +88,22 @@ struct IncrementalWriter {
         let inFlight = workers + 2
         let free = BoundedQueue<[UInt8]>(capacity: inFlight)
         for _ in 0..<inFlight { try free.push([UInt8](repeating: 0, count: blocksPerChunk * blockSize)) }
+        // Buffers for a chunk's sealed blocks circulate too (worker → caller → pool), so no
+        // chunk grows a fresh megabyte array page by page.
+        let freeSealed = BoundedQueue<[UInt8]>(capacity: inFlight + workers)
+        for _ in 0..<(inFlight + workers) {
+            var sealed: [UInt8] = []
+            sealed.reserveCapacity(blocksPerChunk * (blockSize + 64))
+            try freeSealed.push(sealed)
+        }
         let chunks = BoundedQueue<Chunk>(capacity: inFlight)
         let results = ReorderBuffer<SealedChunk>(window: inFlight)
         let readBytes = Counter()
-        let queues: [any Failable] = [free, chunks, results]
+        let queues: [any Failable] = [free, freeSealed, chunks, results]
         @Sendable func failAll(_ error: Error) { for queue in queues { queue.fail(error) } }
         let (key, compression, level) = (self.key, self.compression, self.level)
 
+        var clock = StageClock()
         var tasks = [BackgroundTask(name: "incremental-reader") {
             do {
                 var index = 0
@@ -114,9 +126,12 @@ struct IncrementalWriter {
                 do {
                     let identity = BlockIdentity(key: key)
                     let compressor = try compression.makeBlockCompressor(level: level)
+                    let sealer = try BlockSealer(key: key)
                     while let chunk = try chunks.pop() {
+                        guard var sealed = try freeSealed.pop() else { break }
+                        sealed.removeAll(keepingCapacity: true)
                         try results.put(chunk.index, try chunk.seal(blockSize: blockSize, identity: identity, reusable: reusable,
-                                                                     compressor: compressor, key: key))
+                                                                     compressor: compressor, sealer: sealer, sealed: sealed))
                     }
                 } catch {
                     failAll(error)
@@ -181,10 +196,15 @@ struct IncrementalWriter {
                     written[id] = (block.offset, block.length)
                     try manifest.append(block, index: index, firstUse: true)
                 }
+                var sealed: [UInt8] = []
+                swap(&sealed, &chunk.sealed)
+                try freeSealed.push(consume sealed)
             }
             for task in tasks { try task.join() }
+            clock.lap("pass")
             let unchanged = !differs && previousSize == readBytes.value
             try beforeCommit(unchanged)
+            clock.lap("check_wait")
             if let upload {
                 packChecksum = md5.finish().hexString
                 let metadata = ObjectMetadata.pack(compression: compression, checksum: packChecksum, size: packSize,
@@ -192,6 +212,7 @@ struct IncrementalWriter {
                 try upload.complete(metadata: seal.seal(metadata, objectKey: packKey))
                 newVersion = try storage.head(objectKey: packKey).object.version
             }
+            clock.lap("pack_upload")
         } catch {
             failAll(error)
             for task in tasks { try? task.join() }
@@ -242,7 +263,8 @@ struct IncrementalWriter {
             pack: upload == nil ? nil : (packKey, packSize, packChecksum),
             references: used.map { ($0.pack.objectKey, $0.usedBytes) },
             newBlocks: written.count, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize,
-            parent: delta?.header.objectKey, manifestEntries: delta == nil ? Int64(blockNumber) : manifest.changedBlocks)
+            parent: delta?.header.objectKey, manifestEntries: delta == nil ? Int64(blockNumber) : manifest.changedBlocks,
+            stages: clock.lap("manifest"))
     }
 
     /// The parent to store this manifest as a delta of, or nil for a whole manifest: past the

@@ -6,9 +6,10 @@ struct Chunk: Sendable {
     let count: Int
 
     /// Names every block, looks it up, and compresses and seals those that must be stored.
+    /// `sealed` is an empty buffer of the writer's pool, filled with the sealed new blocks.
     func seal(blockSize: Int, identity: BlockIdentity, reusable: ReusableBlocks, compressor: any BlockCompressor,
-              key: EncryptionKey) throws -> SealedChunk {
-        var result = SealedChunk(buffer: bytes, count: count)
+              sealer: BlockSealer, sealed: consuming [UInt8]) throws -> SealedChunk {
+        var result = SealedChunk(buffer: bytes, count: count, sealed: sealed)
         let blocks = (count + blockSize - 1) / blockSize
         result.ids.reserveCapacity(blocks)
         result.verdicts.reserveCapacity(blocks)
@@ -26,7 +27,7 @@ struct Chunk: Sendable {
                 }
                 let before = result.sealed.count
                 try compressor.compress(block) { compressed in
-                    try AESGCM.SealedBox.seal(compressed, key: key, aad: id.bytes, into: &result.sealed)
+                    try sealer.seal(compressed, aad: id, into: &result.sealed)
                 }
                 result.lengths.append(UInt32(result.sealed.count - before))
             }
@@ -46,5 +47,12 @@ struct SealedChunk: Sendable {
     var ids: [BlockID] = []
     var verdicts: [ReusableBlocks.Verdict] = []
     var lengths: [UInt32] = []
-    var sealed: [UInt8] = []
+    /// Taken back like `buffer` once written.
+    var sealed: [UInt8]
+
+    init(buffer: [UInt8], count: Int, sealed: consuming [UInt8]) {
+        self.buffer = buffer
+        self.count = count
+        self.sealed = sealed
+    }
 }

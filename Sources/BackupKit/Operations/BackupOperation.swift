@@ -92,6 +92,7 @@ package struct BackupOperation {
             result.rewrittenBlocks = blocks.rewrittenBlocks
             result.manifestParent = blocks.manifestParent
             result.manifestEntries = blocks.manifestEntries
+            result.stageSeconds = Dictionary(written.stages.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)
         }
         return .completed(result)
     }

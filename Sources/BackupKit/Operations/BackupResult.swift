@@ -36,13 +36,16 @@ package struct BackupResult: Encodable, Sendable {
     /// entries the stored manifest lists.
     package var manifestParent: String?
     package var manifestEntries: Int64?
+    /// Wall seconds of the writer's stages (incremental: previous_manifest, pass, check_wait,
+    /// pack_upload, manifest), for `make bench`.
+    package var stageSeconds: [String: Double]?
     /// Marked with `--keep-forever`: clean never deletes it.
     package var keepForever = false
 
     enum CodingKeys: String, CodingKey {
         case ok, skipped, compression, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
         case snapshotSeconds, uploadSeconds, durationSeconds
-        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks, keepForever, manifestParent, manifestEntries
+        case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks, keepForever, manifestParent, manifestEntries, stageSeconds
         case objectKey = "key"
     }
 }

@@ -67,4 +67,27 @@ struct CryptoTests {
     func randomBytesAreFresh() throws {
         #expect(try SecureRandom.bytes(16) != SecureRandom.bytes(16))
     }
+
+    @Test("a block sealer's boxes open as sealed boxes for their id only, each under a fresh IV, one context for many blocks")
+    func blockSealerBoxes() throws {
+        let key = try EncryptionKey(bytes: (0..<32).map { UInt8($0) })
+        let sealer = try BlockSealer(key: key)
+        var out: [UInt8] = [9, 9]   // appended after what is there
+        let id = BlockID(high: 0x0102030405060708, low: 0x1112131415161718)
+        var boxes: [[UInt8]] = []
+        for size in [0, 1, 4096, 70_000, 4096] {
+            let plain = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let start = out.count
+            try plain.withUnsafeBytes { try sealer.seal($0, aad: id, into: &out) }
+            let box = Array(out[start...])
+            #expect(box.count == size + AESGCM.SealedBox.overhead)
+            #expect(box.withUnsafeBytes { AESGCM.SealedBox.open($0, key: key, aad: id.bytes) } == plain, "size \(size)")
+            let other = BlockID(high: id.high, low: id.low ^ 1)
+            #expect(box.withUnsafeBytes { AESGCM.SealedBox.open($0, key: key, aad: other.bytes) } == nil, "another id does not open it")
+            boxes.append(box)
+        }
+        #expect(Array(out.prefix(2)) == [9, 9])
+        #expect(boxes[2] != boxes[4], "the same block sealed twice differs (fresh IV)")
+        #expect(Array(boxes[2].prefix(12)) != Array(boxes[4].prefix(12)))
+    }
 }

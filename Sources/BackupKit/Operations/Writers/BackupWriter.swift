@@ -38,4 +38,6 @@ struct WrittenBackup {
     var incremental: (newBlocks: Int, reusedBlocks: Int, rewrittenBlocks: Int, manifestParent: String?, manifestEntries: Int64)? = nil
     /// Writes the backup's rows (the object's; a pack's and its references first).
     let catalogRows: (BackupCatalog) throws -> Void
+    /// Wall seconds of the writer's stages, in order (`backup --json` `stage_seconds`).
+    var stages: [(name: String, seconds: Double)] = []
 }

@@ -14,6 +14,7 @@ struct IncrementalBackupWriter: BackupWriter {
         defer { withExtendedLifetime(packLock) {} }
         let started = ContinuousClock.now
         let previous = try previousManifest(run)
+        let previousSeconds = Formatting.durationSeconds(ContinuousClock.now - started)
         if let previous {
             let links = previous.ancestors.count + 1
             console.detail("previous manifest read in \(Formatting.seconds(ContinuousClock.now - started)) (\(links) object(s), \(previous.blocks.count) block(s))")
@@ -47,6 +48,7 @@ struct IncrementalBackupWriter: BackupWriter {
                 try catalog.insertReferences(backupKey: manifestKey, packs: outcome.references)
                 try catalog.insert(BackupRecord(objectKey: manifestKey, sealed: outcome.manifestMetadata, storage: storage))
             })
+        written.stages = [("previous_manifest", previousSeconds)] + outcome.stages
         written.incremental = (outcome.newBlocks, outcome.reusedBlocks, outcome.rewrittenBlocks, outcome.parent, outcome.manifestEntries)
         return written
     }
