@@ -22,6 +22,24 @@ final class BlockDecompressor {
         ZSTD_freeDCtx(zstd)
     }
 
+    /// A frame's bytes, however many its own header (zstd) or trailer (gzip) says, if at most
+    /// `largest`; fails if they are not exactly that many.
+    func decompressFrame(_ input: UnsafeRawBufferPointer, largest: Int) throws -> [UInt8] {
+        let claimed: UInt64
+        switch algorithm {
+        case .gzip:
+            guard input.count >= 18 else { throw DecompressionFailure(description: "a gzip frame is cut short") }
+            claimed = UInt64(UInt32(littleEndian: input.loadUnaligned(fromByteOffset: input.count - 4, as: UInt32.self)))
+        case .zstd:
+            claimed = ZSTD_getFrameContentSize(input.baseAddress, input.count)
+            guard claimed != ZSTD_CONTENTSIZE_UNKNOWN, claimed != ZSTD_CONTENTSIZE_ERROR else {
+                throw DecompressionFailure(description: "a zstd frame names no size")
+            }
+        }
+        guard claimed <= UInt64(largest) else { throw DecompressionFailure(description: "a frame claims \(claimed) bytes, more than \(largest)") }
+        return try decompress(input, size: Int(claimed))
+    }
+
     /// The block's bytes; fails unless they are exactly `size` bytes.
     func decompress(_ input: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: size)

@@ -1,9 +1,9 @@
 import COpenSSL
 
-/// Seals blocks as `AESGCM.SealedBox.seal` does (`iv ‖ ciphertext ‖ tag`, a fresh random IV
-/// each, the block's id as associated data), with one cipher context whose key schedule is set
-/// up once: an incremental base seals every block of the database, and setting the key again
-/// for each 4 KiB block cost as much as encrypting it. Not shared between threads.
+/// Seals frames of new blocks as `AESGCM.SealedBox.seal` does (`iv ‖ ciphertext ‖ tag`, a
+/// fresh random IV each), with one cipher context whose key schedule is set up once: an
+/// incremental base seals the whole database in small frames, and setting the key again for
+/// each cost as much as encrypting it. Not shared between threads.
 final class BlockSealer {
     private let context: OpaquePointer
 
@@ -19,18 +19,17 @@ final class BlockSealer {
 
     deinit { EVP_CIPHER_CTX_free(context) }
 
-    /// Appends the sealed box of `plaintext` to `output`.
-    func seal(_ plaintext: UnsafeRawBufferPointer, aad id: BlockID, into output: inout [UInt8]) throws {
+    /// Appends the sealed box of `plaintext`, with `aad` authenticated, to `output`.
+    func seal(_ plaintext: UnsafeRawBufferPointer, aad: [UInt8], into output: inout [UInt8]) throws {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: AESGCM.ivLength + plaintext.count + AESGCM.tagLength))
-        var aad = (id.high.bigEndian, id.low.bigEndian)
         let ok = output.withUnsafeMutableBufferPointer { all -> Bool in
             let iv = all.baseAddress! + start
             let body = iv + AESGCM.ivLength
             var written: Int32 = 0
             guard RAND_bytes(iv, Int32(AESGCM.ivLength)) == 1,
                   EVP_EncryptInit_ex(context, nil, nil, nil, iv) == 1,
-                  withUnsafeBytes(of: &aad, { EVP_EncryptUpdate(context, nil, &written, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), 16) }) == 1,
+                  EVP_EncryptUpdate(context, nil, &written, aad, Int32(aad.count)) == 1,
                   EVP_EncryptUpdate(context, body, &written, plaintext.baseAddress?.assumingMemoryBound(to: UInt8.self), Int32(plaintext.count)) == 1,
                   Int(written) == plaintext.count,
                   EVP_EncryptFinal_ex(context, body + plaintext.count, &written) == 1, written == 0 else { return false }

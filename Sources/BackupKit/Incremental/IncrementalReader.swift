@@ -26,6 +26,8 @@ struct IncrementalReader {
         let pack: UInt32
         let offset: UInt64
         let length: UInt32
+        /// The block's place in its frame; nil for a block sealed on its own.
+        let frame: Int?
         let id: BlockID
         let number: Int
     }
@@ -50,7 +52,8 @@ struct IncrementalReader {
             throw BackupError.keyNotAvailable(objectKey: plan.objectKey, keyID: header.keyID, configured: ring.all.map(\.id))
         }
         let placements = manifest.blocks.enumerated()
-            .map { Placement(pack: $0.element.pack, offset: $0.element.offset, length: $0.element.length, id: $0.element.id, number: $0.offset) }
+            .map { Placement(pack: $0.element.pack, offset: $0.element.offset, length: $0.element.length, frame: $0.element.frame,
+                            id: $0.element.id, number: $0.offset) }
             .sorted { ($0.pack, $0.offset, $0.number) < ($1.pack, $1.offset, $1.number) }
         let ranges = Self.plan(placements)
         let fetched = Atomic<Int64>(0)
@@ -81,15 +84,17 @@ struct IncrementalReader {
                         }
                         fetched.add(Int64(bytes.count), ordering: .relaxed)
                         progress.add(Int64(bytes.count))
-                        var plain: [UInt8] = []
+                        var frame: [UInt8] = []
                         var opened: UInt64?
                         for placement in placements[range.placements] {
                             if opened != placement.offset {
-                                plain = try Self.open(placement, in: bytes, from: range.start, header: header, key: blockKey,
-                                                      identity: identity, decompressor: decompressor, packKey: pack.objectKey)
+                                frame = try Self.open(placement, in: bytes, from: range.start, header: header, key: blockKey,
+                                                      decompressor: decompressor, packKey: pack.objectKey)
                                 opened = placement.offset
                             }
-                            try plain.withUnsafeBytes { try file.write($0, at: Int64(placement.number) * Int64(header.blockSize)) }
+                            try Self.block(placement, of: frame, header: header, identity: identity, packKey: pack.objectKey) { plain in
+                                try file.write(plain, at: Int64(placement.number) * Int64(header.blockSize))
+                            }
                         }
                     }
                 } catch {
@@ -146,22 +151,42 @@ struct IncrementalReader {
         return ranges
     }
 
-    /// The plain bytes of the block `placement` names, out of a fetched range.
+    /// The snapshot bytes of the frame (or lone block) holding `placement`, out of a fetched
+    /// range, authenticated: a frame under the frame label, a lone block under its id.
     private static func open(_ placement: Placement, in bytes: [UInt8], from rangeStart: Int64, header: Manifest.Header,
-                             key: EncryptionKey, identity: BlockIdentity, decompressor: BlockDecompressor,
-                             packKey: String) throws -> [UInt8] {
-        let size = Int(min(Int64(header.blockSize), header.snapshotSize - Int64(placement.number) * Int64(header.blockSize)))
+                             key: EncryptionKey, decompressor: BlockDecompressor, packKey: String) throws -> [UInt8] {
         let at = Int(Int64(placement.offset) - rangeStart)
         return try bytes.withUnsafeBytes { all in
             let box = UnsafeRawBufferPointer(rebasing: all[at..<(at + Int(placement.length))])
-            guard let compressed = AESGCM.SealedBox.open(box, key: key, aad: placement.id.bytes) else {
+            guard let compressed = AESGCM.SealedBox.open(box, key: key, aad: placement.frame == nil ? placement.id.bytes : Chunk.frameLabel) else {
                 throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) does not authenticate: the pack was altered or damaged")
             }
-            let plain = try compressed.withUnsafeBytes { try decompressor.decompress($0, size: size) }
-            guard plain.withUnsafeBytes({ identity.id(of: $0) }) == placement.id else {
+            return try compressed.withUnsafeBytes { compressed in
+                guard placement.frame != nil else { return try decompressor.decompress(compressed, size: blockSize(placement, header)) }
+                return try decompressor.decompressFrame(compressed, largest: max(header.frameBytes ?? 0, header.blockSize, 1 << 20))
+            }
+        }
+    }
+
+    /// Hands `body` the block `placement` names out of its opened `frame`, checked against its id.
+    private static func block(_ placement: Placement, of frame: [UInt8], header: Manifest.Header, identity: BlockIdentity,
+                              packKey: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let size = blockSize(placement, header)
+        let start = (placement.frame ?? 0) * header.blockSize
+        guard start + size <= frame.count else {
+            throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) lies past the end of its frame")
+        }
+        try frame.withUnsafeBytes { all in
+            let plain = UnsafeRawBufferPointer(rebasing: all[start..<(start + size)])
+            guard identity.id(of: plain) == placement.id else {
                 throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) is not the block the manifest names")
             }
-            return plain
+            try body(plain)
         }
+    }
+
+    /// Bytes of the snapshot's block `placement.number` (the last one may be short).
+    private static func blockSize(_ placement: Placement, _ header: Manifest.Header) -> Int {
+        Int(min(Int64(header.blockSize), header.snapshotSize - Int64(placement.number) * Int64(header.blockSize)))
     }
 }

@@ -29,16 +29,43 @@ package struct Manifest: Sendable, Equatable {
         }
     }
 
-    /// One block of the snapshot, and where its sealed bytes live.
+    /// One block of the snapshot, and where its sealed bytes live: a *frame* of the pack, the
+    /// blocks of a run stored together (compressed as one, sealed as one), or, in manifests
+    /// before frames, the block sealed on its own with its id as associated data.
     package struct Block: Sendable, Equatable {
         package let id: BlockID
         package var pack: UInt32
+        /// Where the frame starts in the pack.
         package let offset: UInt64
-        package let length: UInt32
+        /// As stored: the frame's sealed length in the low 24 bits; in the high 8, 0 for a block
+        /// sealed on its own, else its place in its frame plus one.
+        package let stored: UInt32
+
+        package init(id: BlockID, pack: UInt32, offset: UInt64, length: UInt32, frame: Int? = nil) {
+            precondition(length <= Self.lengthMask && (frame ?? 0) < Self.largestFrame, "a frame of \(length) bytes or member \(frame ?? 0)")
+            self.init(id: id, pack: pack, offset: offset, stored: length | UInt32((frame ?? -1) + 1) << 24)
+        }
+
+        init(id: BlockID, pack: UInt32, offset: UInt64, stored: UInt32) {
+            self.id = id
+            self.pack = pack
+            self.offset = offset
+            self.stored = stored
+        }
+
+        static let lengthMask: UInt32 = 0xFF_FFFF
+        /// Blocks a frame may hold.
+        static let largestFrame = 255
+
+        /// Sealed bytes of the frame (or lone block) holding this block.
+        package var length: UInt32 { stored & Self.lengthMask }
+        /// The block's place in its frame; nil for a block sealed on its own.
+        package var frame: Int? { stored >> 24 == 0 ? nil : Int(stored >> 24) - 1 }
     }
 
     package struct Header: Codable, Sendable, Equatable {
         /// 3: no whole-snapshot SHA-256 (the ordered, authenticated block ids stand for it).
+        /// 4: new blocks stored in frames (`frameBytes`), and delta manifests.
         package var format = 3
         package let database: String
         /// The manifest's own object key and creation time (milliseconds), so a manifest
@@ -67,13 +94,15 @@ package struct Manifest: Sendable, Equatable {
         package var chainEntries: Int64? = nil
         /// A delta's own entries.
         package var changedBlocks: Int64? = nil
+        /// The most snapshot bytes one frame of new blocks holds (absent: every block sealed alone).
+        package var frameBytes: Int? = nil
 
         enum CodingKeys: String, CodingKey {
             case format, database, sha256, compression, packs, parent
             case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", pageCount = "page_count"
             case keyID = "key_id", objectKey = "object_key", createdAt = "created_at"
             case parentCreatedAt = "parent_created_at", chainLength = "chain_length", chainEntries = "chain_entries"
-            case changedBlocks = "changed_blocks"
+            case changedBlocks = "changed_blocks", frameBytes = "frame_bytes"
         }
 
         /// Blocks a snapshot of `snapshotSize` bytes is cut into.
@@ -111,19 +140,21 @@ package struct Manifest: Sendable, Equatable {
         self = try parser.finish()
     }
 
-    /// Where an entry in `pack` is stored relative to: the end of the entry before it when
-    /// that one is in the same pack, else the pack's start.
-    static func relativeStart(of pack: UInt32, after previous: Block?) -> UInt64 {
-        previous.map { $0.pack == pack ? $0.offset + UInt64($0.length) : 0 } ?? 0
+    /// Where an entry in `pack` is stored relative to: when the entry before it is in the same
+    /// pack, that entry's frame for a later member of a frame, else the end of that frame;
+    /// otherwise the pack's start. Blocks stored one after another so cost no offset bytes.
+    static func relativeStart(of pack: UInt32, frame: Int?, after previous: Block?) -> UInt64 {
+        guard let previous, previous.pack == pack else { return 0 }
+        return (frame ?? 0) > 0 ? previous.offset : previous.offset + UInt64(previous.length)
     }
 
     /// Appends the 32 bytes of `block`'s entry, `previous` being the entry before it.
     static func appendEntry(_ block: Block, after previous: Block?, to out: inout [UInt8]) {
-        let start = relativeStart(of: block.pack, after: previous)
+        let start = relativeStart(of: block.pack, frame: block.frame, after: previous)
         withUnsafeBytes(of: block.id.high.bigEndian) { out += $0 }
         withUnsafeBytes(of: block.id.low.bigEndian) { out += $0 }
         withUnsafeBytes(of: block.pack.littleEndian) { out += $0 }
-        withUnsafeBytes(of: block.length.littleEndian) { out += $0 }
+        withUnsafeBytes(of: block.stored.littleEndian) { out += $0 }
         withUnsafeBytes(of: (Int64(bitPattern: block.offset) &- Int64(bitPattern: start)).littleEndian) { out += $0 }
     }
 

@@ -73,15 +73,18 @@ final class ManifestParser {
                 let pack = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
                 guard pack < packs else { throw bad("a block names pack \(pack) of \(packs)") }
                 if relative {
-                    let length = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
+                    let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self))
                     let difference = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: Int64.self))
-                    let start = Manifest.relativeStart(of: pack, after: blocks.last)
+                    let block = Manifest.Block(id: id, pack: pack, offset: 0, stored: stored)
+                    let start = Manifest.relativeStart(of: pack, frame: block.frame, after: blocks.last)
                     guard let offset = UInt64(exactly: Int64(bitPattern: start) &+ difference) else { throw bad("a block lies before its pack") }
-                    blocks.append(Manifest.Block(id: id, pack: pack, offset: offset, length: length))
+                    blocks.append(Manifest.Block(id: id, pack: pack, offset: offset, stored: stored))
                 } else {
+                    let length = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
+                    guard length <= Manifest.Block.lengthMask else { throw bad("a block of \(length) sealed bytes") }
                     blocks.append(Manifest.Block(
                         id: id, pack: pack, offset: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 20, as: UInt64.self)),
-                        length: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self))))
+                        length: length))
                 }
             }
         }

@@ -13,7 +13,7 @@ struct ReusableBlocks: Sendable {
 
     /// What to do with a block of the new snapshot.
     enum Verdict: Sendable {
-        /// Name `block` (in the previous manifest's pack numbering); `index` tells reuses apart.
+        /// Name `block` (in the previous manifest's pack numbering); `index` tells stored frames apart.
         case reuse(Manifest.Block, index: Int)
         /// Stored before, in a pack mostly unused now: store it again.
         case storeAgain
@@ -28,6 +28,9 @@ struct ReusableBlocks: Sendable {
     /// Distinct stored blocks `lookup` may return.
     var count: Int { sorted.count }
     private let sorted: [Manifest.Block]
+    /// For each entry of `sorted`, the first entry of its frame (same pack and offset): a frame
+    /// holds several blocks, and the bytes a manifest uses count each frame once.
+    private let representative: [Int32]
     private let thin: [Bool]
     /// Where the ids whose top `bucketBits` bits are b start in `sorted` (ids are uniformly
     /// random, so each bucket holds a few and a lookup is a couple of comparisons).
@@ -39,6 +42,7 @@ struct ReusableBlocks: Sendable {
         packs = []
         thinPacks = 0
         sorted = []
+        representative = []
         thin = []
         bucketBits = 0
         bucketStarts = [0, 0]
@@ -58,7 +62,22 @@ struct ReusableBlocks: Sendable {
         }
         unique.removeLast(unique.count - kept)
         var used = [Int64](repeating: 0, count: manifest.header.packs.count)
-        for block in unique { used[Int(block.pack)] += Int64(block.length) }
+        var byFrame = unique.indices.map { (pack: unique[$0].pack, offset: unique[$0].offset, index: Int32($0)) }
+        byFrame.sort { ($0.pack, $0.offset, $0.index) < ($1.pack, $1.offset, $1.index) }
+        var representative = [Int32](repeating: 0, count: unique.count)
+        var first = 0
+        while first < byFrame.count {
+            let head = byFrame[first]
+            used[Int(head.pack)] += Int64(unique[Int(head.index)].length)
+            var member = first
+            while member < byFrame.count, byFrame[member].pack == head.pack, byFrame[member].offset == head.offset {
+                representative[Int(byFrame[member].index)] = head.index
+                member += 1
+            }
+            first = member
+        }
+        byFrame = []
+        self.representative = representative
         let thin = manifest.header.packs.indices.map {
             unusablePacks.contains($0) || Double(used[$0]) < Self.minimumPackUse * Double(max(1, manifest.header.packs[$0].size))
         }
@@ -87,7 +106,7 @@ struct ReusableBlocks: Sendable {
             if sorted[middle].id < id { low = middle + 1 } else { high = middle }
         }
         guard low < sorted.count, sorted[low].id == id else { return .new }
-        return thin[Int(sorted[low].pack)] ? .storeAgain : .reuse(sorted[low], index: low)
+        return thin[Int(sorted[low].pack)] ? .storeAgain : .reuse(sorted[low], index: Int(representative[low]))
     }
 
     /// The top `bits` bits of `id` (none when `bits` is 0).

@@ -12,8 +12,9 @@ import Foundation
 /// transaction starts; when both agree, the state read is the transaction's (or a commit
 /// written to the WAL an instant before SQLite published it), which `verify` (quick_check on
 /// the same connection) checks. Each WAL frame's header is read
-/// again after its data, so a frame a restart overwrote (possible only once every frame was
-/// checkpointed) fails the run instead of mixing states.
+/// again after its data: a frame a restart overwrote (possible only once every frame was
+/// checkpointed, while this reader holds READ_LOCK(0) and so no checkpoint writes the file)
+/// sends this and every later page to the database file, which holds the snapshot whole.
 package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
     package let path: String
     package let pageSize: Int
@@ -27,6 +28,8 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
     private let frames: WALFrames
     /// The next byte of the snapshot to read.
     private var position: Int64 = 0
+    /// The WAL was restarted while this snapshot was read: pages come from the database file.
+    private var walRestarted = false
 
     /// How often the start is tried before the read state is taken as it is.
     static let startAttempts = 5
@@ -120,17 +123,25 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
             let inPage = Int(position % Int64(pageSize))
             let target = UnsafeMutableRawBufferPointer(rebasing: buffer[filled...])
             let n: Int
-            if let frame = frames.newest[page], let wal {
+            if let frame = frames.newest[page], let wal, !walRestarted {
                 n = min(pageSize - inPage, target.count)
                 let part = UnsafeMutableRawBufferPointer(rebasing: target[0..<n])
-                guard try wal.read(into: part, at: frames.dataOffset(ofFrame: frame) + Int64(inPage)) == n,
-                      try frames.frameIsIntact(frame, page: page, in: wal) else {
+                let got = try wal.read(into: part, at: frames.dataOffset(ofFrame: frame) + Int64(inPage))
+                switch try frames.state(ofFrame: frame, page: page, in: wal) {
+                case .intact where got == n:
+                    break
+                case .intact, .restarted:
+                    // Restarted under this reader (READ_LOCK(0)): every page of this snapshot is in
+                    // the database file, which no checkpoint writes meanwhile. Read it there from now on.
+                    walRestarted = true
+                    continue
+                case .changed:
                     throw BackupError.databaseChanged(path: path)
                 }
             } else {
                 // A run of pages the WAL does not hold: one read from the database file.
                 var pages = 1
-                while Int64(page) + Int64(pages) <= pageCount, frames.newest[page + UInt32(pages)] == nil,
+                while Int64(page) + Int64(pages) <= pageCount, walRestarted || frames.newest[page + UInt32(pages)] == nil,
                       pages * pageSize - inPage < target.count { pages += 1 }
                 n = min(pages * pageSize - inPage, target.count, Int(total - position))
                 let part = UnsafeMutableRawBufferPointer(rebasing: target[0..<n])

@@ -78,14 +78,25 @@ struct WALFrames: Equatable {
         return WALFrames(pageSize: pageSize, salt1: salt1, salt2: salt2, count: committed, pageCount: pageCount, newest: newest)
     }
 
-    /// Whether frame `number`'s header still names `page` under these salts: read after its
-    /// data, it proves the data was not overwritten by a WAL restart meanwhile (SQLite writes
-    /// a frame's header before its data).
-    func frameIsIntact(_ number: Int, page: UInt32, in file: FileDescriptor) throws -> Bool {
+    /// What a frame's header, read again after its data, says of that data.
+    enum FrameState {
+        /// Still `page` under these salts: the data read is the frame's.
+        case intact
+        /// Under other salts (or gone): the WAL was restarted meanwhile. SQLite restarts it only
+        /// while no reader uses its frames, so this reader holds READ_LOCK(0), under which no
+        /// checkpoint writes the database file: the page is read from the file instead.
+        case restarted
+        /// The same salts but another page: not a state SQLite makes.
+        case changed
+    }
+
+    /// Frame `number`'s header, read after its data (SQLite writes a frame's header before its data).
+    func state(ofFrame number: Int, page: UInt32, in file: FileDescriptor) throws -> FrameState {
         var header = [UInt8](repeating: 0, count: Self.frameHeaderSize)
         let at = dataOffset(ofFrame: number) - Int64(Self.frameHeaderSize)
-        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: at) }) == Self.frameHeaderSize else { return false }
-        return Self.u32(header, 0) == page && Self.u32(header, 8) == salt1 && Self.u32(header, 12) == salt2
+        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: at) }) == Self.frameHeaderSize else { return .restarted }
+        guard Self.u32(header, 8) == salt1 && Self.u32(header, 12) == salt2 else { return .restarted }
+        return Self.u32(header, 0) == page ? .intact : .changed
     }
 
     static func u32<C: RandomAccessCollection>(_ bytes: C, _ at: Int) -> UInt32 where C.Element == UInt8, C.Index == Int {

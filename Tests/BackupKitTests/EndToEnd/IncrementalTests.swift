@@ -33,6 +33,11 @@ struct IncrementalTests {
         #expect((first["reused_blocks"] as? Int) == 0 && (first["new_blocks"] as? Int ?? 0) > 100)
         let firstKey = try #require(first["key"] as? String)
         #expect(firstKey.hasSuffix(".db.inc.enc"))
+        // The base stores its blocks in frames of runs: close to a full backup of the same database.
+        let whole = try json(try box.run("backup", "--db", "app.db", "--json"))
+        let wholeKey = try #require(whole["key"] as? String)
+        let baseBytes = try #require(first["uploaded_bytes"] as? Int), wholeBytes = try #require(whole["stored_size"] as? Int)
+        #expect(Double(baseBytes) <= 1.1 * Double(wholeBytes), "base \(baseBytes) bytes against a full backup's \(wholeBytes)")
 
         try change(db, appendFrom: 20_001, count: 200, updateEvery: 1000)
         let second = try incremental(box)
@@ -62,7 +67,7 @@ struct IncrementalTests {
         let full = try box.backup()
         let listed = try json(try box.run("restore", "--list", "--json"))
         let keys = (listed["backups"] as? [[String: Any]] ?? []).compactMap { $0["key"] as? String }
-        #expect(Set(keys) == [firstKey, secondKey, full])
+        #expect(Set(keys) == [firstKey, secondKey, full, wholeKey])
         let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: box.file("backups/" + secondKey + ".meta.json")))) as! [String: String]
         #expect(sidecar["kind"] == "incremental" && sidecar["iv"] != nil && sidecar["tag"] != nil)
         let catalog = try BackupCatalog(path: box.file("backups/catalog.sqlite"), create: false)

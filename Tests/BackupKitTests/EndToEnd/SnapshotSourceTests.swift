@@ -106,5 +106,28 @@ struct SnapshotSourceTests {
             }
         }
     }
-}
 
+    @Test("the WAL restarted and overwritten while a snapshot of a fully checkpointed database is read: the pages come from the file, the run succeeds and restores the snapshot",
+          arguments: [false, true])
+    func walRestartedUnderTheSnapshot(incremental: Bool) throws {
+        let box = try Sandbox()
+        let database = box.file("app.db")
+        let db = try TestDatabase.make(database, rows: 40000)
+        try db.execute("PRAGMA wal_autocheckpoint=0")
+        // Frames for pages all over the file, then every one of them checkpointed (the WAL keeps them).
+        try db.execute("UPDATE items SET body = 'before ' || id WHERE id % 7 = 0")
+        let checkpoint = try db.query("PRAGMA wal_checkpoint(PASSIVE)")
+        #expect(checkpoint.first?[1] == checkpoint.first?[2], "every frame backfilled: \(checkpoint)")
+        #expect((Files.size(database + "-wal") ?? 0) > 1 << 20, "the WAL still holds its frames")
+        let snapshot = try TestDatabase.rows(database)
+
+        let paused = try PausedRun(box, "backup", ["--db", "app.db", "--verbose"] + (incremental ? ["--incremental"] : []), at: .midSnapshot)
+        // The next write restarts the WAL (every frame was backfilled) and overwrites its first frames.
+        try db.execute("UPDATE items SET body = 'after ' || id WHERE id % 3 = 0")
+        let finished = try paused.resume()
+        #expect(finished.status == 0, "\(finished.output)")
+        let restore = try box.run("restore", "--key", finished.stdoutLines.last ?? "", "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.rows(box.file("r.db")) == snapshot, "the state the snapshot began with, not the later write")
+    }
+}

@@ -78,7 +78,7 @@ struct CryptoTests {
         for size in [0, 1, 4096, 70_000, 4096] {
             let plain = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             let start = out.count
-            try plain.withUnsafeBytes { try sealer.seal($0, aad: id, into: &out) }
+            try plain.withUnsafeBytes { try sealer.seal($0, aad: id.bytes, into: &out) }
             let box = Array(out[start...])
             #expect(box.count == size + AESGCM.SealedBox.overhead)
             #expect(box.withUnsafeBytes { AESGCM.SealedBox.open($0, key: key, aad: id.bytes) } == plain, "size \(size)")

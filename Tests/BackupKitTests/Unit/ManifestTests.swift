@@ -251,4 +251,31 @@ struct ManifestTests {
             #expect("\(error)".contains("parent manifest m0 is missing"), "\(error)")
         }
     }
+
+    @Test("frames: members of one frame share its offset and length and say their place; runs of frames cost no offset bytes; lone blocks of older manifests still read")
+    func framesRoundTrip() throws {
+        var blocks: [Manifest.Block] = []
+        var offset: UInt64 = 0
+        for frame in 0..<50 {
+            let members = frame % 5 + 1, length = UInt32(1000 + frame)
+            for member in 0..<members {
+                blocks.append(Manifest.Block(id: Self.randomID(), pack: 0, offset: offset, length: length, frame: member))
+            }
+            offset += UInt64(length)
+        }
+        blocks.append(Manifest.Block(id: Self.randomID(), pack: 0, offset: offset + 77, length: 4000))   // a lone block, after a gap
+        var header = Self.header(blocks: blocks.count, packs: 1)
+        header.frameBytes = 65536
+        let manifest = Manifest(header: header, blocks: blocks)
+        let bytes = try manifest.encoded()
+        let read = try Manifest(decoding: bytes)
+        #expect(read == manifest)
+        #expect(read.blocks[0].frame == 0 && read.blocks[2].frame == 1 && read.blocks[2].length == 1001 && read.blocks.last?.frame == nil)
+        #expect(read.blocks[1].offset == read.blocks[2].offset && read.blocks[2].stored == 1001 | 2 << 24)
+        let entries = bytes.count - blocks.count * Manifest.entrySize
+        for number in 1..<(blocks.count - 1) {
+            let at = entries + number * Manifest.entrySize
+            #expect(bytes[(at + 24)..<(at + 32)].allSatisfy { $0 == 0 }, "entry \(number) costs no offset bytes")
+        }
+    }
 }
