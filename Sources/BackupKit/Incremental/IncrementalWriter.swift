@@ -232,7 +232,7 @@ struct IncrementalWriter {
         let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize, version: newVersion)])
         let manifestPath = work.file("manifest")
         let snapshotSize = readBytes.value
-        let delta = try deltaParent(parent, changedBlocks: manifest.changedBlocks, snapshotSize: snapshotSize, blockSize: blockSize)
+        let delta = deltaParent(parent, changedBlocks: manifest.changedBlocks, snapshotSize: snapshotSize, blockSize: blockSize, createdAt: createdAt)
         let used = try manifest.finish(header: { packs in
             var header = Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize,
                                          snapshotSize: snapshotSize, pageCount: snapshotSize / Int64(pageSize), compression: compression,
@@ -243,7 +243,7 @@ struct IncrementalWriter {
                 header.parent = delta.header.objectKey
                 header.parentCreatedAt = delta.header.createdAt
                 header.chainLength = (delta.header.chainLength ?? 0) + 1
-                header.chainEntries = (delta.header.chainEntries ?? 0) + manifest.changedBlocks
+                header.chainEntries = (delta.header.chainEntries ?? 0).addingReportingOverflow(manifest.changedBlocks).partialValue
                 header.changedBlocks = manifest.changedBlocks
             }
             return header
@@ -280,11 +280,16 @@ struct IncrementalWriter {
     /// chain's bounds (`ManifestChain`), or when a manifest of the chain is gone (a clean
     /// elsewhere), a whole manifest is stored and the next backups build on it.
     private func deltaParent(_ parent: (header: Manifest.Header, ancestors: [String])?, changedBlocks: Int64,
-                             snapshotSize: Int64, blockSize: Int) throws -> (header: Manifest.Header, ancestors: [String])? {
+                             snapshotSize: Int64, blockSize: Int, createdAt: Int64) -> (header: Manifest.Header, ancestors: [String])? {
         guard let parent else { return nil }
+        // A clock stepped back would make the child no later than its parent, which no reader accepts.
+        guard let parentTime = parent.header.createdAt, parentTime < createdAt else {
+            console.info("the previous incremental backup is dated at or after this one (the clock went back?): storing a whole manifest")
+            return nil
+        }
         let blocks = (snapshotSize + Int64(blockSize) - 1) / Int64(blockSize)
-        let entries = (parent.header.chainEntries ?? 0) + changedBlocks
-        guard Double(entries) <= ManifestChain.maximumChangedShare * Double(max(1, blocks)) else {
+        let (entries, overflow) = (parent.header.chainEntries ?? 0).addingReportingOverflow(changedBlocks)
+        guard !overflow, Double(entries) <= ManifestChain.maximumChangedShare * Double(max(1, blocks)) else {
             console.detail("manifest: whole (the chain's deltas would list \(entries) of \(blocks) blocks)")
             return nil
         }
@@ -293,6 +298,9 @@ struct IncrementalWriter {
                 _ = try storage.head(objectKey: key)
             } catch BackupError.backupNotFound {
                 console.info("the manifest \(key) the previous backup builds on is gone: storing a whole manifest")
+                return nil
+            } catch {
+                console.info("could not look at the manifest \(key) the previous backup builds on (\(error)): storing a whole manifest")
                 return nil
             }
         }

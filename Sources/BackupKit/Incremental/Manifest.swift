@@ -168,7 +168,7 @@ package struct Manifest: Sendable, Equatable {
 
     /// The bytes of a manifest whose entries are all in memory (tests, small snapshots).
     package func encoded() throws -> [UInt8] {
-        var out = try Self.start(header)
+        var out = try Self.start(header, delta: changes != nil)
         var previous: Block?
         for (number, block) in blocks.enumerated() {
             if let changes {
@@ -181,12 +181,12 @@ package struct Manifest: Sendable, Equatable {
         return out
     }
 
-    /// The magic, the header's length and the header.
-    static func start(_ header: Header) throws -> [UInt8] {
+    /// The magic (a delta's when `delta`), the header's length and the header.
+    static func start(_ header: Header, delta: Bool) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = Array(try encoder.encode(header))
-        var out = header.parent == nil ? Self.magic : Self.deltaMagic
+        var out = delta ? Self.deltaMagic : Self.magic
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { out += $0 }
         return out + json
     }

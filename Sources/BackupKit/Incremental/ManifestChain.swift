@@ -93,7 +93,8 @@ struct ManifestChain {
               p.compression == c.compression else {
             return "is of another database, key, page size, block size or compression"
         }
-        guard c.chainLength == (p.chainLength ?? 0) + 1, c.chainEntries == (p.chainEntries ?? 0) + (c.changedBlocks ?? 0) else {
+        let (entries, overflow) = (p.chainEntries ?? 0).addingReportingOverflow(c.changedBlocks ?? 0)
+        guard let length = c.chainLength, length == (p.chainLength ?? 0) + 1, !overflow, c.chainEntries == entries else {
             return "does not continue the chain its child records"
         }
         return nil
@@ -107,13 +108,17 @@ struct ManifestChain {
         var numbers: [String: UInt32] = [:]
         for (number, pack) in delta.header.packs.enumerated() where numbers[pack.objectKey] == nil { numbers[pack.objectKey] = UInt32(number) }
         let remap: [UInt32?] = parent.header.packs.map { pack in
-            numbers[pack.objectKey].flatMap { delta.header.packs[Int($0)].size == pack.size ? $0 : nil }
+            numbers[pack.objectKey].flatMap { number in
+                let own = delta.header.packs[Int(number)]
+                return own.size == pack.size && (own.version == nil || pack.version == nil || own.version == pack.version) ? number : nil
+            }
         }
         let ancestors = [parent.header.objectKey ?? ""] + parent.ancestors
         var blocks = parent.blocks
         parent.blocks = []
         if blocks.count > count { blocks.removeLast(blocks.count - count) }
-        blocks.reserveCapacity(count)
+        // Never sized by the header alone: the blocks it can have are the parent's and its own.
+        blocks.reserveCapacity(min(count, blocks.count + changes.count))
         var next = 0
         for index in 0..<count {
             if next < changes.count && changes[next] == UInt64(index) {

@@ -39,6 +39,11 @@ final class ManifestParser {
                   header!.blockSize <= 1 << 30, header!.pageSize > 0 else {
                 throw bad("a snapshot of \(header!.snapshotSize) bytes in blocks of \(header!.blockSize)")
             }
+            guard header!.packs.allSatisfy({ $0.size >= 0 && $0.size <= Self.largestSnapshot * 2 }) else {
+                throw bad("a pack of a negative or absurd size")
+            }
+            if let length = header!.chainLength, length < 0 || length > ManifestChain.longestReadable { throw bad("a chain of \(length) links") }
+            if let entries = header!.chainEntries, entries < 0 || entries > Self.largestSnapshot { throw bad("a chain of \(entries) entries") }
             guard (header!.parent != nil) == delta else { throw bad(delta ? "a delta names no parent" : "a whole manifest names a parent") }
             if delta {
                 guard let changed = header!.changedBlocks, changed >= 0, changed <= Int64(header!.blockCount),
@@ -77,11 +82,16 @@ final class ManifestParser {
                     let difference = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: Int64.self))
                     let block = Manifest.Block(id: id, pack: pack, offset: 0, stored: stored)
                     let start = Manifest.relativeStart(of: pack, frame: block.frame, after: blocks.last)
-                    guard let offset = UInt64(exactly: Int64(bitPattern: start) &+ difference) else { throw bad("a block lies before its pack") }
+                    guard let offset = UInt64(exactly: Int64(bitPattern: start) &+ difference), offset <= UInt64(Self.largestSnapshot) * 2 else {
+                        throw bad("a block lies before its pack or past any pack's size")
+                    }
                     blocks.append(Manifest.Block(id: id, pack: pack, offset: offset, stored: stored))
                 } else {
                     let length = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
-                    guard length <= Manifest.Block.lengthMask else { throw bad("a block of \(length) sealed bytes") }
+                    let absolute = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+                    guard length <= Manifest.Block.lengthMask, absolute <= UInt64(Self.largestSnapshot) * 2 else {
+                        throw bad("a block of \(length) sealed bytes at \(absolute)")
+                    }
                     blocks.append(Manifest.Block(
                         id: id, pack: pack, offset: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 20, as: UInt64.self)),
                         length: length))

@@ -47,7 +47,7 @@ final class ManifestWriter {
         var number = [UInt32](repeating: .max, count: packs.count)
         for (new, old) in kept.enumerated() { number[Int(old)] = UInt32(new) }
         let output = try FileDescriptor.createPrivate(path)
-        try output.write(try Manifest.start(header(kept.map { packs[Int($0)] })))
+        try output.write(try Manifest.start(header(kept.map { packs[Int($0)] }), delta: asDelta))
         guard let entries = asDelta ? delta : whole else { throw BackupError.unexpected("a delta manifest without a parent") }
         try entries.copy(to: output, renumbering: number)
         try output.close()

@@ -30,7 +30,7 @@ struct ReusableBlocks: Sendable {
     private let sorted: [Manifest.Block]
     /// For each entry of `sorted`, the first entry of its frame (same pack and offset): a frame
     /// holds several blocks, and the bytes a manifest uses count each frame once.
-    private let representative: [Int32]
+    private let representative: [UInt32]
     private let thin: [Bool]
     /// Where the ids whose top `bucketBits` bits are b start in `sorted` (ids are uniformly
     /// random, so each bucket holds a few and a lookup is a couple of comparisons).
@@ -62,9 +62,9 @@ struct ReusableBlocks: Sendable {
         }
         unique.removeLast(unique.count - kept)
         var used = [Int64](repeating: 0, count: manifest.header.packs.count)
-        var byFrame = unique.indices.map { (pack: unique[$0].pack, offset: unique[$0].offset, index: Int32($0)) }
+        var byFrame = unique.indices.map { (pack: unique[$0].pack, offset: unique[$0].offset, index: UInt32(truncatingIfNeeded: $0)) }
         byFrame.sort { ($0.pack, $0.offset, $0.index) < ($1.pack, $1.offset, $1.index) }
-        var representative = [Int32](repeating: 0, count: unique.count)
+        var representative = [UInt32](repeating: 0, count: unique.count)
         var first = 0
         while first < byFrame.count {
             let head = byFrame[first]

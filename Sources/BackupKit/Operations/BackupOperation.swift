@@ -111,7 +111,8 @@ package struct BackupOperation {
         let size = (Files.size(database) ?? 0) + (Files.size(database + "-wal") ?? 0)
         // No room for a copy and a spool of half its size: read in place; writers then wait
         // for the whole pass instead of the copy, which is said.
-        if !vacuum, let free = Self.freeSpace(in: work.path), free < size + size / 2 {
+        let spool = storage.spoolBytes(forSnapshotOf: size) > 0 ? size / 2 : 0
+        if !vacuum, let free = Self.freeSpace(in: work.path), free < size + spool {
             console.info("\(settings.localDirectory)/.work has \(Formatting.bytes(free)) free, too little for a copy of \(database) (\(Formatting.bytes(size))): reading it in place, so its writers wait until the snapshot is read (WAL mode would let them go on)")
             return try SQLiteSnapshotSource(databasePath: database, notice: notice)
         }

@@ -39,6 +39,9 @@ package struct CleanOperation {
         var packsOf: [String: [String]] = [:]
         var ancestorsOf: [String: [String]] = [:]
         var unrestorable: [CleanResult.Failure] = []
+        // Databases with a manifest or chain that could not be read in full: what else it builds
+        // on is unknown, so none of their manifests is deleted this time.
+        var unreadChains = Set<String>()
         var chain = ManifestReader.chain(in: repository, ring: ring)
         for entry in inventory.trusted.filter(\.isIncremental).sorted(by: { ($0.createdAt, $0.objectKey) < ($1.createdAt, $1.objectKey) }) {
             let stored: Manifest
@@ -46,6 +49,7 @@ package struct CleanOperation {
                 stored = try ManifestReader.read(objectKey: entry.objectKey, in: repository, ring: ring)
             } catch {
                 unrestorable.append(.init(objectKey: entry.objectKey, error: "its manifest cannot be read: \(error)"))
+                unreadChains.insert(entry.databaseName ?? "")
                 continue
             }
             packsOf[entry.objectKey] = stored.header.packs.map(\.objectKey)
@@ -58,6 +62,7 @@ package struct CleanOperation {
             } catch {
                 ancestorsOf[entry.objectKey] = chain.ancestors(of: stored)
                 unrestorable.append(.init(objectKey: entry.objectKey, error: "\(error)"))
+                unreadChains.insert(entry.databaseName ?? "")
             }
         }
         for failure in unrestorable {
@@ -85,7 +90,16 @@ package struct CleanOperation {
         }
         for failure in unrestorable { kept.append(.init(objectKey: failure.objectKey, reasons: ["does not restore"])) }
         // The manifests a kept delta builds on stay with it, whatever the rules say of them.
-        let staying = kept.map(\.objectKey) + decisions.filter(\.keep).map(\.candidate.objectKey)
+        // The newest incremental backup of each database and place stays whatever the rules say:
+        // a backup running now (here or elsewhere) may be writing a delta on it.
+        var newestIncremental: [String: BackupEntry] = [:]
+        for entry in inventory.trusted where entry.isIncremental && !broken.contains(entry.objectKey) {
+            let group = (entry.databaseName ?? "") + "\u{0}" + Self.place(of: entry, among: inventory.trusted, configured: repository.origin)
+            if let newest = newestIncremental[group], (newest.createdAt, newest.objectKey) >= (entry.createdAt, entry.objectKey) { continue }
+            newestIncremental[group] = entry
+        }
+        let newestKeys = Set(newestIncremental.values.map(\.objectKey))
+        let staying = kept.map(\.objectKey) + decisions.filter(\.keep).map(\.candidate.objectKey) + Array(newestKeys)
         var builtOn: [String: String] = [:]   // ancestor -> a kept backup that builds on it
         for child in staying { for ancestor in ancestorsOf[child] ?? [] where builtOn[ancestor] == nil { builtOn[ancestor] = child } }
 
@@ -97,7 +111,11 @@ package struct CleanOperation {
         var backupLocks: [String: PackLock?] = [:]
         for decision in decisions {
             let objectKey = decision.candidate.objectKey
-            let reasons = decision.reasons + (builtOn[objectKey].map { ["\($0) builds on it"] } ?? [])
+            var reasons = decision.reasons + (builtOn[objectKey].map { ["\($0) builds on it"] } ?? [])
+            if reasons.isEmpty && newestKeys.contains(objectKey) { reasons.append("the newest incremental backup: the next one builds on it") }
+            if reasons.isEmpty && ObjectKey.isManifest(objectKey), let name = nameOf[objectKey], unreadChains.contains(name) {
+                reasons.append("a manifest of \(name) could not be read in full, so what it builds on is unknown ('clean-backup --check' names it)")
+            }
             if !reasons.isEmpty {
                 kept.append(.init(objectKey: objectKey, reasons: reasons))
                 console.detail("keep   \(objectKey) (\(reasons.joined(separator: ", ")))")
@@ -127,6 +145,7 @@ package struct CleanOperation {
                 // Object Lock: kept (and not hidden) until its date; a later clean deletes it.
                 kept.append(.init(objectKey: objectKey, reasons: ["object lock until \(until)"]))
                 console.info("keep   \(objectKey) (under object lock until \(until))")
+                for ancestor in ancestorsOf[objectKey] ?? [] where builtOn[ancestor] == nil { builtOn[ancestor] = objectKey }
             } catch let error as BackupError where error.exitStatus == .configuration {
                 // Denied (no s3:DeleteObject), or credentials refused: every other deletion
                 // would fail the same way, so the run stops here, loudly, having deleted

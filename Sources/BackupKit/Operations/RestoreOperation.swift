@@ -135,11 +135,11 @@ package struct RestoreOperation {
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
     }
 
-    /// Runs `PRAGMA integrity_check` on a restored file (opened immutable: nothing else uses it).
+    /// Runs `PRAGMA integrity_check` on a restored file (opened immutable: nothing else uses
+    /// it), split over the cores with the whole check's verdict (`IntegrityCheck`).
     static func checkIntegrity(_ path: String) throws {
         guard (Files.size(path) ?? 0) > 0 else { return }
-        let connection = try SQLiteConnection(path: path, mode: .immutable)
-        if let problems = try connection.integrityProblems(quick: false) {
+        if let problems = try IntegrityCheck(path: path).problems() {
             throw BackupError.integrityCheckFailed(what: "the restored database", detail: problems)
         }
     }

@@ -218,6 +218,20 @@ struct ManifestTests {
         absurd = Manifest.Header(database: "app.db", pageSize: 4096, blockSize: 4096, snapshotSize: .max, compression: .zstd, keyID: "", packs: absurd.packs)
         #expect(throws: DecompressionFailure.self) { try Manifest(decoding: try Manifest(header: absurd, blocks: []).encoded()) }
 
+        // Negative or absurd sizes and chain figures are errors, never traps or huge reservations.
+        var negativePack = Self.chainLink("m0", time: 1000, blocks: 1, packs: ["pA"])
+        negativePack = Manifest.Header(database: "app.db", pageSize: 4096, blockSize: 4096, snapshotSize: 4096, compression: .zstd, keyID: "",
+                                       packs: [Manifest.Pack(objectKey: "pA", size: -5)])
+        #expect(throws: DecompressionFailure.self) { try Manifest(decoding: try Manifest(header: negativePack, blocks: [one[0]]).encoded()) }
+        for (length, entries) in [(1_000_000_000, 0 as Int64), (1, -1), (1, Int64.max)] {
+            var link = Self.chainLink("m1", time: 2000, blocks: 100, packs: ["pA"], parent: parentHeader)
+            link.chainLength = length
+            link.chainEntries = entries
+            #expect(throws: DecompressionFailure.self, "chain \(length), \(entries)") {
+                try Manifest(decoding: try Manifest(header: link, blocks: [], changes: []).encoded())
+            }
+        }
+
         // A child that grows past its parent must list the new tail.
         let grown = Manifest(header: Self.chainLink("m1", time: 2000, blocks: 101, packs: ["pA"], parent: parentHeader), blocks: [], changes: [])
         #expect(throws: BackupError.self) { try ManifestChain.apply(grown, onto: parent, objectKey: "m1") }
