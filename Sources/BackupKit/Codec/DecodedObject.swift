@@ -1,4 +1,4 @@
-/// The outcome of decoding one stored object, judged by `RestorePlan.verify`.
+/// The outcome of decoding one stored object, judged by `ObjectDecryption.verify`.
 package struct DecodedObject: Sendable {
     package let md5Hex: String
     package let storedSize: Int64

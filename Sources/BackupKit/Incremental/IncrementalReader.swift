@@ -40,7 +40,7 @@ struct IncrementalReader {
         let placements: Swift.Range<Int>
     }
 
-    func restore(_ plan: RestorePlan, key: EncryptionKey, ring: KeyRing, into file: FileDescriptor,
+    func restore(_ plan: ObjectDecryption, key: EncryptionKey, ring: KeyRing, into file: FileDescriptor,
                  progress: Counter) throws -> DecodedObject {
         var (manifest, manifestDecoded, _) = try ManifestReader.read(plan, storage: storage, keys: [key])
         if manifest.isDelta {

@@ -12,7 +12,7 @@ package struct BackupEntry: Sendable {
     /// The database name: the authenticated `db-name`, else what the key's shape says.
     package let databaseName: String?
     /// The catalog row, nil when the catalog has none (or could not be read).
-    package let record: BackupRecord?
+    package var record: BackupRecord?
     /// The authenticated metadata (the catalog row's when it verifies, else the object's);
     /// nil for an unauthenticated entry.
     package let metadata: ObjectMetadata?

@@ -71,8 +71,10 @@ package final class BackupRepository {
     /// The backups in scope, newest first, joined with their catalog rows and judged. With
     /// `reindex`, authenticated objects without a row get one from their own metadata.
     package func inventory(reindex: Bool = false) throws -> Inventory {
-        try Inventory.load(storage: storage, prefix: prefix, catalog: catalog, ring: ring, databaseName: databaseName,
-                           reindex: reindex, console: console)
+        var inventory = try Inventory.load(storage: storage, prefix: prefix, catalog: catalog, ring: ring, databaseName: databaseName,
+                                           console: console)
+        if reindex, let catalog { inventory.reindex(into: catalog, console: console) }
+        return inventory
     }
 
     /// The catalog for reading and re-indexing, or nil with a note when it is missing (and

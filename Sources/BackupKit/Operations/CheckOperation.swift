@@ -32,11 +32,11 @@ package struct CheckOperation {
         var used = Set<String>()
 
         // Oldest first, so each chain of delta manifests is read once.
-        var chain = ManifestReader.chain(in: repository, ring: ring)
+        var chain = repository.manifestChain(ring: ring)
         for manifestKey in manifests {
             let manifest: Manifest
             do {
-                let stored = try ManifestReader.read(objectKey: manifestKey, in: repository, ring: ring)
+                let stored = try repository.manifest(objectKey: manifestKey, ring: ring)
                 used.formUnion(stored.header.packs.map(\.objectKey))
                 manifest = try chain.resolve(stored, objectKey: manifestKey)
             } catch {

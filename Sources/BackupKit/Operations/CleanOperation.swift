@@ -42,11 +42,11 @@ package struct CleanOperation {
         // Databases with a manifest or chain that could not be read in full: what else it builds
         // on is unknown, so none of their manifests is deleted this time.
         var unreadChains = Set<String>()
-        var chain = ManifestReader.chain(in: repository, ring: ring)
+        var chain = repository.manifestChain(ring: ring)
         for entry in inventory.trusted.filter(\.isIncremental).sorted(by: { ($0.createdAt, $0.objectKey) < ($1.createdAt, $1.objectKey) }) {
             let stored: Manifest
             do {
-                stored = try ManifestReader.read(objectKey: entry.objectKey, in: repository, ring: ring)
+                stored = try repository.manifest(objectKey: entry.objectKey, ring: ring)
             } catch {
                 unrestorable.append(.init(objectKey: entry.objectKey, error: "its manifest cannot be read: \(error)"))
                 unreadChains.insert(entry.databaseName ?? "")

@@ -2,13 +2,15 @@ import Foundation
 
 /// The backups under the prefix: storage is the truth, the catalog the fast index, and
 /// the MAC of each record (`MetadataSeal`) decides what may be believed. Objects without a
-/// row are judged by their own metadata and, when it verifies and `reindex` is asked,
-/// get a row.
+/// row are judged by their own metadata. Listing writes nothing: `reindex` gives the
+/// authenticated ones a row, when a caller asks.
 package struct Inventory {
     /// Every backup-shaped object in scope, newest first, authenticated or not.
     package var entries: [BackupEntry]
-    /// Keys that got a catalog row from their metadata during this load.
-    package var reindexed: [String]
+    /// Keys that got a catalog row from their metadata (`reindex`).
+    package var reindexed: [String] = []
+    /// Authenticated objects without a catalog row: the rows `reindex` would write.
+    var unindexed: [BackupRecord] = []
     /// Live catalog rows whose object is gone from storage.
     package var missingObjects: [String]
 
@@ -39,10 +41,26 @@ package struct Inventory {
         "backups named \(shared.name) were written from \(shared.origins.count) places (\(shared.origins.joined(separator: ", "))): they share one history, so retention and restore mix them; give each database its own name (BACKUP_DB_PATH=NAME=PATH)"
     }
 
-    /// Lists storage under `prefix` and joins it with `catalog`. Keeps only the backups of
-    /// `databaseName` when it is given. Without `ring` nothing can be verified.
+    /// Writes the rows of `unindexed` into `catalog` (each from the object's own authenticated
+    /// metadata); a row that cannot be written is warned and left for the next time.
+    mutating func reindex(into catalog: BackupCatalog, console: Console) {
+        for row in unindexed {
+            do {
+                try catalog.insert(row)
+            } catch {
+                console.warning("could not re-index \(row.objectKey) into the catalog: \(error)")
+                continue
+            }
+            reindexed.append(row.objectKey)
+            for index in entries.indices where entries[index].objectKey == row.objectKey { entries[index].record = row }
+        }
+        unindexed = []
+    }
+
+    /// Lists storage under `prefix` and joins it with `catalog`, writing nothing. Keeps only
+    /// the backups of `databaseName` when it is given. Without `ring` nothing can be verified.
     static func load(storage: any ObjectStorage, prefix: String, catalog: BackupCatalog?, ring: KeyRing?,
-                     databaseName: String?, reindex: Bool, console: Console) throws -> Inventory {
+                     databaseName: String?, console: Console) throws -> Inventory {
         let objects = try storage.list(prefix: prefix).filter { ObjectKey.isBackup($0.objectKey) }
         var records: [String: BackupRecord] = [:]
         if let catalog {
@@ -53,28 +71,21 @@ package struct Inventory {
             }
         }
         var entries: [BackupEntry] = []
-        var reindexed: [String] = []
+        var unindexed: [BackupRecord] = []
         for object in objects {
             let keyName = ObjectKey.databaseName(of: object.objectKey, prefix: prefix)
             // Keys are made from the database's name, so another database's key is never in
             // scope: skipped before its metadata is read (no HEAD per foreign object).
             if let databaseName, let keyName, keyName != databaseName { continue }
-            var record = records[object.objectKey]
+            let record = records[object.objectKey]
             var judged = judge(record?.sealedMetadata, objectKey: object.objectKey, size: object.size, ring: ring)
             if !judged.authenticity.isAuthenticated {
                 // The row proves nothing (none, an earlier version's, altered): the object's own metadata may.
                 let claimed = (try? storage.head(objectKey: object.objectKey).metadata) ?? ObjectMetadata()
                 let fromObject = judge(claimed, objectKey: object.objectKey, size: object.size, ring: ring)
                 if fromObject.authenticity.isAuthenticated || record?.sealedMetadata == nil { judged = fromObject }
-                if fromObject.authenticity.isAuthenticated, reindex, let catalog, record == nil {
-                    let row = BackupRecord(objectKey: object.objectKey, sealed: claimed, storage: storage)
-                    do {
-                        try catalog.insert(row)
-                        record = row
-                        reindexed.append(object.objectKey)
-                    } catch {
-                        console.warning("could not re-index \(object.objectKey) into the catalog: \(error)")
-                    }
+                if fromObject.authenticity.isAuthenticated, record == nil {
+                    unindexed.append(BackupRecord(objectKey: object.objectKey, sealed: claimed, storage: storage))
                 }
             }
             let metadata = judged.authenticity.isAuthenticated ? judged.metadata : nil
@@ -96,7 +107,10 @@ package struct Inventory {
                 && $0.deletedAt == nil && !stored.contains($0.objectKey) && $0.objectKey.hasPrefix(prefix)
                 && (databaseName == nil || ObjectKey.databaseName(of: $0.objectKey, prefix: prefix) == databaseName)
         }.map(\.objectKey).sorted()
-        return Inventory(entries: entries, reindexed: reindexed, missingObjects: missing)
+        var inventory = Inventory(entries: entries, missingObjects: missing)
+        let listed = Set(entries.map(\.objectKey))
+        inventory.unindexed = unindexed.filter { listed.contains($0.objectKey) }
+        return inventory
     }
 
     private static func judge(_ metadata: ObjectMetadata?, objectKey: String, size: Int64,

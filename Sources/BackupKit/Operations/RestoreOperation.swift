@@ -75,22 +75,17 @@ package struct RestoreOperation {
             Self.removeDatabaseFiles(tempPath)
             Cleanup.shared.forget(tempPath)
         }
-        var attempt: (file: FileDescriptor, decoded: DecodedObject, key: EncryptionKey)?
-        for (index, key) in keys.enumerated() {
+        let (file, decoded, usedKey) = try KeyAttempts.first(of: keys, onWrongKey: { key, _ in
+            console.detail("key \(key.id) does not decrypt \(plan.objectKey); trying the next configured key")
+        }) { key in
             do {
-                do {
-                    attempt = try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
-                } catch BackupError.objectChanged {
-                    // A resumed download found another version: start over once, from the first byte.
-                    console.detail("\(plan.objectKey) changed while downloading; starting over")
-                    attempt = try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
-                }
-                break
-            } catch let error as BackupError where index + 1 < keys.count && error.mayBeWrongKey {
-                console.detail("key \(key.id) does not decrypt \(plan.objectKey); trying the next configured key")
+                return try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
+            } catch BackupError.objectChanged {
+                // A resumed download found another version: start over once, from the first byte.
+                console.detail("\(plan.objectKey) changed while downloading; starting over")
+                return try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
             }
         }
-        guard let (file, decoded, usedKey) = attempt else { throw BackupError.unexpected("no key to try") }
         console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); checksum and tag verified (key \(usedKey.id))")
         let checkStarted = ContinuousClock.now
         // The file's fsync runs beside the integrity check; both must pass before it is placed.
@@ -161,8 +156,8 @@ package struct RestoreOperation {
         if plan.incremental {
             let meter = console.progress("download+decrypt+inflate blocks", total: nil) { downloaded.value }
             defer { meter.finish() }
-            let decoded = try IncrementalReader(storage: storage, loadManifest: { try ManifestReader.read(objectKey: $0, in: repository, ring: ring) })
-                .restore(plan, key: key, ring: ring, into: file, progress: downloaded)
+            let decoded = try IncrementalReader(storage: storage, loadManifest: { try repository.manifest(objectKey: $0, ring: ring) })
+                .restore(plan.decryption, key: key, ring: ring, into: file, progress: downloaded)
             return (file, decoded, key)
         }
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }

@@ -145,24 +145,14 @@ struct RestorePlan {
         return [match]
     }
 
-    /// Judges a decoded object: the checksum first (are the stored bytes intact?), then the
-    /// tag (right key?), then the compressed stream.
+    /// How to decrypt the object and judge what decoding it gives.
+    var decryption: ObjectDecryption {
+        ObjectDecryption(objectKey: objectKey, compression: compression, iv: iv, tag: tag, checksum: checksum, keyID: keyID,
+                         sealedOrigin: sealedOrigin)
+    }
+
+    /// Judges a decoded object (`ObjectDecryption.verify`).
     func verify(_ decoded: DecodedObject) throws {
-        let checksumMatched: Bool
-        if let checksum {
-            guard checksum == decoded.md5Hex else { throw BackupError.checksumMismatch(objectKey: objectKey) }
-            checksumMatched = true
-        } else {
-            checksumMatched = false
-        }
-        guard decoded.authenticated else {
-            // The key was chosen by the id the object records: if the bytes are intact the
-            // recorded iv or tag must be wrong.
-            if checksumMatched && keyID != nil { throw BackupError.metadataMismatch(objectKey: objectKey) }
-            throw checksumMatched ? BackupError.wrongKey(objectKey: objectKey) : BackupError.authenticationFailed(objectKey: objectKey)
-        }
-        if let failure = decoded.decompressionFailure {
-            throw BackupError.corruptBackup(objectKey: objectKey, detail: failure)
-        }
+        try decryption.verify(decoded)
     }
 }

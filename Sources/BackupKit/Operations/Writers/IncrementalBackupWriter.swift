@@ -61,7 +61,7 @@ struct IncrementalBackupWriter: BackupWriter {
             return nil
         }
         do {
-            return try ManifestReader.resolved(objectKey: newest.objectKey, in: repository, ring: repository.ring ?? run.settings.keyRing())
+            return try repository.resolvedManifest(objectKey: newest.objectKey, ring: repository.ring ?? run.settings.keyRing())
         } catch {
             run.console.warning("could not read the previous incremental backup \(newest.objectKey) (\(error)); storing every block anew")
             return nil
