@@ -30,46 +30,13 @@ package struct RestoreOperation {
         }
 
         // Fail on the destination before downloading anything.
-        var finalPath: String?
-        switch request.destination {
-        case .file(let out, let overwrite):
-            // By default in the current folder, never among the backups (a plaintext copy there
-            // would sit beside every encrypted one).
-            let path = Files.absolute(out ?? "restored-\(ObjectKey.stamp(Date())).db")
-            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path, flag: "--out") }
-            finalPath = path
-        case .sqlDump(let out, let overwrite):
-            let path = Files.absolute(out)
-            if Files.exists(path) && !overwrite { throw BackupError.outputExists(path: path, flag: "--sql") }
-            guard Files.isDirectory((path as NSString).deletingLastPathComponent) else {
-                throw BackupError.cannotWrite(path: path, reason: "its folder does not exist")
-            }
-            try Self.probeWritable(path)
-        case .liveDatabase(let target, let confirmed):
-            let path = Files.absolute(target)
-            if Files.isDirectory(path) { throw BackupError.databaseIsFolder(path: path, setting: "--target") }
-            if Files.exists(path), (Files.size(path) ?? 0) > 0 {
-                do { try SQLiteFile.requireSQLiteHeader(path) } catch BackupError.notADatabase { throw BackupError.targetNotADatabase(path: path) }
-            }
-            if !confirmed {
-                guard let answer = confirm("Replace the contents of \(target) with backup \(plan.objectKey)? A safety snapshot is taken first. [y/N] ") else {
-                    throw BackupError.confirmationUnavailable
-                }
-                guard answer else { throw BackupError.declined }
-            }
-        case .verifyOnly:
-            break
-        }
+        let target = request.destination.target(console: console)
+        try target.prepare(objectKey: plan.objectKey, confirm: confirm)
 
-        // Decode into a private temp file: beside the output (same file system, so the
-        // final rename is atomic) or in the work folder.
+        // Decode into a private temp file, where the target says (beside its output, or in the work folder).
         let work = try WorkDirectory(parent: settings.localDirectory + "/.work")
         defer { work.remove() }
-        if let finalPath {
-            Files.removeStaleTemporaries(of: finalPath)
-            try Self.probeWritable(finalPath)
-        }
-        let tempPath = finalPath.map(Files.temporarySibling) ?? work.file("restored.db")
+        let tempPath = target.temporaryPath(in: work)
         Cleanup.shared.register(tempPath)
         defer {
             Self.removeDatabaseFiles(tempPath)
@@ -93,7 +60,7 @@ package struct RestoreOperation {
         let checking = console.progress("integrity check", total: nil) { 0 }
         defer { checking.finish() }
         do {
-            try Self.checkIntegrity(tempPath)
+            try target.verify(tempPath)
             try sync.join()
         } catch {
             try? sync.join()
@@ -104,39 +71,12 @@ package struct RestoreOperation {
         console.detail("PRAGMA integrity_check ok in \(Formatting.seconds(ContinuousClock.now - checkStarted))")
 
         Failpoint.beforePlace.reach()
-        var output: String?
-        var format: String?
-        var target: String?
-        var safety: String?
-        switch request.destination {
-        case .file(_, let overwrite):
-            if overwrite { try Files.atomicRename(tempPath, to: finalPath!) } else { try Files.placeNew(tempPath, at: finalPath!, flag: "--out") }
-            output = finalPath
-            format = "sqlite"
-        case .sqlDump(let path, let overwrite):
-            output = try Self.writeDump(of: tempPath, to: Files.absolute(path), overwrite: overwrite)
-            format = "sql"
-        case .liveDatabase(let path, _):
-            let replaced = try LiveDatabaseReplacer(target: Files.absolute(path), notice: LockWaitNotice(console: console))
-                .replace(with: tempPath)
-            target = replaced.target
-            safety = replaced.safetySnapshot
-        case .verifyOnly:
-            break
-        }
-        return RestoreResult(objectKey: plan.objectKey, output: output, format: format, target: target, safetySnapshot: safety,
+        let placed = try target.place(tempPath)
+        return RestoreResult(objectKey: plan.objectKey, output: placed.output, format: placed.format, target: placed.target,
+                             safetySnapshot: placed.safetySnapshot,
                              verifyOnly: request.destination == .verifyOnly, storedSize: decoded.storedSize,
                              restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok", keyID: usedKey.id,
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
-    }
-
-    /// Runs `PRAGMA integrity_check` on a restored file (opened immutable: nothing else uses
-    /// it), split over the cores with the whole check's verdict (`IntegrityCheck`).
-    static func checkIntegrity(_ path: String) throws {
-        guard (Files.size(path) ?? 0) > 0 else { return }
-        if let problems = try IntegrityCheck(path: path).problems() {
-            throw BackupError.integrityCheckFailed(what: "the restored database", detail: problems)
-        }
     }
 
     /// Removes a database file and the journal files SQLite may have made beside it.
