@@ -86,16 +86,32 @@ struct IncrementalReader {
                         progress.add(Int64(bytes.count))
                         var frame: [UInt8] = []
                         var opened: UInt64?
+                        // Blocks that follow each other in a frame and in the snapshot go out in one write.
+                        var run: (start: Int, end: Int, number: Int, next: Int)?
+                        func flush() throws {
+                            guard let pending = run else { return }
+                            try frame.withUnsafeBytes { all in
+                                try file.write(UnsafeRawBufferPointer(rebasing: all[pending.start..<pending.end]),
+                                               at: Int64(pending.number) * Int64(header.blockSize))
+                            }
+                            run = nil
+                        }
                         for placement in placements[range.placements] {
                             if opened != placement.offset {
+                                try flush()
                                 frame = try Self.open(placement, in: bytes, from: range.start, header: header, key: blockKey,
                                                       decompressor: decompressor, packKey: pack.objectKey)
                                 opened = placement.offset
                             }
-                            try Self.block(placement, of: frame, header: header, identity: identity, packKey: pack.objectKey) { plain in
-                                try file.write(plain, at: Int64(placement.number) * Int64(header.blockSize))
+                            let block = try Self.block(placement, of: frame, header: header, identity: identity, packKey: pack.objectKey)
+                            if let current = run, current.end == block.lowerBound, current.next == placement.number {
+                                run = (current.start, block.upperBound, current.number, placement.number + 1)
+                            } else {
+                                try flush()
+                                run = (block.lowerBound, block.upperBound, placement.number, placement.number + 1)
                             }
                         }
+                        try flush()
                     }
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
@@ -168,21 +184,19 @@ struct IncrementalReader {
         }
     }
 
-    /// Hands `body` the block `placement` names out of its opened `frame`, checked against its id.
+    /// Where in its opened `frame` the block `placement` names lies, checked against its id.
     private static func block(_ placement: Placement, of frame: [UInt8], header: Manifest.Header, identity: BlockIdentity,
-                              packKey: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+                              packKey: String) throws -> Swift.Range<Int> {
         let size = blockSize(placement, header)
         let start = (placement.frame ?? 0) * header.blockSize
         guard start + size <= frame.count else {
             throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) lies past the end of its frame")
         }
-        try frame.withUnsafeBytes { all in
-            let plain = UnsafeRawBufferPointer(rebasing: all[start..<(start + size)])
-            guard identity.id(of: plain) == placement.id else {
-                throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) is not the block the manifest names")
-            }
-            try body(plain)
+        let matches = frame.withUnsafeBytes { identity.id(of: UnsafeRawBufferPointer(rebasing: $0[start..<(start + size)])) == placement.id }
+        guard matches else {
+            throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) is not the block the manifest names")
         }
+        return start..<(start + size)
     }
 
     /// Bytes of the snapshot's block `placement.number` (the last one may be short).
