@@ -24,12 +24,16 @@ struct IncrementalReader {
     /// A stored block and one place the snapshot has it.
     private struct Placement {
         let pack: UInt32
+        /// The frame's sealed length and the block's place in it, as the manifest stores them
+        /// (`Manifest.Block.stored`): 40 bytes a placement, however large the snapshot.
+        let stored: UInt32
         let offset: UInt64
-        let length: UInt32
-        /// The block's place in its frame; nil for a block sealed on its own.
-        let frame: Int?
         let id: BlockID
         let number: Int
+
+        var length: UInt32 { stored & Manifest.Block.lengthMask }
+        /// The block's place in its frame; nil for a block sealed on its own.
+        var frame: Int? { stored >> 24 == 0 ? nil : Int(stored >> 24) - 1 }
     }
 
     /// Bytes of one pack fetched by one request, and the placements they serve.
@@ -52,8 +56,7 @@ struct IncrementalReader {
             throw BackupError.keyNotAvailable(objectKey: plan.objectKey, keyID: header.keyID, configured: ring.all.map(\.id))
         }
         let placements = manifest.blocks.enumerated()
-            .map { Placement(pack: $0.element.pack, offset: $0.element.offset, length: $0.element.length, frame: $0.element.frame,
-                            id: $0.element.id, number: $0.offset) }
+            .map { Placement(pack: $0.element.pack, stored: $0.element.stored, offset: $0.element.offset, id: $0.element.id, number: $0.offset) }
             .sorted { ($0.pack, $0.offset, $0.number) < ($1.pack, $1.offset, $1.number) }
         let ranges = Self.plan(placements)
         let fetched = Atomic<Int64>(0)
