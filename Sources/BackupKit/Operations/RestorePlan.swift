@@ -2,24 +2,26 @@ import Foundation
 
 /// What to restore and with which decryption parameters, resolved before any byte moves.
 struct RestorePlan {
-    let objectKey: String
-    /// How the object's plain bytes are compressed.
-    let compression: CompressionAlgorithm
+    /// How to decrypt the object and judge what decoding it gives: key, iv, tag, checksum,
+    /// compression, and the origin its authenticated metadata records.
+    private(set) var decryption: ObjectDecryption
     /// An incremental backup: the object is a manifest, the snapshot lives in packs.
     let incremental: Bool
     let storedSize: Int64
-    let iv: [UInt8]
-    let tag: [UInt8]
-    /// MD5 hex the stored bytes must have, when known.
-    let checksum: String?
-    /// The id of the key the object was made with (objects by this suite record it; Laju's do not).
-    let keyID: String?
-
-    /// The database name and creation time the authenticated metadata records; a manifest's
-    /// body must name the same (nil for an unauthenticated object restored by `--key`).
-    var sealedOrigin: (database: String, createdAt: Int64)?
     /// Where the backup was taken (`host`, `db-path`), from its authenticated metadata.
     var sealedPlace: (host: String, path: String)?
+
+    var objectKey: String { decryption.objectKey }
+    var compression: CompressionAlgorithm { decryption.compression }
+    var iv: [UInt8] { decryption.iv }
+    var tag: [UInt8] { decryption.tag }
+    var keyID: String? { decryption.keyID }
+    /// The database name and creation time the authenticated metadata records; a manifest's
+    /// body must name the same (nil for an unauthenticated object restored by `--key`).
+    var sealedOrigin: (database: String, createdAt: Int64)? {
+        get { decryption.sealedOrigin }
+        set { decryption.sealedOrigin = newValue }
+    }
 
     /// Resolves the selection to a plan. The newest, `--at` and the picker choose among
     /// authenticated backups only; `--key` takes any object, but one whose MAC fails is
@@ -125,14 +127,10 @@ struct RestorePlan {
         guard let tag = Data(base64Encoded: tagText), tag.count == AESGCM.tagLength else {
             throw BackupError.badMetadata(objectKey: objectKey, detail: "tag is not base64 of 16 bytes")
         }
-        self.objectKey = objectKey
-        self.compression = compression
+        decryption = ObjectDecryption(objectKey: objectKey, compression: compression, iv: Array(iv), tag: Array(tag),
+                                      checksum: metadata[F.checksum]?.lowercased(), keyID: metadata.keyID)
         incremental = ObjectKey.isManifest(objectKey) || metadata[F.kind] == "incremental"
         self.storedSize = storedSize
-        self.iv = Array(iv)
-        self.tag = Array(tag)
-        checksum = metadata[F.checksum]?.lowercased()
-        keyID = metadata.keyID
     }
 
     /// The keys to try, in order: the one whose id the object records, else every
@@ -143,12 +141,6 @@ struct RestorePlan {
             throw BackupError.keyNotAvailable(objectKey: objectKey, keyID: keyID, configured: ring.all.map(\.id))
         }
         return [match]
-    }
-
-    /// How to decrypt the object and judge what decoding it gives.
-    var decryption: ObjectDecryption {
-        ObjectDecryption(objectKey: objectKey, compression: compression, iv: iv, tag: tag, checksum: checksum, keyID: keyID,
-                         sealedOrigin: sealedOrigin)
     }
 
     /// Judges a decoded object (`ObjectDecryption.verify`).
