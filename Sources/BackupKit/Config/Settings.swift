@@ -118,6 +118,12 @@ package struct Settings: Sendable {
     /// `BACKUP_MIN_INTERVAL`: backup skips while the newest backup is younger.
     package func minimumInterval() throws -> TimeInterval? { try environment.duration("BACKUP_MIN_INTERVAL") }
 
+    /// `BACKUP_CHECK_INTERVAL` (default 1 h; 0: every backup): how long after its chain's last
+    /// quick_check an incremental backup stored as a delta may skip its own (`SnapshotCheckRule`).
+    func snapshotCheckRule() throws -> SnapshotCheckRule {
+        SnapshotCheckRule(intervalSeconds: try environment.duration("BACKUP_CHECK_INTERVAL") ?? SnapshotCheckRule.defaultInterval)
+    }
+
     /// `BACKUP_ABANDONED_UPLOAD_HOURS` (default 24): how old what an interrupted run left (an
     /// unfinished S3 upload, a pack no manifest names) must be before clean-up removes it.
     package func abandonedAfter() throws -> TimeInterval {

@@ -19,6 +19,8 @@ struct IncrementalOutcome {
     let parent: String?
     /// Entries the stored manifest lists (a delta's changed blocks, else every block).
     let manifestEntries: Int64
+    /// Whether the snapshot's quick_check ran, or why not (`SnapshotCheckRule`).
+    let check: SnapshotCheckRule.Decision
     /// Wall seconds of each stage, in order: the pass (read, ids, new blocks compressed and
     /// sealed, spooled), waiting for the snapshot's check, the pack's upload, the manifest.
     let stages: [(name: String, seconds: Double)]
@@ -56,14 +58,16 @@ struct IncrementalWriter {
     /// Mark the manifest `keep=forever` (`backup --keep-forever`).
     var keepForever = false
     var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// When the snapshot's quick_check may be skipped.
+    var checkRule = SnapshotCheckRule()
 
     /// Writes the backup of the snapshot `source`, read once in order. `onChange` is called
     /// once, as soon as the snapshot is known to differ from the previous backup's (at once
-    /// when there is none): the snapshot's check starts there. `beforeCommit` runs before the
-    /// pack is completed, told whether the snapshot equals the previous one block for block;
-    /// when it throws, nothing is stored.
+    /// when there is none), unless `checkRule` may let its check be skipped: the snapshot's
+    /// check starts there. `beforeCommit` runs before the pack is completed, with the rule's
+    /// decision (`.run` when the check started); when it throws, nothing is stored.
     func write(source: any DatabaseSource, previous: consuming Manifest?, createdAt: Int64,
-               onChange: () -> Void = {}, beforeCommit: (_ unchanged: Bool) throws -> Void = { _ in }) throws -> IncrementalOutcome {
+               onChange: () -> Void = {}, beforeCommit: (SnapshotCheckRule.Decision) throws -> Void = { _ in }) throws -> IncrementalOutcome {
         let pageSize = source.pageSize
         let blockSize = max(pageSize, (self.blockSize + pageSize - 1) / pageSize * pageSize)
         let date = Date(timeIntervalSince1970: Double(createdAt) / 1000)
@@ -79,8 +83,15 @@ struct IncrementalWriter {
                   (h.chainLength ?? 0) < ManifestChain.maximumLength else { return nil }
             return (h, manifest.ancestors)
         }
+        let previousHeader = previousBlocks == nil ? nil : previous?.header
+        // The check starts at the first change, unless the rule may skip it (then it runs after the pass if it must).
+        let checkMaySkip = checkRule.maySkip(previous: previousHeader, createdAt: createdAt)
+        var checkStarted = false
         var differs = previousBlocks == nil
-        if differs { onChange() }
+        if differs && !checkMaySkip {
+            checkStarted = true
+            onChange()
+        }
         var blockNumber = 0
         let reusable = reusableBlocks(consume previous, blockSize: blockSize)
         let packKey = ObjectKey.makePack(prefix: prefix, databaseName: origin.name, date: date)
@@ -155,6 +166,8 @@ struct IncrementalWriter {
         var newVersion: String?
         let md5 = Digest(.md5)
         var reused = 0, rewritten = 0
+        var delta: (header: Manifest.Header, ancestors: [String])?
+        var checkDecision = SnapshotCheckRule.Decision.run
         do {
             manifest = try ManifestWriter(scratchPath: work.file("manifest-entries"),
                                           deltaScratchPath: parent == nil ? nil : work.file("manifest-delta-entries"))
@@ -169,7 +182,10 @@ struct IncrementalWriter {
                 for (number, id) in chunk.ids.enumerated() {
                     if !differs, let previousBlocks, blockNumber >= previousBlocks.count || previousBlocks[blockNumber].id != id {
                         differs = true
-                        onChange()
+                        if !checkMaySkip {
+                            checkStarted = true
+                            onChange()
+                        }
                     }
                     let index = UInt64(blockNumber)
                     let parentEntry = blockNumber < (previousBlocks?.count ?? 0) ? previousBlocks![blockNumber] : nil
@@ -211,7 +227,10 @@ struct IncrementalWriter {
             for task in tasks { try task.join() }
             clock.lap("pass")
             let unchanged = !differs && previousSize == readBytes.value
-            try beforeCommit(unchanged)
+            delta = deltaParent(parent, changedBlocks: manifest.changedBlocks, snapshotSize: readBytes.value, blockSize: blockSize, createdAt: createdAt)
+            checkDecision = checkStarted ? .run : checkRule.decide(unchanged: unchanged, previous: previousHeader,
+                                                                   deltaParent: delta?.header, createdAt: createdAt)
+            try beforeCommit(checkDecision)
             clock.lap("check_wait")
             if let upload {
                 packChecksum = md5.finish().hexString
@@ -232,13 +251,13 @@ struct IncrementalWriter {
         let allPacks = reusable.packs + (upload == nil ? [] : [Manifest.Pack(objectKey: packKey, size: packSize, version: newVersion)])
         let manifestPath = work.file("manifest")
         let snapshotSize = readBytes.value
-        let delta = deltaParent(parent, changedBlocks: manifest.changedBlocks, snapshotSize: snapshotSize, blockSize: blockSize, createdAt: createdAt)
         let used = try manifest.finish(header: { packs in
             var header = Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize,
                                          snapshotSize: snapshotSize, pageCount: snapshotSize / Int64(pageSize), compression: compression,
                                          keyID: key.id, packs: packs)
             header.format = 4
             header.frameBytes = frameBlocks * blockSize
+            header.checkedAt = checkDecision.checkedAt(createdAt: createdAt)
             if let delta {
                 header.parent = delta.header.objectKey
                 header.parentCreatedAt = delta.header.createdAt
@@ -272,7 +291,7 @@ struct IncrementalWriter {
             pack: upload == nil ? nil : (packKey, packSize, packChecksum),
             references: used.map { ($0.pack.objectKey, $0.usedBytes) },
             newBlocks: stored, reusedBlocks: reused, rewrittenBlocks: rewritten, snapshotSize: snapshotSize,
-            parent: delta?.header.objectKey, manifestEntries: delta == nil ? Int64(blockNumber) : manifest.changedBlocks,
+            parent: delta?.header.objectKey, manifestEntries: delta == nil ? Int64(blockNumber) : manifest.changedBlocks, check: checkDecision,
             stages: clock.lap("manifest"))
     }
 

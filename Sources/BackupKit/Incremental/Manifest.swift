@@ -96,13 +96,17 @@ package struct Manifest: Sendable, Equatable {
         package var changedBlocks: Int64? = nil
         /// The most snapshot bytes one frame of new blocks holds (absent: every block sealed alone).
         package var frameBytes: Int? = nil
+        /// The time (milliseconds) of the newest snapshot of this manifest's chain that passed
+        /// quick_check, this one's own when it was checked (`SnapshotCheckRule`); absent in
+        /// manifests of earlier versions, whose every snapshot was checked.
+        package var checkedAt: Int64? = nil
 
         enum CodingKeys: String, CodingKey {
             case format, database, sha256, compression, packs, parent
             case pageSize = "page_size", blockSize = "block_size", snapshotSize = "snapshot_size", pageCount = "page_count"
             case keyID = "key_id", objectKey = "object_key", createdAt = "created_at"
             case parentCreatedAt = "parent_created_at", chainLength = "chain_length", chainEntries = "chain_entries"
-            case changedBlocks = "changed_blocks", frameBytes = "frame_bytes"
+            case changedBlocks = "changed_blocks", frameBytes = "frame_bytes", checkedAt = "checked_at"
         }
 
         /// Blocks a snapshot of `snapshotSize` bytes is cut into.

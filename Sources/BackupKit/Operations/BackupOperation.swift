@@ -25,6 +25,7 @@ package struct BackupOperation {
         }
         guard Files.exists(database) else { throw BackupError.databaseMissing(path: database) }
         let minInterval = try settings.minimumInterval()
+        let checkRule = try settings.snapshotCheckRule()
         let repository = try BackupRepository(settings: settings, catalog: .required, console: console)
         let storage = repository.storage
         guard let catalog = repository.catalog else { throw BackupError.unexpected("the catalog was not opened for writing") }
@@ -57,7 +58,7 @@ package struct BackupOperation {
         }
 
         let run = BackupRun(settings: settings, console: console, storage: storage, key: key, origin: try settings.databaseOrigin(),
-                            createdAt: Formatting.nowMillis(), work: work, keepForever: keepForever)
+                            createdAt: Formatting.nowMillis(), work: work, keepForever: keepForever, checkRule: checkRule)
         let writer: any BackupWriter = settings.incremental ? IncrementalBackupWriter(repository: repository) : FullBackupWriter()
         // The one commit sequence: the writer stores its objects (the snapshot's check passed
         // before any is visible), then the work folder goes, then the catalog rows are written.
@@ -85,6 +86,7 @@ package struct BackupOperation {
             uploadSeconds: written.uploadSeconds, durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started),
             uploadedBytes: written.uploadedBytes, keepForever: keepForever)
         result.objectsWritten = written.objectsWritten
+        result.snapshotCheck = written.snapshotCheck
         if let blocks = written.incremental {
             result.incremental = true
             result.newBlocks = blocks.newBlocks

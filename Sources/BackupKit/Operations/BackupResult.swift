@@ -39,6 +39,9 @@ package struct BackupResult: Encodable, Sendable {
     /// Wall seconds of the writer's stages (incremental: previous_manifest, pass, check_wait,
     /// pack_upload, manifest), for `make bench`.
     package var stageSeconds: [String: Double]?
+    /// The snapshot's quick_check: `ok`, or (incremental only, `SnapshotCheckRule`)
+    /// `skipped_unchanged` or `skipped_recent`.
+    package var snapshotCheck = "ok"
     /// Marked with `--keep-forever`: clean never deletes it.
     package var keepForever = false
 
@@ -46,6 +49,7 @@ package struct BackupResult: Encodable, Sendable {
         case ok, skipped, compression, location, storage, database, sourceSize, storedSize, checksum, keyID, vacuum, createdAt
         case snapshotSeconds, uploadSeconds, durationSeconds
         case incremental, uploadedBytes, objectsWritten, newBlocks, reusedBlocks, rewrittenBlocks, keepForever, manifestParent, manifestEntries, stageSeconds
+        case snapshotCheck
         case objectKey = "key"
     }
 }

@@ -76,29 +76,51 @@ struct IncrementalTests {
         #expect(try catalog.packReferences()[secondKey]?.count == 2, "the second backup uses the first pack and its own")
     }
 
-    @Test("quick_check: skipped when every block equals the previous backup's; run after any change, and a page scribbled over after the base still fails with 65")
+    @Test("quick_check: run on the base; skipped for an unchanged snapshot and for a delta within BACKUP_CHECK_INTERVAL of the chain's check; run once that is due, on every whole manifest, and with 0 on every backup; a page scribbled over then fails with 65")
     func quickCheckRule() throws {
         let box = try Sandbox()
         let db = try TestDatabase.make(box.file("app.db"), rows: 20_000, wal: false)
-        func verbose() throws -> ToolRun {
-            try box.run("backup", "--db", "app.db", "--incremental", "--force", "-v")
+        func verbose(_ env: [String: String] = [:]) throws -> (run: ToolRun, check: String?) {
+            let run = try box.run("backup", ["--db", "app.db", "--incremental", "--force", "-v", "--json"], env: env)
+            return (run, try json(run)["snapshot_check"] as? String)
         }
         let base = try verbose()
-        #expect(base.status == 0 && base.stderr.contains("quick_check ok"), "\(base.output)")
+        #expect(base.run.status == 0 && base.run.stderr.contains("quick_check ok") && base.check == "ok", "\(base.run.output)")
         let same = try verbose()
-        #expect(same.status == 0 && same.stderr.contains("quick_check skipped: every block equals the previous backup's"), "\(same.output)")
+        #expect(same.run.status == 0 && same.run.stderr.contains("quick_check skipped: every block equals the previous backup's")
+                && same.check == "skipped_unchanged", "\(same.run.output)")
         try db.run("UPDATE items SET body = 'changed' WHERE id = 7")
-        let changed = try verbose()
-        #expect(changed.status == 0 && changed.stderr.contains("quick_check ok") && !changed.stderr.contains("skipped"), "\(changed.output)")
-        let stored = box.storedObjects()
+        let recent = try verbose()
+        #expect(recent.run.status == 0 && recent.run.stderr.contains("quick_check skipped: a delta") && recent.check == "skipped_recent",
+                "\(recent.run.output)")
+        // Equal to a snapshot that skipped its check: the interval decides, not the equality.
+        let sameAsUnchecked = try verbose()
+        #expect(sameAsUnchecked.check == "skipped_recent", "\(sameAsUnchecked.run.output)")
 
+        // Due: the chain's check (the base's) is older than the interval.
+        try db.run("UPDATE items SET body = 'changed again' WHERE id = 8")
+        Thread.sleep(forTimeInterval: 1.2)
+        let due = try verbose(["BACKUP_CHECK_INTERVAL": "1"])
+        #expect(due.run.status == 0 && due.run.stderr.contains("quick_check ok") && due.check == "ok", "\(due.run.output)")
+
+        // A whole manifest (more than a quarter of the blocks changed) is checked within the interval.
+        try db.run("UPDATE items SET body = 'rewritten ' || id || ' ' || body")
+        let whole = try verbose()
+        let wholeJSON = try json(whole.run)
+        #expect(whole.run.status == 0 && wholeJSON["manifest_parent"] == nil && whole.check == "ok", "\(whole.run.output)")
+
+        let typo = try box.run("backup", ["--db", "app.db", "--incremental", "--force"], env: ["BACKUP_CHECK_INTERVAL": "1 hour-ish"])
+        #expect(typo.status == 78 && typo.stderr.contains("BACKUP_CHECK_INTERVAL=1 hour-ish is not a duration"), "\(typo.output)")
+
+        try db.run("UPDATE items SET body = 'changed' WHERE id = 9")
+        let stored = box.storedObjects()
         // Scribble over a page in the middle of the file, keeping the header intact.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: box.file("app.db")))
         try handle.seek(toOffset: UInt64(Files.size(box.file("app.db"))! / 2))
         handle.write(Data(repeating: 0xA5, count: 8192))
         try handle.close()
-        let corrupt = try verbose()
-        #expect(corrupt.status == 65 && corrupt.stderr.contains("integrity"), "\(corrupt.output)")
+        let corrupt = try verbose(["BACKUP_CHECK_INTERVAL": "0"])
+        #expect(corrupt.run.status == 65 && corrupt.run.stderr.contains("integrity"), "\(corrupt.run.output)")
         #expect(box.storedObjects() == stored, "nothing stored")
     }
 

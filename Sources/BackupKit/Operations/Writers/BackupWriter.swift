@@ -20,6 +20,8 @@ struct BackupRun {
     let createdAt: Int64
     let work: WorkDirectory
     let keepForever: Bool
+    /// When an incremental backup's snapshot check may be skipped (`BACKUP_CHECK_INTERVAL`).
+    var checkRule = SnapshotCheckRule()
 }
 
 /// What a writer stored: the figures of the result, and the catalog rows the operation
@@ -36,6 +38,8 @@ struct WrittenBackup {
     let objectsWritten: Int
     let uploadSeconds: Double
     var incremental: (newBlocks: Int, reusedBlocks: Int, rewrittenBlocks: Int, manifestParent: String?, manifestEntries: Int64)? = nil
+    /// The snapshot's check: `ok`, `skipped_unchanged` or `skipped_recent` (`SnapshotCheckRule`).
+    var snapshotCheck = "ok"
     /// Writes the backup's rows (the object's; a pack's and its references first).
     let catalogRows: (BackupCatalog) throws -> Void
     /// Wall seconds of the writer's stages, in order (`backup --json` `stage_seconds`).

@@ -2,8 +2,7 @@ import Foundation
 
 /// An incremental backup: at most one new pack of the blocks no live backup of this database
 /// stores, then its manifest (`IncrementalWriter`). The snapshot's quick_check starts at the
-/// first block that differs from the previous backup's and is skipped for a snapshot equal to
-/// it block for block (that one passed it).
+/// first block that differs from the previous backup's, or is skipped as `SnapshotCheckRule` says.
 struct IncrementalBackupWriter: BackupWriter {
     let repository: BackupRepository
 
@@ -23,12 +22,18 @@ struct IncrementalBackupWriter: BackupWriter {
                                        compression: settings.compression, level: settings.compressionLevel,
                                        blockSize: settings.blockSize, work: run.work, console: console)
         writer.keepForever = run.keepForever
+        writer.checkRule = run.checkRule
         let outcome = try writer.write(source: source, previous: consume previous, createdAt: run.createdAt,
-                                       onChange: { check.start() }, beforeCommit: { unchanged in
-            if try check.finish(unchanged: unchanged) {
+                                       onChange: { check.start() }, beforeCommit: { decision in
+            switch decision {
+            case .run:
+                _ = try check.finish(unchanged: false)
                 console.detail("quick_check ok")
-            } else {
+            case .skipUnchanged:
                 console.detail("quick_check skipped: every block equals the previous backup's, whose snapshot passed it")
+            case .skipRecent(let checkedAt):
+                let age = Double(run.createdAt - checkedAt) / 1000
+                console.detail("quick_check skipped: a delta, and this chain's snapshot of \(Formatting.iso8601(millis: checkedAt)) passed it \(Formatting.shortDuration(age)) ago (it runs at least every \(Formatting.shortDuration(Double(run.checkRule.intervalMillis) / 1000)), BACKUP_CHECK_INTERVAL, on every whole manifest, and restore checks every backup)")
             }
             source.close()
         })
@@ -49,6 +54,7 @@ struct IncrementalBackupWriter: BackupWriter {
                 try catalog.insert(BackupRecord(objectKey: manifestKey, sealed: outcome.manifestMetadata, storage: storage))
             })
         written.stages = [("previous_manifest", previousSeconds)] + outcome.stages
+        written.snapshotCheck = outcome.check.label
         written.incremental = (outcome.newBlocks, outcome.reusedBlocks, outcome.rewrittenBlocks, outcome.parent, outcome.manifestEntries)
         return written
     }
