@@ -104,7 +104,7 @@ package struct RestoreOperation {
         defer { meter.finish() }
         let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag, algorithm: plan.compression)
             .decode(download: { deliver in
-                try storage.download(objectKey: objectKey) { bytes in
+                try storage.download(objectKey: objectKey, size: plan.storedSize, version: plan.storedVersion) { bytes in
                     downloaded.add(Int64(bytes.count))
                     try deliver(bytes)
                 }

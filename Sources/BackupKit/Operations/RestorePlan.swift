@@ -8,6 +8,9 @@ struct RestorePlan {
     /// An incremental backup: the object is a manifest, the snapshot lives in packs.
     let incremental: Bool
     let storedSize: Int64
+    /// The stored object's version (its ETag on S3) when the plan was made: every part of the
+    /// download asks for that one.
+    var storedVersion: String?
     /// Where the backup was taken (`host`, `db-path`), from its authenticated metadata.
     var sealedPlace: (host: String, path: String)?
 
@@ -53,6 +56,7 @@ struct RestorePlan {
                 if let record { for (field, value) in record.metadata.values { metadata[field] = value } }
             }
             var plan = try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
+            plan.storedVersion = head.object.version
             if judged.contains(where: { $0.1.isAuthenticated }), let name = metadata[ObjectMetadata.Field.database], let time = metadata.createdAt {
                 plan.sealedOrigin = (name, time)
             }
@@ -88,6 +92,7 @@ struct RestorePlan {
         metadata = chosen.metadata!
         let head = try storage.head(objectKey: objectKey)
         var plan = try RestorePlan(objectKey: objectKey, storedSize: head.object.size, metadata: metadata)
+        plan.storedVersion = head.object.version
         plan.sealedOrigin = (chosen.databaseName ?? "", chosen.createdAt)
         if let path = metadata[ObjectMetadata.Field.databasePath] {
             plan.sealedPlace = (metadata[ObjectMetadata.Field.host] ?? "?", path)

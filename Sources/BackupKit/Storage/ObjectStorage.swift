@@ -31,6 +31,11 @@ package protocol ObjectStorage: Sendable {
     /// Streams the object's bytes to `sink`, in order.
     func download(objectKey: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
 
+    /// Streams the whole object to `sink`, in order, when a HEAD gave its `size` and `version`:
+    /// S3 fetches it in ranged GETs in parallel, each asking for that version (`If-Match`), so
+    /// a replaced object is `BackupError.objectChanged` rather than a mix.
+    func download(objectKey: String, size: Int64, version: String?, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
+
     /// Streams the bytes `range` of the object to `sink`, in order (incremental restores fetch
     /// blocks from packs this way). A range past the end is `BackupError.corruptBackup`.
     func download(objectKey: String, range: Range<Int64>, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
@@ -52,6 +57,9 @@ package protocol ObjectStorage: Sendable {
 }
 
 extension ObjectStorage {
+    package func download(objectKey: String, size: Int64, version: String?, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try download(objectKey: objectKey, to: sink)
+    }
     package func retainedUntil(objectKey: String) throws -> Date? { nil }
     package func extendRetention(objectKey: String, until: Date) throws {}
 }

@@ -92,6 +92,45 @@ struct S3Tests {
         #expect(try TestDatabase.blobs(box.file("r.db")) == TestDatabase.blobs(box.file("app.db")))
     }
 
+    @Test("a full backup of more than two 4 MiB parts restores through parallel ranged GETs that cover it once, each If-Match the version planned; replaced while downloading, the restore fails with 69 and writes nothing")
+    func parallelRangedRestore() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 16_000)
+        let key = try box.backup()
+        let proxy = try QuirkProxy(box, upstream: S3TestServer.seaweed.get())
+        let run = try box.run("restore", ["--key", key, "--out", "r.db"], env: proxy.environment)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try TestDatabase.blobs(box.file("r.db")) == TestDatabase.blobs(box.file("app.db")))
+
+        let head = try box.peer("head", key)
+        let size = try #require((try JSONSerialization.jsonObject(with: Data(head.stdout.utf8)) as? [String: Any])?["size"] as? Int, "\(head.output)")
+        #expect(size > 48 << 20, "the object spans more parts than the download holds ahead")
+        let gets = try proxy.requests().filter { $0["method"] as? String == "GET" && ($0["path"] as? String ?? "").hasSuffix(key) }
+        let ranges = try gets.map { request -> (Int, Int) in
+            let text = try #require(request["range"] as? String, "every GET is ranged: \(request)")
+            let bounds = text.dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+            try #require(bounds.count == 2, "\(text)")
+            return (bounds[0], bounds[1] + 1)
+        }.sorted { $0.0 < $1.0 }
+        #expect(ranges.count == (size + (4 << 20) - 1) / (4 << 20), "\(ranges)")
+        #expect(ranges.first?.0 == 0 && ranges.last?.1 == size && zip(ranges, ranges.dropFirst()).allSatisfy { $0.1 == $1.0 },
+                "the ranges cover the object once: \(ranges)")
+        let versions = Set(gets.map { $0["if_match"] as? String ?? "none" })
+        #expect(versions.count == 1 && !versions.contains("none"), "\(versions)")
+
+        // Another backup's bytes and metadata replace the object while it downloads.
+        let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWrite)
+        try db.execute("DELETE FROM blobs WHERE id > 14000")
+        let other = try box.backup()
+        #expect(try box.peer("get", other, box.file("other"), box.file("other.json")).status == 0)
+        let paused = try PausedRun(box, "restore", ["--key", key, "--out", "s.db"], at: .midRestore)
+        let put = try box.peer("put", key, box.file("other"), box.file("other.json"))
+        #expect(put.status == 0, "\(put.output)")
+        let replaced = try paused.resume()
+        #expect(replaced.status == 69 && replaced.stderr.contains("was replaced in storage while it was downloading"), "\(replaced.output)")
+        #expect(!FileManager.default.fileExists(atPath: box.file("s.db")))
+    }
+
     @Test("a wrong secret: clear error naming the credentials, exit 78, the secret never printed")
     func wrongSecret() throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)

@@ -61,25 +61,27 @@ final class S3Client: @unchecked Sendable {
     /// `sink` sees every byte exactly once, all of one version of the object. Throws
     /// `objectChanged` when the object was replaced in between.
     /// With `range`, only those bytes of the object (a Range request, resumed the same way).
-    func getObject(objectKey key: String, range: Range<Int64>? = nil, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try withoutActuallyEscaping(sink) { sink in try getObject(objectKey: key, range: range, escapingSink: sink) }
+    /// With `ifMatch`, every request asks for that version (ETag) from the first byte on.
+    func getObject(objectKey key: String, range: Range<Int64>? = nil, ifMatch: String? = nil,
+                   to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try withoutActuallyEscaping(sink) { sink in try getObject(objectKey: key, range: range, ifMatch: ifMatch, escapingSink: sink) }
     }
 
-    private func getObject(objectKey key: String, range: Range<Int64>?,
+    private func getObject(objectKey key: String, range: Range<Int64>?, ifMatch: String?,
                            escapingSink sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         var delivered: Int64 = 0
         var resumedFrom: Int64 = 0
         var skipped: Int64 = 0
-        var etag: String?
+        var etag: String? = ifMatch
         let first = range?.lowerBound ?? 0
         let response = try send("GET", objectKey: key, operation: "download", allowedStatus: [404, 412], beforeAttempt: { headers in
             resumedFrom = delivered
             skipped = 0
             if let range {
                 headers.append(("Range", "bytes=\(first + delivered)-\(range.upperBound - 1)"))
-                if delivered > 0, let etag { headers.append(("If-Match", etag)) }
-            } else if delivered > 0 {
-                headers.append(("Range", "bytes=\(delivered)-"))
+                if delivered > 0 || ifMatch != nil, let etag { headers.append(("If-Match", etag)) }
+            } else if delivered > 0 || ifMatch != nil {
+                if delivered > 0 { headers.append(("Range", "bytes=\(delivered)-")) }
                 if let etag { headers.append(("If-Match", etag)) }
             }
         }, sink: { status, headers, bytes in

@@ -67,6 +67,20 @@ package struct S3Storage: ObjectStorage {
         try pool.with { try $0.getObject(objectKey: key, to: sink) }
     }
 
+    /// Bytes of each ranged GET of a parallel download.
+    static let downloadPartSize = 4 << 20
+
+    /// An object of more than two 4 MiB parts comes in ranged GETs on `BACKUP_S3_PARALLEL_PARTS`
+    /// connections (`S3ParallelDownload`); a smaller one, or one without an ETag, in one GET.
+    package func download(objectKey key: String, size: Int64, version: String?, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try validate(objectKey: key)
+        guard let version, config.parallelParts > 1, size > 2 * Int64(Self.downloadPartSize) else {
+            return try download(objectKey: key, to: sink)
+        }
+        try S3ParallelDownload(pool: pool, objectKey: key, size: size, version: version, partSize: Self.downloadPartSize,
+                               connections: config.parallelParts).run(to: sink)
+    }
+
     /// Never deletes or hides an object still under Object Lock retention (`underRetention`);
     /// a locked object whose date has passed goes as its version, leaving no delete marker.
     package func delete(objectKey key: String) throws {
