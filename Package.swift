@@ -21,12 +21,19 @@ let package = Package(
         .systemLibrary(name: "CDeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CLinux"),
+        // Keyed BLAKE3 for block ids: Debian has no C library of it, so 1.8.6 is vendored
+        // (upstream/VENDORED.md), with a shim that hashes many blocks in SIMD lanes at once.
+        .target(
+            name: "CBlake3",
+            exclude: ["upstream/LICENSE_CC0", "upstream/LICENSE_A2", "upstream/VENDORED.md"],
+            cSettings: [.define("BLAKE3_USE_NEON", to: "0")]
+        ),
 
         // The one library: configuration, snapshot, codec, crypto, storage, catalog, commands.
         .target(
             name: "BackupKit",
             dependencies: [
-                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CZstd", "CLinux",
+                "CSQLite", "COpenSSL", "CZlib", "CCurl", "CDeflate", "CZstd", "CLinux", "CBlake3",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Failpoints (fault injection for the crash tests) exist in debug builds only.

@@ -1,3 +1,4 @@
+import CBlake3
 import COpenSSL
 
 /// A block's id: 16 bytes held inline, so millions of them cost no allocation each.
@@ -32,26 +33,42 @@ package struct BlockID: Hashable, Comparable, Sendable {
     }
 }
 
-/// Block ids of incremental backups: HMAC-SHA256 of the block's bytes under a key derived
-/// from the encryption key (HMAC-SHA256(key, label)), cut to 16 bytes. An id reveals nothing
-/// of the block, and nobody without the key (the storage owner) can compute ids to test
-/// whether some content is stored. 128 bits keep accidental collisions out of reach
-/// (2^64 blocks), and every block's GCM seal binds it to its id.
+/// How a manifest's block ids are computed: both are PRFs under a key derived from the
+/// encryption key, cut to 16 bytes.
+package enum BlockIDScheme: String, Codable, Sendable {
+    /// HMAC-SHA256 (manifests before keyed BLAKE3; their header names no scheme). Chains
+    /// begun with it keep it, so their blocks stay reusable.
+    case hmacSHA256 = "hmac-sha256"
+    /// Keyed BLAKE3, several blocks at a time in SIMD lanes: on this machine 0.20 s of CPU per
+    /// GiB of 4 KiB blocks, against SHA-256's 0.69 s on SHA-NI. Every new chain uses it.
+    case blake3
+}
+
+/// Block ids of incremental backups, under a key derived from the encryption key and the
+/// scheme's label (HMAC-SHA256(key, label)). An id reveals nothing of the block, and nobody
+/// without the key (the storage owner) can compute ids to test whether some content is
+/// stored. 128 bits keep accidental collisions out of reach (2^64 blocks), and restore checks
+/// every block against its id.
 ///
-/// The HMAC's keyed inner and outer states are computed once; naming a block then costs
+/// HMAC-SHA256: the keyed inner and outer states are computed once; naming a block then costs
 /// the SHA-256 of its bytes and one more compression. Not shared between threads: each
 /// thread makes its own from the same key.
 package final class BlockIdentity {
     /// Bytes of a block id.
     package static let length = 16
-    private static let label = Array("sqlite-s3-backup block id v1".utf8)
+    private static let hmacLabel = Array("sqlite-s3-backup block id v1".utf8)
+    private static let blake3Label = Array("sqlite-s3-backup block id v2 (keyed BLAKE3)".utf8)
 
+    package let scheme: BlockIDScheme
+    private let blake3Key: [UInt8]
     private let inner: OpaquePointer
     private let outer: OpaquePointer
     private let work: OpaquePointer
 
-    package init(key: EncryptionKey) {
-        let idKey = HMACSHA256.mac(key: key.bytes, message: Self.label)
+    package init(key: EncryptionKey, scheme: BlockIDScheme = .hmacSHA256) {
+        self.scheme = scheme
+        blake3Key = HMACSHA256.mac(key: key.bytes, message: Self.blake3Label)
+        let idKey = HMACSHA256.mac(key: key.bytes, message: Self.hmacLabel)
         // HMAC (RFC 2104) with a key shorter than SHA-256's 64-byte block: pad it with zeros,
         // then start the inner hash with key XOR 0x36 and the outer with key XOR 0x5c.
         let padded = idKey + [UInt8](repeating: 0, count: 64 - idKey.count)
@@ -69,6 +86,10 @@ package final class BlockIdentity {
     /// The id of `block`.
     package func id(of block: UnsafeRawBufferPointer) -> BlockID {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        if scheme == .blake3 {
+            sqlite_backup_blake3_keyed16(blake3Key, block.baseAddress, block.count, &digest)
+            return digest.withUnsafeBytes { BlockID(bytes: $0) }
+        }
         var length: UInt32 = 0
         EVP_MD_CTX_copy_ex(work, inner)
         if block.count > 0 { EVP_DigestUpdate(work, block.baseAddress, block.count) }
@@ -77,6 +98,30 @@ package final class BlockIdentity {
         EVP_DigestUpdate(work, digest, Int(length))
         EVP_DigestFinal_ex(work, &digest, &length)
         return digest.withUnsafeBytes { BlockID(bytes: $0) }
+    }
+
+    /// The ids of `bytes` cut into blocks of `blockSize` (the last may be short), appended to
+    /// `ids`: the same as `id(of:)` block by block, faster for keyed BLAKE3.
+    package func ids(of bytes: UnsafeRawBufferPointer, blockSize: Int, into ids: inout [BlockID]) {
+        var start = 0
+        if scheme == .blake3, bytes.count >= blockSize {
+            let whole = bytes.count / blockSize
+            var out = [UInt8](repeating: 0, count: whole * Self.length)
+            let done = out.withUnsafeMutableBytes { out in
+                sqlite_backup_blake3_keyed16_blocks(blake3Key, bytes.baseAddress, blockSize, whole,
+                                                    out.baseAddress!.assumingMemoryBound(to: UInt8.self)) == 0
+            }
+            if done {
+                out.withUnsafeBytes { out in
+                    for n in 0..<whole { ids.append(BlockID(bytes: UnsafeRawBufferPointer(rebasing: out[(n * Self.length)...]))) }
+                }
+                start = whole * blockSize
+            }
+        }
+        while start < bytes.count {
+            ids.append(id(of: UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + blockSize, bytes.count)])))
+            start += blockSize
+        }
     }
 
     private static func started(with pad: [UInt8]) -> OpaquePointer {

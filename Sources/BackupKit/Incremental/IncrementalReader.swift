@@ -68,7 +68,7 @@ struct IncrementalReader {
         let tasks = (0..<min(Self.downloaders, max(1, ranges.count))).map { n in
             BackgroundTask(name: "restore-range-\(n)") {
                 do {
-                    let identity = BlockIdentity(key: blockKey)
+                    let identity = BlockIdentity(key: blockKey, scheme: header.idScheme)
                     let decompressor = try BlockDecompressor(header.compression)
                     while failure.withLock({ $0 == nil }) {
                         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -84,6 +84,8 @@ struct IncrementalWriter {
             return (h, manifest.ancestors)
         }
         let previousHeader = previousBlocks == nil ? nil : previous?.header
+        // A chain keeps its block id scheme (its blocks stay reusable); a new one uses keyed BLAKE3.
+        let idScheme = previousHeader?.idScheme ?? (Failpoint.earlierBlockIDs.isSelected ? .hmacSHA256 : .blake3)
         // The check starts at the first change, unless the rule may skip it (then it runs after the pass if it must).
         let checkMaySkip = checkRule.maySkip(previous: previousHeader, createdAt: createdAt)
         var checkStarted = false
@@ -141,7 +143,7 @@ struct IncrementalWriter {
         tasks += (0..<workers).map { n in
             BackgroundTask(name: "incremental-worker-\(n)") {
                 do {
-                    let identity = BlockIdentity(key: key)
+                    let identity = BlockIdentity(key: key, scheme: idScheme)
                     let compressor = try compression.makeBlockCompressor(level: level)
                     let sealer = try BlockSealer(key: key)
                     while let chunk = try chunks.pop() {
@@ -255,7 +257,8 @@ struct IncrementalWriter {
             var header = Manifest.Header(database: origin.name, objectKey: manifestKey, createdAt: createdAt, pageSize: pageSize, blockSize: blockSize,
                                          snapshotSize: snapshotSize, pageCount: snapshotSize / Int64(pageSize), compression: compression,
                                          keyID: key.id, packs: packs)
-            header.format = 4
+            header.format = idScheme == .hmacSHA256 ? 4 : 5
+            header.blockIDs = idScheme == .hmacSHA256 ? nil : idScheme
             header.frameBytes = frameBlocks * blockSize
             header.checkedAt = checkDecision.checkedAt(createdAt: createdAt)
             if let delta {

@@ -66,6 +66,7 @@ package struct Manifest: Sendable, Equatable {
     package struct Header: Codable, Sendable, Equatable {
         /// 3: no whole-snapshot SHA-256 (the ordered, authenticated block ids stand for it).
         /// 4: new blocks stored in frames (`frameBytes`), and delta manifests.
+        /// 5: block ids by the scheme `blockIDs` names (keyed BLAKE3).
         package var format = 3
         package let database: String
         /// The manifest's own object key and creation time (milliseconds), so a manifest
@@ -100,6 +101,8 @@ package struct Manifest: Sendable, Equatable {
         /// quick_check, this one's own when it was checked (`SnapshotCheckRule`); absent in
         /// manifests of earlier versions, whose every snapshot was checked.
         package var checkedAt: Int64? = nil
+        /// How block ids are computed; absent: HMAC-SHA256, as before format 5.
+        package var blockIDs: BlockIDScheme? = nil
 
         enum CodingKeys: String, CodingKey {
             case format, database, sha256, compression, packs, parent
@@ -107,7 +110,14 @@ package struct Manifest: Sendable, Equatable {
             case keyID = "key_id", objectKey = "object_key", createdAt = "created_at"
             case parentCreatedAt = "parent_created_at", chainLength = "chain_length", chainEntries = "chain_entries"
             case changedBlocks = "changed_blocks", frameBytes = "frame_bytes", checkedAt = "checked_at"
+            case blockIDs = "block_ids"
         }
+
+        /// The scheme of this manifest's block ids.
+        package var idScheme: BlockIDScheme { blockIDs ?? .hmacSHA256 }
+
+        /// The newest manifest format this version reads.
+        static let newestFormat = 5
 
         /// Blocks a snapshot of `snapshotSize` bytes is cut into.
         var blockCount: Int { Int((snapshotSize + Int64(blockSize) - 1) / Int64(max(1, blockSize))) }

@@ -90,8 +90,8 @@ struct ManifestChain {
             return "was made at another time than its child records"
         }
         guard p.database == c.database, p.keyID == c.keyID, p.pageSize == c.pageSize, p.blockSize == c.blockSize,
-              p.compression == c.compression else {
-            return "is of another database, key, page size, block size or compression"
+              p.compression == c.compression, p.idScheme == c.idScheme else {
+            return "is of another database, key, page size, block size, compression or block id scheme"
         }
         let (entries, overflow) = (p.chainEntries ?? 0).addingReportingOverflow(c.changedBlocks ?? 0)
         guard let length = c.chainLength, length == (p.chainLength ?? 0) + 1, !overflow, c.chainEntries == entries else {

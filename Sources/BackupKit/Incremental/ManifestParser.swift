@@ -34,6 +34,9 @@ final class ManifestParser {
             } catch {
                 throw bad("header: \(error)")
             }
+            guard header!.format <= Manifest.Header.newestFormat else {
+                throw bad("format \(header!.format), newer than this version reads (\(Manifest.Header.newestFormat)): upgrade sqlite-s3-backup to restore it")
+            }
             // Authenticated, but still never trusted to size memory or arithmetic: no absurd size traps.
             guard header!.snapshotSize >= 0, header!.snapshotSize <= Self.largestSnapshot, header!.blockSize >= 512,
                   header!.blockSize <= 1 << 30, header!.pageSize > 0 else {

@@ -22,12 +22,8 @@ struct Chunk: Sendable {
         result.verdicts.reserveCapacity(blocks)
         result.members.reserveCapacity(blocks)
         try bytes.withUnsafeBytes { all in
-            for start in stride(from: 0, to: count, by: blockSize) {
-                let block = UnsafeRawBufferPointer(rebasing: all[start..<min(start + blockSize, count)])
-                let id = identity.id(of: block)
-                result.ids.append(id)
-                result.verdicts.append(reusable.lookup(id))
-            }
+            identity.ids(of: UnsafeRawBufferPointer(rebasing: all[0..<count]), blockSize: blockSize, into: &result.ids)
+            for id in result.ids { result.verdicts.append(reusable.lookup(id)) }
             var first = 0
             while first < blocks {
                 if case .reuse = result.verdicts[first] {

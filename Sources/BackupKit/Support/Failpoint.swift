@@ -31,6 +31,9 @@ package enum Failpoint: String, CaseIterable, Sendable {
     case midRestore = "mid-restore"
     /// The restore verified, before the rename or the copy into the target.
     case beforePlace = "before-place"
+    /// Not a stop: a new chain of incremental backups names its blocks by HMAC-SHA256, as
+    /// versions before keyed BLAKE3 did (the test of a repository those versions wrote).
+    case earlierBlockIDs = "earlier-block-ids"
 
     #if FAILPOINTS
     private static let selected = ProcessInfo.processInfo.environment["BACKUP_FAILPOINT"].flatMap(Failpoint.init(rawValue:))

@@ -124,6 +124,40 @@ struct IncrementalTests {
         #expect(box.storedObjects() == stored, "nothing stored")
     }
 
+    @Test("a chain an earlier version began (HMAC-SHA256 block ids, format 4) keeps its ids: the next backup reuses its blocks, and both restore; a new chain names blocks by keyed BLAKE3 (format 5)")
+    func earlierBlockIDsChainContinues() throws {
+        let box = try Sandbox()
+        let db = try TestDatabase.make(box.file("app.db"), rows: 20_000)
+        let base = try json(try box.run("backup", ["--db", "app.db", "--incremental", "--json"], env: ["BACKUP_FAILPOINT": "earlier-block-ids"]))
+        try db.run("UPDATE items SET body = 'changed' WHERE id = 5")
+        let next = try incremental(box)
+        let reused = try #require(next["reused_blocks"] as? Int), stored = try #require(next["new_blocks"] as? Int)
+        #expect(stored <= 4 && reused > 50, "the earlier chain's blocks are reused: \(next)")
+        #expect(next["manifest_parent"] as? String == base["key"] as? String, "\(next)")
+
+        let settings = try Settings(overrides: SettingOverrides(), environment: Environment(box.environment.merging(
+            ["BACKUP_LOCAL_DIR": box.file("backups")]) { $1 }))
+        let repository = try BackupRepository(settings: settings, catalog: .ifPresent, console: Console(tool: "test", verbosity: .quiet, json: false))
+        let ring = try settings.requiredKeyRing()
+        for key in [base["key"], next["key"]].compactMap({ $0 as? String }) {
+            let header = try repository.resolvedManifest(objectKey: key, ring: ring).header
+            #expect(header.idScheme == .hmacSHA256 && header.format == 4 && header.blockIDs == nil, "\(key)")
+        }
+        for (key, out) in [(base["key"], "base.db"), (next["key"], "next.db")] {
+            let run = try box.run("restore", "--key", key as! String, "--out", out)
+            #expect(run.status == 0, "\(run.output)")
+        }
+        #expect(try TestDatabase.rows(box.file("next.db")) == TestDatabase.rows(box.file("app.db")))
+
+        // Another block size starts a new chain, named by keyed BLAKE3.
+        let fresh = try incremental(box, env: ["BACKUP_BLOCK_SIZE_KB": "8"])
+        let header = try repository.resolvedManifest(objectKey: fresh["key"] as! String, ring: ring).header
+        #expect(header.idScheme == .blake3 && header.format == 5 && fresh["manifest_parent"] == nil, "\(fresh)")
+        let run = try box.run("restore", "--key", fresh["key"] as! String, "--out", "fresh.db")
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try TestDatabase.rows(box.file("fresh.db")) == TestDatabase.rows(box.file("app.db")))
+    }
+
     @Test("clean applies the rules to incremental backups and deletes only the packs no kept backup uses, after the grace period")
     func cleanDeletesUnusedPacks() throws {
         let box = try Sandbox()
