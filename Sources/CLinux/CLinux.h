@@ -27,3 +27,12 @@ extern int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char
 static inline int CLinux_renameNoReplace(const char *from, const char *to) {
     return renameat2(-100, from, -100, to, 1);
 }
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+/// Frees the disk blocks of a file range, keeping the file's size (FALLOC_FL_PUNCH_HOLE):
+/// -1 with errno EOPNOTSUPP where the file system cannot.
+static inline int CLinux_punchHole(int fd, long long offset, long long length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
+}

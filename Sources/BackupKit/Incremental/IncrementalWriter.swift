@@ -99,6 +99,8 @@ struct IncrementalWriter {
         let packKey = ObjectKey.makePack(prefix: prefix, databaseName: origin.name, date: date)
         let manifestKey = ObjectKey.makeManifest(prefix: prefix, databaseName: origin.name, date: date)
         let seal = MetadataSeal(key: key)
+        let packMetadata = seal.seal(ObjectMetadata.pack(compression: compression, createdAt: createdAt, origin: origin, keyID: key.id),
+                                     objectKey: packKey)
         let newPack = UInt32(reusable.packs.count)
 
         let blocksPerChunk = max(1, Self.chunkBytes / blockSize)
@@ -209,7 +211,7 @@ struct IncrementalWriter {
                         // The first block of a frame: the frame goes into the pack now.
                         if frame >= 0 { at += chunk.frames[frame] }
                         frame += 1
-                        if upload == nil { upload = try storage.beginUpload(objectKey: packKey, spoolDirectory: work.path) }
+                        if upload == nil { upload = try storage.beginUpload(objectKey: packKey, spoolDirectory: work.path, metadata: packMetadata) }
                         let length = chunk.frames[frame]
                         try chunk.sealed.withUnsafeBytes { all in
                             let sealed = UnsafeRawBufferPointer(rebasing: all[at..<(at + length)])
@@ -236,9 +238,7 @@ struct IncrementalWriter {
             clock.lap("check_wait")
             if let upload {
                 packChecksum = md5.finish().hexString
-                let metadata = ObjectMetadata.pack(compression: compression, checksum: packChecksum, size: packSize,
-                                                   createdAt: createdAt, origin: origin, keyID: key.id)
-                try upload.complete(metadata: seal.seal(metadata, objectKey: packKey))
+                try upload.complete(metadata: packMetadata)
                 newVersion = try storage.head(objectKey: packKey).object.version
             }
             clock.lap("pack_upload")

@@ -50,12 +50,12 @@ package struct ObjectMetadata: Sendable, Equatable {
     }
 
     /// The metadata of a pack of sealed blocks (an incremental backup's data object): no iv
-    /// or tag of its own, since every block carries its own.
-    package static func pack(compression: CompressionAlgorithm, checksum: String, size: Int64, createdAt: Int64,
-                             origin: DatabaseOrigin, keyID: String) -> ObjectMetadata {
+    /// or tag of its own, since every block carries its own. Packs are uploaded while they are
+    /// written, so their metadata is fixed before their size and checksum are known: the
+    /// manifest records each pack's size and version instead (packs of earlier versions
+    /// carry both here).
+    package static func pack(compression: CompressionAlgorithm, createdAt: Int64, origin: DatabaseOrigin, keyID: String) -> ObjectMetadata {
         var metadata = ObjectMetadata(Self.common(compression: compression, createdAt: createdAt, origin: origin, keyID: keyID))
-        metadata.values[Field.checksum] = checksum
-        metadata.values[Field.storedSize] = String(size)
         metadata.values[Field.kind] = "pack"
         return metadata
     }

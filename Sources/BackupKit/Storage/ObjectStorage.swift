@@ -21,6 +21,10 @@ package protocol ObjectStorage: Sendable {
     /// store it (S3: the metadata goes with the first request) spools it in `spoolDirectory`.
     func beginUpload(objectKey: String, spoolDirectory: String) throws -> any ObjectUpload
 
+    /// The same, for an object whose sealed metadata is known before its bytes (a pack):
+    /// `complete` must be given the same. S3 then sends its parts while it is written.
+    func beginUpload(objectKey: String, spoolDirectory: String, metadata: ObjectMetadata) throws -> any ObjectUpload
+
     /// Bytes the spool may take in `spoolDirectory` for a snapshot of `size` bytes (0 when
     /// the storage writes straight to its destination).
     func spoolBytes(forSnapshotOf size: Int64) -> Int64
@@ -57,6 +61,9 @@ package protocol ObjectStorage: Sendable {
 }
 
 extension ObjectStorage {
+    package func beginUpload(objectKey: String, spoolDirectory: String, metadata: ObjectMetadata) throws -> any ObjectUpload {
+        try beginUpload(objectKey: objectKey, spoolDirectory: spoolDirectory)
+    }
     package func download(objectKey: String, size: Int64, version: String?, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try download(objectKey: objectKey, to: sink)
     }

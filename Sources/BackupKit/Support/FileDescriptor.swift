@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// The text of a POSIX `errno` value.
@@ -29,6 +30,13 @@ final class FileDescriptor: @unchecked Sendable {
             if code == ENOENT { throw BackupError.databaseMissing(path: path) }
             throw BackupError.unexpected("cannot open \(path): \(errnoText(code))")
         }
+        return FileDescriptor(raw: fd, path: path)
+    }
+
+    /// Opens an existing file of this run (a spool) to read it and free parts of it (`discard`).
+    static func openForUpdate(_ path: String) throws -> FileDescriptor {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }
         return FileDescriptor(raw: fd, path: path)
     }
 
@@ -100,6 +108,12 @@ final class FileDescriptor: @unchecked Sendable {
             }
             done += n
         }
+    }
+
+    /// Frees the disk space of bytes no longer needed (a spool's uploaded parts); best effort
+    /// (the descriptor must be open for writing).
+    func discard(offset: Int64, length: Int64) {
+        _ = CLinux_punchHole(raw, offset, length)
     }
 
     /// Flushes the file's data to disk.

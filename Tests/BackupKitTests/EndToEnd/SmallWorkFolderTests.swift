@@ -38,6 +38,25 @@ struct SmallWorkFolderTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: small.path + "/.work").isEmpty, "nothing left in the work folder")
     }
 
+    @Test("an incremental base streams its pack: a 64 MiB incompressible database goes to S3 through a 28 MiB work folder (5 MiB parts, two at a time, each freed from the spool once sent), and restores")
+    func packStreamsItsParts() throws {
+        let box = try Sandbox(s3: S3TestServer.seaweed)
+        try TestDatabase.makeIncompressible(box.file("app.db"), rows: 16_000)
+        let size = try #require(Files.size(box.file("app.db")))
+        // At most four parts are spooled at once: two being sent, one queued, one being written.
+        let small = try SmallFileSystem(box.file("state"), megabytes: 28)
+        #expect(small.freeBytes < size / 2, "\(small.freeBytes) free against a \(size)-byte database")
+        let env = ["BACKUP_LOCAL_DIR": small.path, "BACKUP_S3_PART_SIZE_MB": "5", "BACKUP_S3_MULTIPART_THRESHOLD_MB": "5",
+                   "BACKUP_S3_PARALLEL_PARTS": "2"]
+        let base = try incremental.incremental(box, env: env)
+        #expect((base["uploaded_bytes"] as? Int ?? 0) > Int(size) / 4 * 3, "the blocks, nearly incompressible, were stored: \(base)")
+        #expect(try box.peerUploads().isEmpty, "the multipart upload was completed")
+        let restored = try box.run("restore", ["--out", "r.db"], env: env)
+        #expect(restored.status == 0, "\(restored.output)")
+        #expect(try TestDatabase.blobs(box.file("r.db")) == TestDatabase.blobs(box.file("app.db")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: small.path + "/.work").isEmpty, "nothing left in the work folder")
+    }
+
     @Test("a spool that does not fit: exit 73 naming the folder and BACKUP_LOCAL_DIR, nothing uploaded or listed, the work folder emptied")
     func spoolTooBig() throws {
         let box = try Sandbox(s3: S3TestServer.seaweed)

@@ -40,6 +40,11 @@ package struct S3Storage: ObjectStorage {
         return try S3Upload(objectKey: key, pool: pool, spoolDirectory: spoolDirectory)
     }
 
+    package func beginUpload(objectKey key: String, spoolDirectory: String, metadata: ObjectMetadata) throws -> any ObjectUpload {
+        try validate(objectKey: key)
+        return try S3Upload(objectKey: key, pool: pool, spoolDirectory: spoolDirectory, metadata: metadata)
+    }
+
     /// The spool holds the whole object: at most the snapshot plus deflate's worst case.
     package func spoolBytes(forSnapshotOf size: Int64) -> Int64 {
         size + size / 1000 + (size >> 20 + 1) * 64 + (1 << 20)

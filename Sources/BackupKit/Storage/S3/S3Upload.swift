@@ -11,6 +11,10 @@ import Synchronization
 /// `parallelParts` threads (streamed from the file, never held in memory), each part retried
 /// on its own. No temp object and no server-side
 /// copy: the object appears only when complete, and is billed once.
+///
+/// An object whose metadata is known before its bytes (a pack: every block carries its own
+/// seal) is given it at the start: its parts then go while the spool is written
+/// (`S3PartStream`), so the upload runs beside the pass instead of after it.
 final class S3Upload: ObjectUpload {
     private let objectKey: String
     private let pool: S3ClientPool
@@ -20,10 +24,15 @@ final class S3Upload: ObjectUpload {
     private var size: Int64 = 0
     private var uploadId: String?
     private var finished = false
+    /// The metadata given at the start, when known before the bytes.
+    private let metadataUpFront: ObjectMetadata?
+    /// The parts sent while writing (a multipart upload begun with `metadataUpFront`).
+    private var stream: S3PartStream?
 
-    init(objectKey key: String, pool: S3ClientPool, spoolDirectory: String) throws {
+    init(objectKey key: String, pool: S3ClientPool, spoolDirectory: String, metadata: ObjectMetadata? = nil) throws {
         self.objectKey = key
         self.pool = pool
+        metadataUpFront = metadata
         let spoolPath = spoolDirectory + "/upload-\(UUID().uuidString.prefix(8).lowercased()).spool"
         self.spoolPath = spoolPath
         spool = try Cleanup.shared.creating(spoolPath) { try FileDescriptor.createPrivate(spoolPath) }
@@ -47,18 +56,32 @@ final class S3Upload: ObjectUpload {
             throw BackupError.spoolFull(folder: ((spoolPath as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent, written: size)
         }
         size += Int64(bytes.count)
+        if let metadataUpFront, size > Int64(config.multipartThreshold) {
+            if stream == nil {
+                let id = try pool.with { try $0.createMultipartUpload(objectKey: objectKey, headers: baseHeaders + S3Storage.metadataHeaders(metadataUpFront)) }
+                uploadId = id
+                stream = try S3PartStream(objectKey: objectKey, uploadId: id, pool: pool, spoolPath: spoolPath,
+                                          partSize: Int64(config.partSize), threads: config.parallelParts)
+            }
+            try stream!.send(upTo: size)
+        }
     }
 
     func complete(metadata: ObjectMetadata) throws {
         guard !finished, let spool else { throw BackupError.unexpected("upload already ended") }
+        guard metadataUpFront == nil || metadataUpFront == metadata else {
+            throw BackupError.unexpected("the upload of \(objectKey) was completed with other metadata than it began with")
+        }
         let headers = baseHeaders + S3Storage.metadataHeaders(metadata)
         do {
             try spool.close()
             let reader = try FileDescriptor.openForReading(spoolPath)
-            if size <= Int64(config.multipartThreshold) {
+            if let stream {
+                try completeMultipart(uploadId: stream.uploadId, etags: try stream.finish(size: size), metadata: metadata)
+            } else if size <= Int64(config.multipartThreshold) {
                 try pool.with { try $0.putObject(objectKey: objectKey, body: .file(reader, offset: 0, length: size), headers: headers) }
             } else {
-                try uploadMultipart(from: reader, headers: headers, checksum: metadata["checksum"])
+                try uploadMultipart(from: reader, headers: headers, metadata: metadata)
             }
             finished = true
             removeSpool()
@@ -68,9 +91,8 @@ final class S3Upload: ObjectUpload {
         }
     }
 
-    /// Create (with the metadata), parts in parallel, Complete. A Complete whose answer was
-    /// lost may have worked: `NoSuchUpload` on a retry is success when the key holds our checksum.
-    private func uploadMultipart(from reader: FileDescriptor, headers: [(String, String)], checksum: String?) throws {
+    /// Create (with the metadata), parts in parallel, Complete.
+    private func uploadMultipart(from reader: FileDescriptor, headers: [(String, String)], metadata: ObjectMetadata) throws {
         let partSize = Int64(config.partSize)
         let partCount = Int((size + partSize - 1) / partSize)
         guard partCount <= 10_000 else {
@@ -80,15 +102,22 @@ final class S3Upload: ObjectUpload {
         uploadId = id
         let etags = try PartUploader(objectKey: objectKey, uploadId: id, pool: pool, reader: reader, size: size, partSize: partSize,
                                      threads: min(config.parallelParts, partCount)).run()
+        try completeMultipart(uploadId: id, etags: etags, metadata: metadata)
+    }
+
+    /// Complete. One whose answer was lost may have worked: `NoSuchUpload` on a retry is
+    /// success when the key holds an object of our size and our metadata's MAC and checksum.
+    private func completeMultipart(uploadId id: String, etags: [String], metadata: ObjectMetadata) throws {
         Failpoint.partsUploaded.reach()
         do {
             try pool.with { try $0.completeMultipartUpload(objectKey: objectKey, uploadId: id, parts: etags) }
         } catch is S3Client.NoSuchUpload {
+            let F = ObjectMetadata.Field.self
             guard let found = try pool.with({ try $0.headObject(objectKey: objectKey) }), found.object.size == size,
-                  found.metadata["checksum"] == checksum else {
+                  found.metadata[F.checksum] == metadata[F.checksum], found.metadata[F.mac] == metadata[F.mac] else {
                 throw BackupError.storageUnavailable("the multipart upload of s3://\(config.bucket)/\(objectKey) vanished before it was completed (aborted by another process?); run the backup again")
             }
-            pool.session.log.detail("the answer to completing \(objectKey) was lost, but the object is there with our checksum")
+            pool.session.log.detail("the answer to completing \(objectKey) was lost, but the object is there with our metadata")
         }
         uploadId = nil
     }
@@ -104,6 +133,8 @@ final class S3Upload: ObjectUpload {
     func abort() {
         guard !finished else { return }
         finished = true
+        stream?.cancel(BackupError.unexpected("the upload of \(objectKey) was abandoned"))
+        stream = nil
         removeSpool()
         if let uploadId {
             try? pool.with { try $0.abortMultipartUpload(objectKey: objectKey, uploadId: uploadId) }
