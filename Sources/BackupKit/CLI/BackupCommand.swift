@@ -41,7 +41,7 @@ package struct BackupCommand: RunnableCommand {
                 .noInput: "database missing",
                 .unavailable: "storage unavailable",
                 .cannotCreate: "cannot write (folder, free space, catalog row), or cannot read\na WAL database whose folder is not writable",
-                .tryAgain: "another backup of this database is running, the database stayed\nlocked for 30 s, or a clean removed a pack this backup reused",
+                .tryAgain: "another backup of this database is running, the database stayed\nlocked for 30 s, commits landed each time its snapshot started,\nor a clean removed a pack this backup reused",
                 .configuration: "configuration: key, storage settings",
             ]))
             """,

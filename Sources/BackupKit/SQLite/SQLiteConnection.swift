@@ -48,7 +48,18 @@ package final class SQLiteConnection {
         }, Unmanaged.passUnretained(waiter).toOpaque())
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    private var closed = false
+
+    deinit { close() }
+
+    /// Closes the connection now (SQLite finishes closing once its last statement is
+    /// finalized). For an owner that must close its own descriptors of the database's files
+    /// only after the connection: POSIX locks are dropped by closing any descriptor of a file.
+    package func close() {
+        guard !closed else { return }
+        closed = true
+        sqlite3_close_v2(handle)
+    }
 
     /// Runs one or more statements that return no rows.
     package func execute(_ sql: String) throws {

@@ -7,11 +7,13 @@ import Foundation
 /// mode the SHARED lock keeps writers from committing (they wait, as they did for the backup
 /// API's copy). In WAL mode writers go on appending frames, but no checkpoint writes a frame
 /// newer than this reader's into the database file, and the WAL is not restarted under a
-/// reader of it. So the snapshot is: each page from its newest committed WAL frame (as
-/// `WALFrames` finds them), else from the database file. The WAL is read before and after the
-/// transaction starts; when both agree, the state read is the transaction's (or a commit
-/// written to the WAL an instant before SQLite published it), which `verify` (quick_check on
-/// the same connection) checks. Each WAL frame's header is read
+/// reader of it. So the snapshot is: each page from its newest WAL frame up to the last one
+/// the transaction sees, else from the database file. Which frame that is, SQLite publishes in
+/// the wal-index header (`WALIndexHeader`), read before and after the transaction starts:
+/// when both are the same, they are the transaction's, and the WAL's frames up to it must
+/// check as SQLite's recovery checks them (`WALFrames`). Frames a writer appended but has not
+/// published are never read. `verify` (quick_check on the same connection) checks the same
+/// state, and page 1 read here must agree with SQLite's own answers. Each WAL frame's header is read
 /// again after its data: a frame a restart overwrote (possible only once every frame was
 /// checkpointed, while this reader holds READ_LOCK(0) and so no checkpoint writes the file)
 /// sends this and every later page to the database file, which holds the snapshot whole.
@@ -25,14 +27,17 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
     private var connection: SQLiteConnection?
     private var database: FileDescriptor?
     private var wal: FileDescriptor?
+    /// The `-shm` file, open from before the transaction on, and never closed (`keepOpen`).
+    private var index: FileDescriptor?
     private let frames: WALFrames
     /// The next byte of the snapshot to read.
     private var position: Int64 = 0
     /// The WAL was restarted while this snapshot was read: pages come from the database file.
     private var walRestarted = false
 
-    /// How often the start is tried before the read state is taken as it is.
-    static let startAttempts = 5
+    /// How often the start is tried while commits land between the two reads of the wal-index
+    /// (a window of microseconds, so a few tries are plenty even under a steady writer).
+    static let startAttempts = 200
 
     /// Opens the snapshot: waits (with `notice` after a second) up to `busyTimeout` while a
     /// rollback-mode writer holds the database.
@@ -41,41 +46,56 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
         try SQLiteFile.requireReadable(databasePath)
 
         let connection = try SQLiteConnection(path: databasePath, mode: .readOnly, busyTimeout: busyTimeout, notice: notice)
-        let walPath = databasePath + "-wal"
+        let walPath = databasePath + "-wal", indexPath = databasePath + "-shm"
         var frames = WALFrames.empty
-        var exact = false
+        var restarted = false
+        var index: FileDescriptor?
         var pageSize = 0
         var pageCount: Int64 = 0
         do {
-            for _ in 0..<Self.startAttempts {
-                let pageSizeNow = try Self.integer(connection, "PRAGMA page_size")
-                let before = try WALFrames.read(walPath, databasePageSize: pageSizeNow)
+            var attempt = 0
+            while true {
+                // Kept open until the connection is closed (see `WALIndexHeader.read`).
+                if index == nil { index = try? FileDescriptor.openForReading(indexPath) }
+                let before = WALIndexHeader.read(index)
                 try connection.execute("BEGIN")
                 // The first read takes the read lock (and, in WAL mode, the transaction's state).
                 _ = try connection.query("SELECT count(*) FROM sqlite_schema")
+                if index == nil { index = try? FileDescriptor.openForReading(indexPath) }
+                let after = WALIndexHeader.read(index)
                 pageSize = try Self.integer(connection, "PRAGMA page_size")
                 pageCount = Int64(try Self.integer(connection, "PRAGMA page_count"))
-                frames = try WALFrames.read(walPath, databasePageSize: pageSize)
-                if frames == before && pageSizeNow == pageSize && (frames.pageCount ?? pageCount) == pageCount {
-                    exact = true
+                // Rollback mode: the SHARED lock keeps the file as it is while the transaction lasts.
+                guard try Self.text(connection, "PRAGMA journal_mode") == "wal" else { break }
+                if let before, before == after {
+                    if let published = try WALFrames.read(walPath, databasePageSize: pageSize, index: before, what: {
+                        BackupError.integrityCheckFailed(what: "the WAL of \(databasePath)", detail: $0)
+                    }) {
+                        frames = published
+                    } else {
+                        restarted = true
+                    }
+                    guard before.mxFrame == 0 || before.pageCount == pageCount else {
+                        throw BackupError.databaseChanged(path: databasePath, reason: "its wal-index publishes \(before.pageCount) pages where SQLite's transaction has \(pageCount)")
+                    }
                     break
                 }
+                // A commit between the two reads (or no wal-index yet): start again.
                 try connection.execute("COMMIT")
-            }
-            if !exact {
-                // Committing faster than the two reads: take the newest committed state.
-                try connection.execute("BEGIN")
-                _ = try connection.query("SELECT count(*) FROM sqlite_schema")
-                pageSize = try Self.integer(connection, "PRAGMA page_size")
-                pageCount = Int64(try Self.integer(connection, "PRAGMA page_count"))
-                frames = try WALFrames.read(walPath, databasePageSize: pageSize)
-                if let walPages = frames.pageCount { pageCount = walPages }
+                attempt += 1
+                guard attempt < Self.startAttempts else {
+                    throw BackupError.databaseChanged(path: databasePath, reason: "a commit landed each of the \(Self.startAttempts) times a snapshot started")
+                }
+                if attempt % 10 == 0 { usleep(UInt32(min(attempt, 100)) * 100) }
             }
         } catch {
             try? connection.execute("ROLLBACK")
+            connection.close()
+            Self.keepOpen(index)
             throw error
         }
         self.connection = connection
+        self.index = index
         self.frames = frames
         self.pageSize = pageSize
         self.pageCount = pageCount
@@ -83,7 +103,8 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
         // descriptor of the database would drop the connection's POSIX locks on it.
         database = try FileDescriptor.openForReading(databasePath)
         wal = frames.count > 0 ? try FileDescriptor.openForReading(walPath) : nil
-        if exact && pageCount > 0 { try requireHeaderMatches(connection) }
+        walRestarted = restarted
+        if pageCount > 0 { try requireHeaderMatches(connection) }
     }
 
     /// The page 1 this snapshot reads must say what SQLite's own view of the transaction says:
@@ -136,7 +157,7 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
                     walRestarted = true
                     continue
                 case .changed:
-                    throw BackupError.databaseChanged(path: path)
+                    throw BackupError.databaseChanged(path: path, reason: "a WAL frame it read became another page")
                 }
             } else {
                 // A run of pages the WAL does not hold: one read from the database file.
@@ -166,12 +187,29 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
     package func close() {
         if let connection {
             try? connection.execute("COMMIT")
+            connection.close()
             self.connection = nil
-            withExtendedLifetime(connection) {}
         }
-        // The connection is closed now (its last reference went above): the descriptors may go.
+        // The connection is closed now: the descriptors may go.
         database = nil
         wal = nil
+        Self.keepOpen(index)
+        index = nil
+    }
+
+    /// Keeps a `-shm` descriptor open until the process ends. Closing it would drop every POSIX
+    /// lock this process holds on that file: another connection's too (the catalog's, when it
+    /// is the application database), whose shared lock tells other processes the wal-index is
+    /// in use. One descriptor per snapshot, for a run that ends soon after.
+    private static func keepOpen(_ file: FileDescriptor?) {
+        if let file { _ = Unmanaged.passRetained(file) }
+    }
+
+    private static func text(_ connection: SQLiteConnection, _ sql: String) throws -> String {
+        guard case .text(let value)? = try connection.query(sql).first?.first else {
+            throw BackupError.unexpected("\(sql) returned no text")
+        }
+        return value.lowercased()
     }
 
     private static func integer(_ connection: SQLiteConnection, _ sql: String) throws -> Int {

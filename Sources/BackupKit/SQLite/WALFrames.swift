@@ -1,10 +1,10 @@
 import Foundation
 
-/// The committed frames of a SQLite WAL file, found as SQLite's own recovery finds them
+/// The frames of a SQLite WAL file that make one committed state: those up to the last frame
+/// the wal-index publishes (`WALIndexHeader`), checked as SQLite's own recovery checks them
 /// (https://sqlite.org/fileformat2.html#walformat): a valid header, then frames whose salts
-/// match it and whose cumulative checksums hold, up to the last commit frame. Frames after
-/// the last commit (a transaction being written, or left by a rollback) are not part of any
-/// committed state and are ignored.
+/// match it and whose cumulative checksums hold. Frames after it (a transaction being written,
+/// one written but not yet published, or frames left by a rollback) are never read.
 struct WALFrames: Equatable {
     /// Bytes of the WAL header and of each frame's header.
     static let headerSize = 32
@@ -28,54 +28,66 @@ struct WALFrames: Equatable {
         Int64(Self.headerSize) + Int64(number - 1) * Int64(Self.frameHeaderSize + pageSize) + Int64(Self.frameHeaderSize)
     }
 
-    /// Reads the WAL file at `path` (a missing or empty file is `empty`). `databasePageSize`
-    /// must match the WAL's: a WAL of another page size belongs to no state of this database.
-    static func read(_ path: String, databasePageSize: Int) throws -> WALFrames {
-        guard Files.exists(path) else { return .empty }
+    /// Frames 1...`index.mxFrame` of the WAL at `path`: the state the wal-index header `index`
+    /// publishes, checked as SQLite's recovery would check it (salts, cumulative checksums,
+    /// the last frame a commit of `index.pageCount` pages whose checksum is the one published).
+    /// Frames after it are not read. Returns nil when the WAL was restarted since `index` was
+    /// taken (its salts are others now; see `FrameState.restarted`). Throws `what` when the WAL
+    /// does not hold what its index publishes, or is of another page size than the database.
+    static func read(_ path: String, databasePageSize: Int, index: WALIndexHeader,
+                     what: (String) -> BackupError) throws -> WALFrames? {
+        guard index.mxFrame > 0 else { return .empty }
+        guard index.pageSize == databasePageSize else {
+            throw what("its wal-index is of page size \(index.pageSize), the database's \(databasePageSize)")
+        }
         let file = try FileDescriptor.openForReading(path)
+        func walSalts() throws -> [UInt8]? {
+            var header = [UInt8](repeating: 0, count: headerSize)
+            guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize else { return nil }
+            return Array(header[16..<24])
+        }
         var header = [UInt8](repeating: 0, count: headerSize)
-        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize else { return .empty }
+        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize else {
+            throw what("its WAL is shorter than its header, where the wal-index publishes \(index.mxFrame) frames")
+        }
+        guard header[16..<24] == index.salts else { return nil }
         let magic = u32(header, 0)
-        guard magic == 0x377f_0682 || magic == 0x377f_0683 else { return .empty }
-        let bigEndian = magic & 1 == 1
-        let pageSize = Int(u32(header, 8))
-        var sums = Checksum(bigEndian: bigEndian)
+        guard magic == 0x377f_0682 || magic == 0x377f_0683 else { throw what("its WAL has no WAL header") }
+        guard Int(u32(header, 8)) == databasePageSize else {
+            throw what("its WAL is of page size \(u32(header, 8)), the database's \(databasePageSize)")
+        }
+        var sums = Checksum(bigEndian: magic & 1 == 1)
         sums.add(header[0..<24])
-        guard u32(header, 24) == sums.s0, u32(header, 28) == sums.s1,
-              pageSize == databasePageSize else { return .empty }
+        guard u32(header, 24) == sums.s0, u32(header, 28) == sums.s1 else { throw what("its WAL header's checksum does not hold") }
         let salt1 = u32(header, 16), salt2 = u32(header, 20)
 
         var newest: [UInt32: Int] = [:]
-        var pending: [(UInt32, Int)] = []
-        var committed = 0
-        var pageCount: Int64?
-        var frame = [UInt8](repeating: 0, count: frameHeaderSize + pageSize)
-        var number = 1
-        while true {
+        var frame = [UInt8](repeating: 0, count: frameHeaderSize + databasePageSize)
+        var lastTruncate: UInt32 = 0
+        for number in 1...index.mxFrame {
             let at = Int64(headerSize) + Int64(number - 1) * Int64(frame.count)
-            guard try frame.withUnsafeMutableBytes({ try file.read(into: $0, at: at) }) == frame.count else { break }
-            guard u32(frame, 8) == salt1, u32(frame, 12) == salt2 else { break }
+            let complete = try frame.withUnsafeMutableBytes({ try file.read(into: $0, at: at) }) == frame.count
             var next = sums
-            next.add(frame[0..<8])
-            next.add(frame[frameHeaderSize...])
-            guard u32(frame, 16) == next.s0, u32(frame, 20) == next.s1 else { break }
-            sums = next
-            let page = u32(frame, 0)
-            guard page > 0 else { break }
-            pending.append((page, number))
-            let truncate = u32(frame, 4)
-            if truncate > 0 {
-                for (page, frameNumber) in pending { newest[page] = frameNumber }
-                pending.removeAll(keepingCapacity: true)
-                committed = number
-                pageCount = Int64(truncate)
+            if complete {
+                next.add(frame[0..<8])
+                next.add(frame[frameHeaderSize...])
             }
-            number += 1
+            guard complete, u32(frame, 8) == salt1, u32(frame, 12) == salt2, u32(frame, 16) == next.s0, u32(frame, 20) == next.s1,
+                  u32(frame, 0) > 0 else {
+                // Restarted meanwhile (frames overwritten under new salts), or not what was published.
+                if try walSalts().map({ $0[...] != index.salts }) ?? true { return nil }
+                throw what("its WAL does not hold frame \(number) of the \(index.mxFrame) its wal-index publishes")
+            }
+            sums = next
+            newest[u32(frame, 0)] = number
+            lastTruncate = u32(frame, 4)
         }
-        guard committed > 0 else { return .empty }
-        // Pages past the committed size (a commit that shrank the database) are not part of it.
-        if let pageCount { newest = newest.filter { Int64($0.key) <= pageCount } }
-        return WALFrames(pageSize: pageSize, salt1: salt1, salt2: salt2, count: committed, pageCount: pageCount, newest: newest)
+        guard (sums.s0, sums.s1) == index.frameChecksum, lastTruncate > 0, Int64(lastTruncate) == index.pageCount else {
+            throw what("its WAL's frame \(index.mxFrame) is not the commit its wal-index publishes")
+        }
+        newest = newest.filter { Int64($0.key) <= index.pageCount }
+        return WALFrames(pageSize: databasePageSize, salt1: salt1, salt2: salt2, count: index.mxFrame,
+                         pageCount: index.pageCount, newest: newest)
     }
 
     /// What a frame's header, read again after its data, says of that data.

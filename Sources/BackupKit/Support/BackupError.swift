@@ -93,8 +93,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
     case locked(database: String)
     /// SQLite stayed busy longer than the busy timeout.
     case databaseBusy(path: String)
-    /// The WAL was restarted under the snapshot (possible only once every frame was checkpointed).
-    case databaseChanged(path: String)
+    /// The database changed in a way no snapshot survives (a WAL frame overwritten by another page, commits landing every time a snapshot started).
+    case databaseChanged(path: String, reason: String)
     /// S3 Object Lock retains the object until this time (ISO-8601): it cannot be deleted yet.
     case underRetention(objectKey: String, until: String)
     /// A pack an incremental backup reuses was deleted while it ran (a clean elsewhere).
@@ -209,8 +209,8 @@ package enum BackupError: Error, CustomStringConvertible, Equatable {
             return "backup stored as '\(key)' but the catalog row could not be written (\(reason)); the object is safe and is re-indexed by the next 'restore --list' or 'clean-backup'"
         case .locked(let database):
             return "another backup of \(database) is running; try again when it has finished"
-        case .databaseChanged(let path):
-            return "\(path) changed under the snapshot (its WAL was restarted while it was read); nothing was stored: run the backup again"
+        case .databaseChanged(let path, let reason):
+            return "\(path) changed under the snapshot (\(reason)); nothing was stored: run the backup again"
         case .databaseBusy(let path):
             return "\(path) stayed locked by another connection; try again later"
         case .underRetention(let key, let until):

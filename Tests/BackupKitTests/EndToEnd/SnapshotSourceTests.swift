@@ -9,10 +9,10 @@ import Testing
 struct SnapshotSourceTests {
     /// Builds the held-open database (`wal_states.py`); returns the holder, the file sizes and
     /// the committed row count.
-    private func holdWALState(_ path: String, pageSize: Int) throws -> (Process, Pipe, dbBytes: Int, walBytes: Int, rows: Int) {
+    private func holdWALState(_ path: String, pageSize: Int, unpublished: Bool = false) throws -> (Process, Pipe, dbBytes: Int, walBytes: Int, rows: Int) {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: Tool.pythonPath)
-        holder.arguments = [Fixtures.path("wal_states.py"), path, String(pageSize)]
+        holder.arguments = [Fixtures.path("wal_states.py"), path, String(pageSize)] + (unpublished ? ["--unpublished"] : [])
         let out = Pipe(), input = Pipe()
         holder.standardOutput = out
         holder.standardInput = input
@@ -52,6 +52,24 @@ struct SnapshotSourceTests {
         #expect(same.status == 0 && same.stdout.contains("same"), "\(same.output)")
         let pragma = try SQLiteConnection(path: box.file("r.db"), mode: .readOnly).query("PRAGMA page_size")
         #expect(pragma.first?.first == .integer(Int64(pageSize)))
+    }
+
+    @Test("a commit frame in the WAL file that the wal-index does not publish yet (a writer between its fsync and its publication) is not part of the snapshot",
+          arguments: [false, true])
+    func unpublishedCommitIsNotRead(incremental: Bool) throws {
+        let box = try Sandbox()
+        let (holder, input, _, _, rows) = try holdWALState(box.file("app.db"), pageSize: 4096, unpublished: true)
+        let backup = try box.run("backup", ["--db", "app.db"] + (incremental ? ["--incremental"] : []))
+        #expect(backup.status == 0, "\(backup.output)")
+        input.fileHandleForWriting.write(Data("done\n".utf8))
+        holder.waitUntilExit()
+
+        let restore = try box.run("restore", "--out", "r.db")
+        #expect(restore.status == 0, "\(restore.output)")
+        #expect(try TestDatabase.count(box.file("r.db"), table: "t") == rows)
+        // Closing, SQLite checkpointed what it had published: the file is the acknowledged state.
+        let same = try Tool.python("compare_dbs.py", [box.file("app.db"), box.file("r.db")], in: box.path)
+        #expect(same.status == 0 && same.stdout.contains("same"), "\(same.output)")
     }
 
     @Test("under two writers and a checkpointer restarting the WAL, eight backups in a row (full and incremental) each restore a committed prefix")
