@@ -13,8 +13,8 @@ void sqlite_backup_blake3_keyed16(const uint8_t key[32], const uint8_t *data, si
    parents, the last one the root. BLAKE3's own hasher computes one block's 4 chunks in 4 SIMD
    lanes and its parents one by one; here chunk c of up to 16 blocks goes through the lanes at
    once (all share the chunk counter c), and so do the parents of a level. The result is the
-   same as the hasher's for each block (CryptoTests checks it against the official vectors and
-   the hasher). */
+   same as the hasher's for each block (BlockIdentityTests checks it against the official vectors
+   and the hasher). */
 int sqlite_backup_blake3_keyed16_blocks(const uint8_t key[32], const uint8_t *data, size_t block_size, size_t count, uint8_t *out) {
   enum { LANES = 16, MOST_CHUNKS = 64 };
   size_t chunks = block_size / BLAKE3_CHUNK_LEN;

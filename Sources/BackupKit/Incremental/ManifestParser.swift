@@ -29,13 +29,16 @@ final class ManifestParser {
             delta = magic == Manifest.deltaMagic
             let jsonLength = Int(pending.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) })
             guard pending.count >= 12 + jsonLength else { return }
+            let json = Data(pending[12..<(12 + jsonLength)])
+            // The format first, so a newer manifest says "upgrade" rather than what it holds that this version cannot read.
+            struct Format: Decodable { var format: Int? }
+            if let format = (try? JSONDecoder().decode(Format.self, from: json))?.format, format > Manifest.Header.newestFormat {
+                throw bad("format \(format), newer than this version reads (\(Manifest.Header.newestFormat)): upgrade sqlite-s3-backup to restore it")
+            }
             do {
-                header = try JSONDecoder().decode(Manifest.Header.self, from: Data(pending[12..<(12 + jsonLength)]))
+                header = try JSONDecoder().decode(Manifest.Header.self, from: json)
             } catch {
                 throw bad("header: \(error)")
-            }
-            guard header!.format <= Manifest.Header.newestFormat else {
-                throw bad("format \(header!.format), newer than this version reads (\(Manifest.Header.newestFormat)): upgrade sqlite-s3-backup to restore it")
             }
             // Authenticated, but still never trusted to size memory or arithmetic: no absurd size traps.
             guard header!.snapshotSize >= 0, header!.snapshotSize <= Self.largestSnapshot, header!.blockSize >= 512,

@@ -62,6 +62,12 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
                 // The first read takes the read lock (and, in WAL mode, the transaction's state).
                 _ = try connection.query("SELECT count(*) FROM sqlite_schema")
                 if index == nil { index = try? FileDescriptor.openForReading(indexPath) }
+                // Opened before this connection held a lock, it may be a -shm the last other
+                // connection unlinked meanwhile: then it is not the one this transaction uses.
+                if let open = index, !Files.sameFile(open, indexPath) {
+                    Self.keepOpen(open)
+                    index = try? FileDescriptor.openForReading(indexPath)
+                }
                 let after = WALIndexHeader.read(index)
                 pageSize = try Self.integer(connection, "PRAGMA page_size")
                 pageCount = Int64(try Self.integer(connection, "PRAGMA page_count"))

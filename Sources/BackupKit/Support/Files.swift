@@ -182,4 +182,11 @@ enum Files {
         }
         return "/" + parts.joined(separator: "/")
     }
+
+    /// Whether the open `file` is the file at `path` now (same device and inode).
+    static func sameFile(_ file: FileDescriptor, _ path: String) -> Bool {
+        var open = stat(), named = stat()
+        guard fstat(file.raw, &open) == 0, stat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
+    }
 }

@@ -31,8 +31,7 @@ final class S3PartStream: @unchecked Sendable {
     /// Queues every whole part the first `size` bytes of the spool hold (waiting while the queue is full).
     func send(upTo size: Int64) throws {
         while Int64(queued + 1) * partSize <= size {
-            try queue.push((queued + 1, partSize))
-            queued += 1
+            try push(partSize)
         }
     }
 
@@ -40,13 +39,7 @@ final class S3PartStream: @unchecked Sendable {
     /// every part, and returns their ETags in order.
     func finish(size: Int64) throws -> [String] {
         try send(upTo: size)
-        if Int64(queued) * partSize < size {
-            try queue.push((queued + 1, size - Int64(queued) * partSize))
-            queued += 1
-        }
-        guard queued <= 10_000 else {
-            throw BackupError.configuration("the object needs more than S3's 10,000 parts: raise BACKUP_S3_PART_SIZE_MB (now \(partSize >> 20))")
-        }
+        if Int64(queued) * partSize < size { try push(size - Int64(queued) * partSize) }
         queue.close()
         for worker in workers { try worker.join() }
         return try etags.withLock { etags in
@@ -55,6 +48,15 @@ final class S3PartStream: @unchecked Sendable {
                 return etag
             }
         }
+    }
+
+    /// Queues the next part, of `length` bytes; S3 takes at most 10,000, which is said before any is past it.
+    private func push(_ length: Int64) throws {
+        guard queued < 10_000 else {
+            throw BackupError.configuration("the object needs more than S3's 10,000 parts: raise BACKUP_S3_PART_SIZE_MB (now \(partSize >> 20))")
+        }
+        try queue.push((queued + 1, length))
+        queued += 1
     }
 
     /// Stops the workers after a failure elsewhere (their errors are not the one reported).

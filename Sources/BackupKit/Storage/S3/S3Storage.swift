@@ -79,7 +79,8 @@ package struct S3Storage: ObjectStorage {
     /// connections (`S3ParallelDownload`); a smaller one, or one without an ETag, in one GET.
     package func download(objectKey key: String, size: Int64, version: String?, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate(objectKey: key)
-        guard let version, config.parallelParts > 1, size > 2 * Int64(Self.downloadPartSize) else {
+        // S3 objects are at most 5 TiB: a larger size (a broken or hostile answer) is not planned in parts.
+        guard let version, config.parallelParts > 1, size > 2 * Int64(Self.downloadPartSize), size <= 5 << 40 else {
             return try download(objectKey: key, to: sink)
         }
         try S3ParallelDownload(pool: pool, objectKey: key, size: size, version: version, partSize: Self.downloadPartSize,

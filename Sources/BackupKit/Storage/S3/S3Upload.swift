@@ -106,7 +106,9 @@ final class S3Upload: ObjectUpload {
     }
 
     /// Complete. One whose answer was lost may have worked: `NoSuchUpload` on a retry is
-    /// success when the key holds an object of our size and our metadata's MAC and checksum.
+    /// success when the key holds an object of our size and our metadata's MAC and checksum,
+    /// and, for an object whose metadata carries no checksum (a pack), the ETag S3 gives the
+    /// upload of exactly our parts (the MD5 of their MD5s, then `-` and their count).
     private func completeMultipart(uploadId id: String, etags: [String], metadata: ObjectMetadata) throws {
         Failpoint.partsUploaded.reach()
         do {
@@ -114,12 +116,25 @@ final class S3Upload: ObjectUpload {
         } catch is S3Client.NoSuchUpload {
             let F = ObjectMetadata.Field.self
             guard let found = try pool.with({ try $0.headObject(objectKey: objectKey) }), found.object.size == size,
-                  found.metadata[F.checksum] == metadata[F.checksum], found.metadata[F.mac] == metadata[F.mac] else {
+                  found.metadata[F.checksum] == metadata[F.checksum], found.metadata[F.mac] == metadata[F.mac],
+                  metadata[F.checksum] != nil || Self.multipartETag(of: etags).map({ found.object.version?.lowercased() == "\"\($0)\"" }) == true
+            else {
                 throw BackupError.storageUnavailable("the multipart upload of s3://\(config.bucket)/\(objectKey) vanished before it was completed (aborted by another process?); run the backup again")
             }
             pool.session.log.detail("the answer to completing \(objectKey) was lost, but the object is there with our metadata")
         }
         uploadId = nil
+    }
+
+    /// The ETag S3 gives a multipart upload of parts with these ETags (each the hex MD5 of the
+    /// part); nil when one is not an MD5.
+    static func multipartETag(of parts: [String]) -> String? {
+        let digest = Digest(.md5)
+        for part in parts {
+            guard let bytes = EncryptionKey.hexBytes(part.replacingOccurrences(of: "\"", with: "")), bytes.count == 16 else { return nil }
+            bytes.withUnsafeBytes { digest.update($0) }
+        }
+        return digest.finish().hexString + "-\(parts.count)"
     }
 
     private func removeSpool() {
