@@ -75,13 +75,14 @@ final class S3Upload: ObjectUpload {
         let headers = baseHeaders + S3Storage.metadataHeaders(metadata)
         do {
             try spool.close()
-            let reader = try FileDescriptor.openForReading(spoolPath)
             if let stream {
                 try completeMultipart(uploadId: stream.uploadId, etags: try stream.finish(size: size), metadata: metadata)
+                self.stream = nil
             } else if size <= Int64(config.multipartThreshold) {
+                let reader = try FileDescriptor.openForReading(spoolPath)
                 try pool.with { try $0.putObject(objectKey: objectKey, body: .file(reader, offset: 0, length: size), headers: headers) }
             } else {
-                try uploadMultipart(from: reader, headers: headers, metadata: metadata)
+                try uploadMultipart(from: try FileDescriptor.openForReading(spoolPath), headers: headers, metadata: metadata)
             }
             finished = true
             removeSpool()
