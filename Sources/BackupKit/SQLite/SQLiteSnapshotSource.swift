@@ -90,6 +90,9 @@ package final class SQLiteSnapshotSource: DatabaseSource, @unchecked Sendable {
                 try connection.execute("COMMIT")
                 attempt += 1
                 guard attempt < Self.startAttempts else {
+                    guard before != nil || after != nil else {
+                        throw BackupError.unexpected("cannot read the wal-index \(indexPath) of the WAL database \(databasePath) (no such file, unreadable, or not initialised by SQLite); nothing was stored")
+                    }
                     throw BackupError.databaseChanged(path: databasePath, reason: "a commit landed each of the \(Self.startAttempts) times a snapshot started")
                 }
                 if attempt % 10 == 0 { usleep(UInt32(min(attempt, 100)) * 100) }
