@@ -41,13 +41,11 @@ struct WALFrames: Equatable {
             throw what("its wal-index is of page size \(index.pageSize), the database's \(databasePageSize)")
         }
         let file = try FileDescriptor.openForReading(path)
-        func walSalts() throws -> [UInt8]? {
+        func readHeader() throws -> [UInt8]? {
             var header = [UInt8](repeating: 0, count: headerSize)
-            guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize else { return nil }
-            return Array(header[16..<24])
+            return try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize ? header : nil
         }
-        var header = [UInt8](repeating: 0, count: headerSize)
-        guard try header.withUnsafeMutableBytes({ try file.read(into: $0, at: 0) }) == headerSize else {
+        guard let header = try readHeader() else {
             throw what("its WAL is shorter than its header, where the wal-index publishes \(index.mxFrame) frames")
         }
         guard header[16..<24] == index.salts else { return nil }
@@ -75,7 +73,7 @@ struct WALFrames: Equatable {
             guard complete, u32(frame, 8) == salt1, u32(frame, 12) == salt2, u32(frame, 16) == next.s0, u32(frame, 20) == next.s1,
                   u32(frame, 0) > 0 else {
                 // Restarted meanwhile (frames overwritten under new salts), or not what was published.
-                if try walSalts().map({ $0[...] != index.salts }) ?? true { return nil }
+                if try readHeader().map({ $0[16..<24] != index.salts }) ?? true { return nil }
                 throw what("its WAL does not hold frame \(number) of the \(index.mxFrame) its wal-index publishes")
             }
             sums = next
