@@ -37,6 +37,97 @@ struct IntegrityCheckTests {
         #expect(try Self.whole(path, quick: false) == nil)
         for workers in [1, 2, 8] {
             #expect(try IntegrityCheck(path: path, workers: workers).problems() == nil, "\(workers) workers")
+            #expect(try IntegrityCheck(path: path, workers: workers, splitRows: 0).problems() == nil, "\(workers) workers, queries")
+        }
+    }
+
+    @Test("the plan: no piece for a table without indexes, queries for a rowid table's plain indexes, integrity_check(T) for the rest")
+    func planShapes() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("shapes.db")
+        try Self.makeSound(path)
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWrite)
+            try db.execute("""
+                CREATE TABLE plain(x INTEGER, y TEXT);
+                CREATE TABLE expr(x INTEGER, y TEXT); CREATE INDEX expr_lower ON expr(lower(y));
+                CREATE TABLE part(x INTEGER); CREATE INDEX part_x ON part(x) WHERE x > 10;
+                CREATE TABLE gen(x INTEGER, y INTEGER AS (x * 2)); CREATE INDEX gen_x ON gen(x);
+                CREATE TABLE shadow(rowid TEXT, _rowid_ TEXT, oid TEXT, x INTEGER); CREATE INDEX shadow_x ON shadow(x);
+                CREATE TABLE named(rowid TEXT, x INTEGER); CREATE INDEX named_x ON named(x);
+                CREATE TABLE nocase(x TEXT COLLATE NOCASE, y BLOB); CREATE INDEX nocase_xy ON nocase(x, y DESC);
+                INSERT INTO plain VALUES (1, 'a'); INSERT INTO expr VALUES (1, 'A'); INSERT INTO part VALUES (11);
+                INSERT INTO gen(x) VALUES (1); INSERT INTO shadow VALUES ('a', 'b', 'c', 1); INSERT INTO named VALUES ('z', 1), ('y', 2); INSERT INTO nocase VALUES ('Ab', x'00');
+                """)
+        }
+        let tasks = try IntegrityCheck(path: path, workers: 2, splitRows: 0).plan(SQLiteConnection(path: path, mode: .immutable))
+        func pieces(_ table: String) -> [String] { tasks.map(\.sql).filter { $0.contains("\"\(table)\"") || $0.contains("'\(table)'") } }
+        #expect(tasks.filter { $0.sql == "PRAGMA quick_check" }.count == 1)
+        #expect(pieces("plain").isEmpty, "quick_check checks a table without indexes whole")
+        #expect(pieces("f").isEmpty && pieces("f_data").isEmpty, "nor FTS5's rowid shadow tables (no indexes)")
+        for table in ["expr", "part", "gen", "shadow", "w", "f_idx"] {
+            #expect(pieces(table) == ["PRAGMA integrity_check('\(table)')"], "\(table): \(pieces(table))")
+        }
+        for table in ["t", "it's odd", "nocase", "named"] {
+            #expect(pieces(table).count >= 2 && !pieces(table).contains { $0.hasPrefix("PRAGMA") }, "\(table): \(pieces(table))")
+        }
+        #expect(tasks.contains { if case .repeatedKeys(index: "t_b") = $0.reading { true } else { false } }, "t_b is UNIQUE")
+        #expect(pieces("named").contains { $0.contains("o._rowid_ BETWEEN") }, "a column took the name rowid")
+        #expect(try IntegrityCheck(path: path, workers: 2, splitRows: 0).problems() == nil)
+        #expect(try Self.whole(path, quick: false) == nil)
+    }
+
+    @Test("rowid ranges cover the span exactly once, at the extremes of 64 bits too")
+    func rowidRanges() {
+        for (span, count) in [(1...1, 4), (Int64(-5)...5, 3), (Int64(0)...999_999, 8), (Int64.min...Int64.max, 8), (Int64.max - 3...Int64.max, 8), (Int64.min...Int64.min + 2, 5)] as [(ClosedRange<Int64>, Int)] {
+            let ranges = IntegrityCheck.ranges(span, count: count)
+            #expect(ranges.first?.lowerBound == span.lowerBound && ranges.last?.upperBound == span.upperBound, "\(span)")
+            #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound &+ 1 == $1.lowerBound && $0.upperBound < $1.lowerBound }, "\(span): \(ranges)")
+            #expect(ranges.count <= count)
+        }
+    }
+
+    /// Points index `index` of `t` at the empty table `side` in the schema while `body` writes
+    /// to `t` (so the index misses those writes), then points it back.
+    static func writeBehindIndex(_ path: String, index: String, columns: String, _ body: (SQLiteConnection) throws -> Void) throws {
+        func repoint(_ table: String) throws {
+            let db = try SQLiteConnection(path: path, mode: .readWrite)
+            try db.execute("CREATE TABLE IF NOT EXISTS side(a INTEGER, b TEXT, c BLOB); PRAGMA writable_schema = ON")
+            // Last in the schema, so SQLite reads `side` before an index on it.
+            _ = try db.run("UPDATE sqlite_schema SET tbl_name = ?1, sql = ?2, rowid = (SELECT max(rowid) + 1 FROM sqlite_schema) WHERE name = ?3",
+                           [.text(table), .text("CREATE INDEX \(index) ON \(table)(\(columns))"), .text(index)])
+        }
+        try repoint("side")
+        try body(SQLiteConnection(path: path, mode: .readWrite))
+        try repoint("t")
+    }
+
+    @Test("index entries missing, left over or repeated in a UNIQUE index: the split check fails like the whole one, as queries and as integrity_check(T)",
+          arguments: ["missing", "left over", "repeated"])
+    func indexEntries(damage: String) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("entries.db")
+        try Self.makeSound(path)
+        let expected: String
+        switch damage {
+        case "missing":
+            try Self.writeBehindIndex(path, index: "t_a", columns: "a") { _ = try $0.run("INSERT INTO t VALUES (5, 'new row', x'00')") }
+            expected = "missing from index t_a"
+        case "left over":
+            try Self.writeBehindIndex(path, index: "t_a", columns: "a") { _ = try $0.run("DELETE FROM t WHERE rowid = 17") }
+            expected = "wrong # of entries in index t_a"
+        default:
+            let db = try SQLiteConnection(path: path, mode: .readWrite)
+            try db.execute("PRAGMA writable_schema = ON")
+            _ = try db.run("UPDATE sqlite_schema SET sql = 'CREATE UNIQUE INDEX t_a ON t(a)' WHERE name = 't_a'")
+            expected = "non-unique entry in index t_a"
+        }
+        #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index content")
+        let whole = try #require(try Self.whole(path, quick: false))
+        #expect(whole.contains(expected), "\(whole)")
+        for splitRows in [0, 1_000_000] as [Int64] {
+            let split = try #require(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems(), "splitRows \(splitRows)")
+            #expect(split.contains(expected), "splitRows \(splitRows): \(split) (whole check: \(whole))")
         }
     }
 
@@ -52,8 +143,10 @@ struct IntegrityCheckTests {
         }
         #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index content")
         let whole = try #require(try Self.whole(path, quick: false))
-        let split = try #require(try IntegrityCheck(path: path, workers: 2).problems())
-        #expect(split.contains("t_a"), "\(split) (whole check: \(whole))")
+        for splitRows in [0, 1_000_000] as [Int64] {
+            let split = try #require(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems())
+            #expect(split.contains("t_a"), "splitRows \(splitRows): \(split) (whole check: \(whole))")
+        }
     }
 
     @Test("a page no b-tree or free list holds: only the whole-file part sees it, and the split check fails like the whole one")
