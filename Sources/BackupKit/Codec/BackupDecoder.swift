@@ -27,11 +27,14 @@ package final class BackupDecoder {
         let decompressor = try algorithm.makeStreamDecompressor()
         let stored = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
         let plain = BoundedQueue<[UInt8]>(capacity: Self.queueDepth)
+        // A chunk's buffer goes back to its pool once the next stage is done with it.
+        let storedBuffers = BufferPool(limit: Self.queueDepth + 2)
+        let plainBuffers = BufferPool(limit: Self.queueDepth + 2)
         let verdict = DecryptVerdict()
 
         let downloader = BackgroundTask(name: "restore-download") {
             do {
-                try download { bytes in try stored.push(Array(bytes)) }
+                try download { bytes in try stored.push(storedBuffers.copy(of: bytes)) }
                 stored.close()
             } catch {
                 stored.fail(error)
@@ -47,8 +50,9 @@ package final class BackupDecoder {
                     try chunk.withUnsafeBytes { bytes in
                         md5.update(bytes)
                         size += Int64(bytes.count)
-                        try cipher.update(bytes) { try plain.push(Array($0)) }
+                        try cipher.update(bytes) { try plain.push(plainBuffers.copy(of: $0)) }
                     }
+                    storedBuffers.give(consume chunk)
                 }
                 verdict.set(md5Hex: md5.finish().hexString, storedSize: size, authenticated: cipher.finish())
                 plain.close()
@@ -73,6 +77,7 @@ package final class BackupDecoder {
                 } catch let failure as DecompressionFailure {
                     decompressionFailure = failure.description
                 }
+                plainBuffers.give(consume chunk)
             }
         } catch {
             stored.fail(error)

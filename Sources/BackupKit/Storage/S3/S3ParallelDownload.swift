@@ -23,6 +23,7 @@ struct S3ParallelDownload {
         let results = ReorderBuffer<[UInt8]>(window: window)
         results.setCount(parts)
         let next = Atomic<Int>(0)
+        let buffers = BufferPool(limit: 2 * window)
         let (pool, objectKey, size, version, partSize) = (self.pool, self.objectKey, self.size, self.version, self.partSize)
         let workers = (0..<min(connections, parts)).map { n in
             BackgroundTask(name: "restore-get-\(n)") {
@@ -32,7 +33,7 @@ struct S3ParallelDownload {
                         guard part < parts else { return }
                         let start = Int64(part) * Int64(partSize)
                         let range = start..<min(size, start + Int64(partSize))
-                        var bytes: [UInt8] = []
+                        var bytes = buffers.take()
                         bytes.reserveCapacity(range.count)
                         try pool.with { try $0.getObject(objectKey: objectKey, range: range, ifMatch: version) { bytes += $0 } }
                         guard bytes.count == range.count else {
@@ -57,6 +58,7 @@ struct S3ParallelDownload {
                         at = end
                     }
                 }
+                buffers.give(consume bytes)
             }
         } catch {
             results.fail(error)
