@@ -18,7 +18,9 @@ table shows medians, and the largest peak RSS.
 Bytes uploaded and objects written are what the bucket gained (listed with boto3); the suite's
 own figures (uploaded_bytes, objects_written in backup --json) must agree with them.
 
-Environment: BENCH_INCREMENTAL_SIZE (MiB, default 1024), BENCH_RUNS (default 3), BENCH_ROUNDS (default 100).
+Environment: BENCH_INCREMENTAL_SIZE (MiB, default 1024), BENCH_RUNS (default 3), BENCH_ROUNDS (default 100),
+BENCH_SHAPE (shop, the default, or notes: make_db.py's second shape, FTS5 kept by triggers,
+half incompressible files, a WITHOUT ROWID table; its workloads add notes and edit bodies).
 """
 import base64
 import filecmp
@@ -38,6 +40,7 @@ SIZE = int(os.environ.get("BENCH_INCREMENTAL_SIZE", "1024"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "100"))
 MAKE_DB = os.path.join(ROOT, "bench", "make_db.py")
+SHAPE = os.environ.get("BENCH_SHAPE", "shop")
 
 
 class Bucket:
@@ -209,10 +212,12 @@ def main():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "S3_", "AWS_", "WASABI_"))}
     env.update(S3_ENDPOINT=s3["endpoint"], S3_BUCKET=s3["bucket"], S3_ACCESS_KEY=s3["access_key"],
                S3_SECRET_KEY=s3["secret_key"], BACKUP_ENCRYPTION_KEY_FILE=key_file)
-    master = os.path.join(OUT, "app-%d.db" % SIZE)
+    if SHAPE not in ("shop", "notes"):
+        sys.exit("BENCH_SHAPE=%s: use shop or notes" % SHAPE)
+    master = os.path.join(OUT, "app-%d.db" % SIZE if SHAPE == "shop" else "app-%s-%d.db" % (SHAPE, SIZE))
     if not os.path.exists(master):
         print("making %s ..." % master, file=sys.stderr)
-        subprocess.run([sys.executable, MAKE_DB, master, str(SIZE)], check=True)
+        subprocess.run([sys.executable, MAKE_DB, master, str(SIZE), "--shape", SHAPE], check=True)
     # WAL mode, as applications that write while they are backed up run SQLite: the snapshot is
     # read in place. (BENCH_JOURNAL=delete measures a rollback-journal database, which backup
     # copies first so that its writers wait only for the copy.)
@@ -234,8 +239,8 @@ def main():
 
     mib = lambda b: b / 2**20
     print()
-    print("Incremental backups, %d MiB database (journal mode %s), S3 (SeaweedFS on loopback), medians of %d runs, zstd level 3, %s-KiB blocks"
-          % (SIZE, journal, RUNS, os.environ.get("BACKUP_BLOCK_SIZE_KB", "4")))
+    print("Incremental backups, %d MiB database (%s shape, journal mode %s), S3 (SeaweedFS on loopback), medians of %d runs, zstd level 3, %s-KiB blocks"
+          % (SIZE, SHAPE, journal, RUNS, os.environ.get("BACKUP_BLOCK_SIZE_KB", "4")))
     print()
     print("| step | suite | uploaded | objects | peak RSS | restic | uploaded | objects | peak RSS | time vs restic | bytes vs restic |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")

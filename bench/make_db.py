@@ -2,19 +2,24 @@
 """Makes a reproducible SQLite database that looks like a web application's, for benchmarks,
 and changes it the way the incremental benchmark's workloads do.
 
-Usage: make_db.py PATH SIZE_MIB [--wal] [--seed N]
+Usage: make_db.py PATH SIZE_MIB [--wal] [--seed N] [--shape shop|notes]
        make_db.py PATH --append PERCENT [--seed N]   (workload A: new audit-log rows, PERCENT% of all rows)
        make_db.py PATH --update PERCENT [--seed N]   (workload B: PERCENT% of the orders, chosen at random, updated)
 
 Accounts, login sessions with hex tokens, orders with JSON line items, an append-only audit
 log and some binary attachments, in the proportions that make the file compress about 3x
 with gzip -6, as real application data does (not zeros, not noise). Same seed, same file.
+`--shape notes` makes the second shape instead (notes_shape.py: FTS5 kept by triggers, half
+incompressible files, a WITHOUT ROWID table); the workloads find the shape in the file.
 """
 import argparse
 import json
 import os
 import random
 import sqlite3
+import sys
+
+import notes_shape
 
 VOCABULARY = ("account billing cart checkout coupon customer delivery discount email export "
               "failed invoice item login logout order paid payment pending profile refund "
@@ -69,8 +74,23 @@ class Rows:
                        (self.attachment, rng.randint(1, self.order), rng.randbytes(5000)))
 
 
-def create(db, path, size_mib, rng):
+def create(db, path, size_mib, rng, shape="shop"):
     db.execute("PRAGMA synchronous=OFF")
+    if shape == "notes":
+        db.executescript(notes_shape.SCHEMA)
+        rows = notes_shape.Notes(db, rng)
+    else:
+        create_shop(db)
+        rows = Rows(db, rng)
+    while True:
+        with db:
+            rows.batch()
+        size = os.path.getsize(path) + (os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0)
+        if size >= size_mib << 20:
+            break
+
+
+def create_shop(db):
     db.executescript("""
         CREATE TABLE accounts(id INTEGER PRIMARY KEY, email TEXT UNIQUE, display_name TEXT, city TEXT,
                               created_at INTEGER, about TEXT);
@@ -81,13 +101,6 @@ def create(db, path, size_mib, rng):
         CREATE TABLE audit_log(id INTEGER PRIMARY KEY, at INTEGER, level TEXT, actor INTEGER, message TEXT);
         CREATE TABLE attachments(id INTEGER PRIMARY KEY, order_id INTEGER, content BLOB);
     """)
-    rows = Rows(db, rng)
-    while True:
-        with db:
-            rows.batch()
-        size = os.path.getsize(path) + (os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0)
-        if size >= size_mib << 20:
-            break
 
 
 def append(db, percent, rng):
@@ -119,14 +132,16 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--append", type=float, metavar="PERCENT")
     parser.add_argument("--update", type=int, metavar="PERCENT")
+    parser.add_argument("--shape", choices=["shop", "notes"], default="shop")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     if args.append is not None or args.update is not None:
         db = sqlite3.connect(args.path)
+        shape = notes_shape if notes_shape.is_notes(db) else sys.modules[__name__]
         if args.append is not None:
-            append(db, args.append, rng)
+            shape.append(db, args.append, rng)
         if args.update is not None:
-            update(db, args.update, rng)
+            shape.update(db, args.update, rng)
         db.close()
         return
     if args.size_mib is None:
@@ -136,7 +151,7 @@ def main():
             os.remove(args.path + suffix)
     db = sqlite3.connect(args.path)
     db.execute("PRAGMA journal_mode=%s" % ("WAL" if args.wal else "DELETE"))
-    create(db, args.path, args.size_mib, rng)
+    create(db, args.path, args.size_mib, rng, args.shape)
     db.close()
     print("%s: %d bytes" % (args.path, os.path.getsize(args.path)))
 

@@ -17,6 +17,15 @@ final class ReorderBuffer<Value>: @unchecked Sendable {
         self.window = window
     }
 
+    /// Waits until a result for `index` would be within the window, so a worker can hold off
+    /// making one (and holding its memory) that it could not hand in yet.
+    func waitForRoom(_ index: Int) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while index >= next + window && failure == nil { condition.wait() }
+        if let failure { throw failure }
+    }
+
     func put(_ index: Int, _ value: Value) throws {
         condition.lock()
         defer { condition.unlock() }

@@ -10,8 +10,9 @@
 ///     in index I".
 /// Here the first is a correlated lookup (`SEARCH … USING COVERING INDEX I (k1=? AND … AND
 /// rowid=?)`, the same seek under the same collations), the second a GROUP BY over the index's
-/// order, the third two counts. Each query's plan is checked to read the index it names. Only indexes of plain columns qualify: an expression, a partial
-/// index, a generated column or a table without rowid leaves the table to integrity_check(T).
+/// order, the third two counts. Each query's plan is checked to read the index it names. Only
+/// indexes of plain columns qualify: an expression, a partial index, a generated column, a
+/// REAL column in a key or a table without rowid leaves the table to integrity_check(T).
 struct IndexContentCheck {
     let table: String
     let indexes: [Index]
@@ -28,16 +29,21 @@ struct IndexContentCheck {
     /// The index checks of `table` (a rowid table) as queries, or nil when one of its indexes
     /// (or the table) does not qualify, or SQLite would not run a lookup as the index seek it must be.
     static func make(table: String, on connection: SQLiteConnection) throws -> IndexContentCheck? {
-        let info = try connection.query("SELECT name, hidden FROM pragma_table_xinfo(?1)", [.text(table)])
+        let info = try connection.query("SELECT name, type, hidden FROM pragma_table_xinfo(?1)", [.text(table)])
         guard !info.isEmpty, info.allSatisfy({ $0.last?.integer == 0 }) else { return nil }
         let columnNames = Set(info.compactMap { $0.first?.text?.lowercased() })
+        // Reading a REAL column rounds an integer stored in it to a double (OP_RealAffinity), and
+        // integrity_check's key keeps the integer: past 2^53 the two seeks differ.
+        let real = Set(info.filter { row in ["REAL", "FLOA", "DOUB"].contains { (row[1].text ?? "").uppercased().contains($0) } }
+            .compactMap { $0.first?.text?.lowercased() })
         guard let rowid = ["rowid", "_rowid_", "oid"].first(where: { !columnNames.contains($0) }) else { return nil }
         var indexes: [Index] = []
         for row in try connection.query("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1)", [.text(table)]) {
             guard row.count == 4, let name = row[0].text, row[3].integer == 0 else { return nil }
             var columns: [(name: String, collation: String)] = []
             for key in try connection.query("SELECT cid, name, coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno", [.text(name)]) {
-                guard let cid = key[0].integer, cid >= 0, let column = key[1].text, let collation = key[2].text else { return nil }
+                guard let cid = key[0].integer, cid >= 0, let column = key[1].text, let collation = key[2].text,
+                      !real.contains(column.lowercased()) else { return nil }
                 columns.append((column, collation))
             }
             guard !columns.isEmpty else { return nil }

@@ -91,15 +91,20 @@ struct IntegrityCheck {
     func plan(_ connection: SQLiteConnection) throws -> [Task] {
         let pages = Double(try connection.query("PRAGMA page_count").first?.first?.integer ?? 0)
         var tasks = [Task(sql: "PRAGMA quick_check", reading: .pragma, cost: pages * 5)]
-        let tables = try connection.query("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'")
+        // The tables as SQLite loaded them (not the raw schema rows, whose type and name it reads
+        // loosely), with their shadow tables; virtual tables have no b-tree of their own.
+        let tables = try connection.query("SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
         for row in tables {
-            guard let name = row.first?.text else { continue }
+            // A name Swift cannot hold as stored (not UTF-8) would look up nothing: the whole check decides.
+            guard let name = row.first?.text,
+                  try connection.query("SELECT 1 FROM pragma_table_list WHERE schema = 'main' AND name = ?1", [.text(name)]).count == 1 else {
+                throw BackupError.unexpected("a table name in the restored database is not UTF-8")
+            }
             let indexes = try connection.query("SELECT count(*) FROM pragma_index_list(?1)", [.text(name)]).first?.first?.integer ?? 0
             // quick_check already checks everything integrity_check(T) would of a table without indexes.
             guard indexes > 0 else { continue }
             let pragma = "PRAGMA integrity_check('\(name.replacingOccurrences(of: "'", with: "''"))')"
-            let words = (row.last?.text ?? "").uppercased().split(whereSeparator: \.isWhitespace)
-            guard !zip(words, words.dropFirst()).contains(where: { $0 == "WITHOUT" && $1.hasPrefix("ROWID") }) else {
+            guard row.last?.integer == 0 else {  // WITHOUT ROWID
                 tasks.append(Task(sql: pragma, reading: .pragma, cost: .infinity))
                 continue
             }

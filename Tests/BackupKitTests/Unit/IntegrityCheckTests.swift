@@ -131,6 +131,74 @@ struct IntegrityCheckTests {
         }
     }
 
+    /// Two tables of 100 rows whose indexes trade b-trees (the whole check finds every row
+    /// missing), then `edit` rewrites the schema rows.
+    static func swappedIndexes(_ path: String, edit: String) throws {
+        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+        try db.execute("""
+            CREATE TABLE t(a INTEGER); CREATE INDEX t_a ON t(a); CREATE TABLE u(a INTEGER); CREATE INDEX u_a ON u(a);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO t SELECT i FROM n;
+            INSERT INTO u SELECT a + 7 FROM t;
+            CREATE TEMP TABLE roots AS SELECT name, rootpage FROM sqlite_schema WHERE name IN ('t_a', 'u_a');
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM roots WHERE roots.name <> sqlite_master.name) WHERE name IN ('t_a', 'u_a');
+            \(edit)
+            """)
+    }
+
+    @Test("schema rows SQLite reads loosely (a type in capitals, a name that is not UTF-8) still have every table checked",
+          arguments: ["UPDATE sqlite_schema SET type = 'TABLE' WHERE type = 'table'",
+                      "UPDATE sqlite_schema SET name = CAST(name || X'FF' AS TEXT), tbl_name = CAST(name || X'FF' AS TEXT), sql = CAST('CREATE TABLE \"' || name || X'FF' || '\"(a INTEGER)' AS TEXT) WHERE type = 'table';"
+                      + " UPDATE sqlite_schema SET tbl_name = CAST(tbl_name || X'FF' AS TEXT), sql = CAST('CREATE INDEX ' || name || ' ON \"' || tbl_name || X'FF' || '\"(a)' AS TEXT) WHERE type = 'index'"])
+    func looseSchemaRows(edit: String) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("loose.db")
+        try Self.swappedIndexes(path, edit: edit)
+        let whole = try #require(try Self.whole(path, quick: false))
+        #expect(whole.contains("missing from index"), "\(whole)")
+        #expect(try Self.whole(path, quick: true) == nil)
+        for splitRows in [0, 1_000_000] as [Int64] {
+            #expect(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() != nil, "splitRows \(splitRows) (whole check: \(whole))")
+        }
+    }
+
+    @Test("a REAL column holding integers past 2^53 (read back rounded): the split check agrees with the whole one both ways",
+          arguments: [true, false])
+    func realColumnPast53Bits(damaged: Bool) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("real.db")
+        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+        if damaged {
+            // The table's b-tree swapped for one whose values are each one more than its index's:
+            // rounded to doubles, each would find its neighbour's entry.
+            try db.execute("""
+                CREATE TABLE t(b); CREATE INDEX t_b ON t(b); CREATE TABLE s(b);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+                    INSERT INTO t(rowid, b) SELECT i, 9007199254740992 + 4 * i FROM n;
+                INSERT INTO s(rowid, b) SELECT rowid, b + 1 FROM t;
+                CREATE TEMP TABLE roots AS SELECT name, rootpage FROM sqlite_schema WHERE name IN ('t', 's');
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM roots WHERE roots.name <> sqlite_master.name) WHERE name IN ('t', 's');
+                UPDATE sqlite_schema SET sql = 'CREATE TABLE t(b REAL)' WHERE name = 't';
+                """)
+        } else {
+            try db.execute("""
+                CREATE TABLE t(b INTEGER); CREATE INDEX t_b ON t(b);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+                    INSERT INTO t(rowid, b) SELECT i, 9007199254740992 + 4 * i + 1 FROM n;
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_schema SET sql = 'CREATE TABLE t(b REAL)' WHERE name = 't';
+                """)
+        }
+        db.close()
+        let whole = try Self.whole(path, quick: false)
+        #expect((whole != nil) == damaged, "\(whole ?? "ok")")
+        for splitRows in [0, 1_000_000] as [Int64] {
+            let split = try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems()
+            #expect((split != nil) == damaged, "splitRows \(splitRows): \(split ?? "ok") (whole check: \(whole ?? "ok"))")
+        }
+    }
+
     @Test("an index whose content is not its table's: quick_check misses it, the split check fails like the whole one")
     func indexContentMismatch() throws {
         let dir = TemporaryDirectory()

@@ -4,8 +4,8 @@ import Synchronization
 /// one GET stream runs at the speed of one TCP connection (and of one server thread), which on
 /// real S3 is far below what the restore pipeline decodes. Every part asks for the version a
 /// HEAD gave (`If-Match`), so the parts are all of one object, and a part that came back
-/// short is an error. Memory: twice `connections` parts of `partSize` at most (those being
-/// fetched, and those fetched ahead of the one the pipeline waits for).
+/// short is an error. Memory: `connections` + 1 parts of `partSize` at most (a part is fetched
+/// only once it is at most `connections` ahead of the one the pipeline decodes).
 struct S3ParallelDownload {
     let pool: S3ClientPool
     let objectKey: String
@@ -23,7 +23,7 @@ struct S3ParallelDownload {
         let results = ReorderBuffer<[UInt8]>(window: window)
         results.setCount(parts)
         let next = Atomic<Int>(0)
-        let buffers = BufferPool(limit: 2 * window)
+        let buffers = BufferPool(limit: window + 1)
         let (pool, objectKey, size, version, partSize) = (self.pool, self.objectKey, self.size, self.version, self.partSize)
         let workers = (0..<min(connections, parts)).map { n in
             BackgroundTask(name: "restore-get-\(n)") {
@@ -31,6 +31,7 @@ struct S3ParallelDownload {
                     while true {
                         let part = next.add(1, ordering: .relaxed).oldValue
                         guard part < parts else { return }
+                        try results.waitForRoom(part)
                         let start = Int64(part) * Int64(partSize)
                         let range = start..<min(size, start + Int64(partSize))
                         var bytes = buffers.take()
