@@ -55,9 +55,13 @@ struct IncrementalReader {
         guard let blockKey = header.keyID == key.id ? key : ring.key(id: header.keyID) else {
             throw BackupError.keyNotAvailable(objectKey: plan.objectKey, keyID: header.keyID, configured: ring.all.map(\.id))
         }
-        let placements = manifest.blocks.enumerated()
+        // The placements are all the blocks list holds, in download order: the list goes once
+        // they are made, and they are sorted in place (a snapshot of 2 GiB has half a million).
+        var inOrder = manifest.blocks.enumerated()
             .map { Placement(pack: $0.element.pack, stored: $0.element.stored, offset: $0.element.offset, id: $0.element.id, number: $0.offset) }
-            .sorted { ($0.pack, $0.offset, $0.number) < ($1.pack, $1.offset, $1.number) }
+        manifest.blocks = []
+        inOrder.sort { ($0.pack, $0.offset, $0.number) < ($1.pack, $1.offset, $1.number) }
+        let placements = consume inOrder
         let ranges = Self.plan(placements)
         let fetched = Atomic<Int64>(0)
         let next = Atomic<Int>(0)
