@@ -158,7 +158,8 @@ bench: bench-deps release
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/run.py
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/incremental.py
 
-## bench-incremental: only the incremental section (BENCH_INCREMENTAL_SIZE=256 BENCH_RUNS=1 for a quick look).
+## bench-incremental: only the incremental section (BENCH_INCREMENTAL_SIZE=256 BENCH_RUNS=1 for a quick look;
+## BENCH_SHAPE=notes for the second database shape: FTS5 kept by triggers, incompressible files, WITHOUT ROWID).
 bench-incremental: bench-deps release
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/python3 bench/incremental.py
 
