@@ -22,17 +22,21 @@ final class ReorderBuffer<Value>: @unchecked Sendable {
     func waitForRoom(_ index: Int) throws {
         condition.lock()
         defer { condition.unlock() }
-        while index >= next + window && failure == nil { condition.wait() }
-        if let failure { throw failure }
+        try waitForRoomLocked(index)
     }
 
     func put(_ index: Int, _ value: Value) throws {
         condition.lock()
         defer { condition.unlock() }
-        while index >= next + window && failure == nil { condition.wait() }
-        if let failure { throw failure }
+        try waitForRoomLocked(index)
         ready[index] = value
         condition.broadcast()
+    }
+
+    /// `waitForRoom` with the lock held.
+    private func waitForRoomLocked(_ index: Int) throws {
+        while index >= next + window && failure == nil { condition.wait() }
+        if let failure { throw failure }
     }
 
     /// The result for `index` (waiting for it), or nil after the last one.

@@ -31,6 +31,12 @@ struct IntegrityCheckTests {
         try SQLiteConnection(path: path, mode: .immutable).integrityProblems(quick: quick)
     }
 
+    /// The split check's verdict on two connections, both ways a large table can be checked:
+    /// as queries (`splitRows` 0) and as integrity_check(T) (every table below `splitRows`).
+    static func split(_ path: String) throws -> [(splitRows: Int64, problems: String?)] {
+        try [0, 1_000_000].map { ($0, try IntegrityCheck(path: path, workers: 2, splitRows: $0).problems()) }
+    }
+
     @Test("a sound database passes, split over 1, 2 and 8 connections, as one whole check says")
     func soundDatabase() throws {
         let dir = TemporaryDirectory()
@@ -130,8 +136,8 @@ struct IntegrityCheckTests {
         #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index content")
         let whole = try #require(try Self.whole(path, quick: false))
         #expect(whole.contains(expected), "\(whole)")
-        for splitRows in [0, 1_000_000] as [Int64] {
-            let split = try #require(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems(), "splitRows \(splitRows)")
+        for (splitRows, problems) in try Self.split(path) {
+            let split = try #require(problems, "splitRows \(splitRows)")
             #expect(split.contains(expected), "splitRows \(splitRows): \(split) (whole check: \(whole))")
         }
     }
@@ -162,8 +168,8 @@ struct IntegrityCheckTests {
         let whole = try #require(try Self.whole(path, quick: false))
         #expect(whole.contains("missing from index"), "\(whole)")
         #expect(try Self.whole(path, quick: true) == nil)
-        for splitRows in [0, 1_000_000] as [Int64] {
-            #expect(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() != nil, "splitRows \(splitRows) (whole check: \(whole))")
+        for (splitRows, problems) in try Self.split(path) {
+            #expect(problems != nil, "splitRows \(splitRows) (whole check: \(whole))")
         }
     }
 
@@ -198,8 +204,7 @@ struct IntegrityCheckTests {
         db.close()
         let whole = try Self.whole(path, quick: false)
         #expect((whole != nil) == damaged, "\(whole ?? "ok")")
-        for splitRows in [0, 1_000_000] as [Int64] {
-            let split = try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems()
+        for (splitRows, split) in try Self.split(path) {
             #expect((split != nil) == damaged, "splitRows \(splitRows): \(split ?? "ok") (whole check: \(whole ?? "ok"))")
         }
     }
@@ -229,8 +234,8 @@ struct IntegrityCheckTests {
         }
         let whole = try #require(try Self.whole(path, quick: false))
         #expect(whole.contains("missing from index ai"), "\(whole)")
-        for splitRows in [0, 1_000_000] as [Int64] {
-            #expect(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() != nil, "splitRows \(splitRows) (whole check: \(whole))")
+        for (splitRows, problems) in try Self.split(path) {
+            #expect(problems != nil, "splitRows \(splitRows) (whole check: \(whole))")
         }
     }
 
@@ -246,8 +251,8 @@ struct IntegrityCheckTests {
         }
         #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index content")
         let whole = try #require(try Self.whole(path, quick: false))
-        for splitRows in [0, 1_000_000] as [Int64] {
-            let split = try #require(try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems())
+        for (splitRows, problems) in try Self.split(path) {
+            let split = try #require(problems)
             #expect(split.contains("t_a"), "splitRows \(splitRows): \(split) (whole check: \(whole))")
         }
     }
