@@ -1,22 +1,22 @@
-/// What `PRAGMA integrity_check(T)` adds to `quick_check` for a rowid table, written as plain
-/// queries that can be split by rowid range over several connections. SQLite documents
+/// What `PRAGMA integrity_check(T)` adds to `quick_check` for a rowid table, as sequential
+/// scans that can be split by rowid range over several connections. SQLite documents
 /// quick_check as integrity_check without two checks, and its bytecode for a table is the
-/// same row loop plus, per index, two checks (a third, for UNIQUE indexes, is not written
-/// here):
-///   - each row's entry is in the index (`OP_Found` on the key columns and the rowid, under
-///     the index's collations): "row R missing from index I";
+/// same row loop plus, per index:
+///   - each row's entry is in the index (`OP_Found`, a seek on the key columns and the rowid):
+///     "row R missing from index I";
+///   - for a UNIQUE index, the entry after it has another key: "non-unique entry in index I";
 ///   - after the loop, the index holds as many entries as the table rows: "wrong # of entries
 ///     in index I".
-/// Here the first is a correlated lookup (`SEARCH … USING COVERING INDEX I (k1=? AND … AND
-/// rowid=?)`, the same seek under the same collations), the second two counts; each query's
-/// plan is checked to read the index it names. Only the plainest tables qualify, the ones
-/// where the lookup compares exactly what `OP_Found` compares; any other is left to
-/// integrity_check(T):
-///   - no UNIQUE index (its check compares neighbouring entries as stored, which reading them
-///     back as values does not: a NaN reads as NULL);
+/// Here the table's rows and the index's entries are each read once into an `EntryDigest`:
+/// equal digests mean the index holds exactly the entries its rows make, and entries in
+/// strictly ascending order mean a seek finds each one (and, keys included, that a UNIQUE
+/// index has no two entries with one key). Whatever does not come out that way (a NULL or a
+/// NaN in a key, another collation's equal text) is left to integrity_check(T), so the verdict
+/// is always its verdict. Only the plainest tables qualify:
 ///   - no REAL column in a key (reading one rounds an integer stored in it to a double, past
 ///     2^53 another number than the one integrity_check's key keeps);
-///   - key columns only, no expression, no partial index, no generated column;
+///   - key columns only, ascending, under BINARY; no expression, no partial index, no
+///     generated column;
 ///   - names, types and collations in printable ASCII, looked at as stored (a name that is not
 ///     UTF-8 reaches Swift repaired, maybe as another table's or index's name).
 struct IndexContentCheck {
@@ -27,13 +27,13 @@ struct IndexContentCheck {
 
     struct Index {
         let name: String
-        /// Key columns with the collation the index compares them under.
-        let columns: [(name: String, collation: String)]
+        /// Key columns, in the index's order.
+        let columns: [String]
+        let unique: Bool
     }
 
     /// The index checks of `table` (a rowid table whose name was checked as stored) as
-    /// queries, or nil when it does not qualify or SQLite would not run a lookup as the index
-    /// seek it must be.
+    /// queries, or nil when it does not qualify or SQLite would not read an index alone.
     static func make(table: String, on connection: SQLiteConnection) throws -> IndexContentCheck? {
         // Not printable ASCII, as SQLite stores it (GLOB reads the raw text).
         let unusual = "GLOB '*[^ -~]*'"
@@ -45,47 +45,45 @@ struct IndexContentCheck {
         guard let rowid = ["rowid", "_rowid_", "oid"].first(where: { !columnNames.contains($0) }) else { return nil }
         var indexes: [Index] = []
         for row in try connection.query("SELECT name, \"unique\", partial, name \(unusual) FROM pragma_index_list(?1)", [.text(table)]) {
-            guard row.count == 4, let name = row[0].text, row[1].integer == 0, row[2].integer == 0, row[3].integer == 0 else { return nil }
-            var columns: [(name: String, collation: String)] = []
-            let keys = try connection.query("SELECT cid, name, coll, coll \(unusual) FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno", [.text(name)])
+            guard row.count == 4, let name = row[0].text, let unique = row[1].integer, row[2].integer == 0, row[3].integer == 0 else { return nil }
+            var columns: [String] = []
+            let keys = try connection.query("SELECT cid, name, coll, \"desc\", coll \(unusual) FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno", [.text(name)])
             for key in keys {
-                guard key.count == 4, let cid = key[0].integer, cid >= 0, let column = key[1].text, let collation = key[2].text,
-                      key[3].integer == 0, !real.contains(column.lowercased()) else { return nil }
-                columns.append((column, collation))
+                guard key.count == 5, let cid = key[0].integer, cid >= 0, let column = key[1].text, key[2].text?.uppercased() == "BINARY",
+                      key[3].integer == 0, key[4].integer == 0, !real.contains(column.lowercased()) else { return nil }
+                columns.append(column)
             }
             guard !columns.isEmpty else { return nil }
-            indexes.append(Index(name: name, columns: columns))
+            indexes.append(Index(name: name, columns: columns, unique: unique != 0))
         }
         guard !indexes.isEmpty else { return nil }
         let check = IndexContentCheck(table: table, indexes: indexes, rowid: rowid)
-        for index in indexes where !(try check.readsIndex(index, on: connection)) { return nil }
-        return check
+        return try check.scansIndexes(on: connection) ? check : nil
     }
 
-    /// Rows of `[lower, upper]` (rowids) whose entry `index` lacks: each result row is a rowid.
-    func missingRows(_ index: Index) -> String {
-        let t = Self.quoted(table), r = rowid
-        let keys = index.columns.map { "i.\(Self.quoted($0.name)) IS o.\(Self.quoted($0.name)) COLLATE \(Self.quoted($0.collation))" }
-        return "SELECT o.\(r) FROM \(t) AS o NOT INDEXED WHERE o.\(r) BETWEEN ?1 AND ?2 AND NOT EXISTS "
-            + "(SELECT 1 FROM \(t) AS i INDEXED BY \(Self.quoted(index.name)) WHERE \(keys.joined(separator: " AND ")) AND i.\(r) = o.\(r)) LIMIT 3"
+    /// One row for the rows of `[?1, ?2]` (rowids): per index, the digest of the entries it
+    /// should hold.
+    func tableDigests() -> String {
+        let digests = indexes.map { index in
+            let keys = index.columns.map { "o.\(Self.quoted($0))" } + ["o.\(rowid)"]
+            return "\(EntryDigest.function)(\(EntryDigest.Order.none.rawValue), \(keys.joined(separator: ", ")))"
+        }
+        return "SELECT \(digests.joined(separator: ", ")) FROM \(Self.quoted(table)) AS o NOT INDEXED WHERE o.\(rowid) BETWEEN ?1 AND ?2"
     }
 
-    /// One row, 1 when the index holds as many entries as the table has rows. (Not `count(*)`
-    /// on the index side: SQLite counts a table's smallest index for it, whatever INDEXED BY says.)
-    func entryCount(_ index: Index) -> String {
-        let t = Self.quoted(table)
-        return "SELECT (SELECT count(*) FROM \(t) NOT INDEXED) = (SELECT coalesce(sum(1), 0) FROM \(t) INDEXED BY \(Self.quoted(index.name)))"
+    /// One row: the digest of the entries `index` holds, read from the index alone in its order.
+    func indexDigest(_ index: Index) -> String {
+        let keys = index.columns.map { "i.\(Self.quoted($0))" } + ["i.\(rowid)"]
+        let order = index.unique ? EntryDigest.Order.uniqueKeys : .ascending
+        return "SELECT \(EntryDigest.function)(\(order.rawValue), \(keys.joined(separator: ", "))) FROM \(Self.quoted(table)) AS i INDEXED BY \(Self.quoted(index.name))"
     }
 
-    /// Whether SQLite plans each query on `index` itself, the lookup as a seek on every key
-    /// column and the rowid (anything else would not be the check integrity_check makes).
-    private func readsIndex(_ index: Index, on connection: SQLiteConnection) throws -> Bool {
-        func plan(_ sql: String) throws -> [String] { try connection.query("EXPLAIN QUERY PLAN " + sql).compactMap { $0.last?.text } }
-        let covering = "USING COVERING INDEX \(index.name)"
-        guard let search = try plan(missingRows(index)).first(where: { $0.hasPrefix("SEARCH i \(covering) (") }),
-              search.components(separatedBy: "=?").count - 1 == index.columns.count + 1, search.hasSuffix("rowid=?)"),
-              try plan(entryCount(index)).contains(where: { $0.hasSuffix(covering) })
-        else { return false }
+    /// Whether SQLite plans each index's digest as a scan of that index alone.
+    private func scansIndexes(on connection: SQLiteConnection) throws -> Bool {
+        for index in indexes {
+            let plan = try connection.query("EXPLAIN QUERY PLAN " + indexDigest(index)).compactMap { $0.last?.text }
+            guard plan == ["SCAN i USING COVERING INDEX \(index.name)"] else { return false }
+        }
         return true
     }
 

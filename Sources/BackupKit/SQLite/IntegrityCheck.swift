@@ -6,42 +6,45 @@ import Synchronization
 /// `quick_check` as integrity_check without two checks: index content and UNIQUE constraints.
 /// So one connection runs quick_check (every b-tree's structure, the free list, every page used
 /// exactly once, every row's types and NOT NULL and CHECK constraints), and the others check
-/// what it leaves out, table by table: nothing for a table without indexes, the index checks
-/// as queries split by rowid range for a large rowid table (`IndexContentCheck`), and
-/// `integrity_check(T)` for the rest. On two cores the time is about half the sum. When a
-/// piece cannot run (a name SQLite cannot look up, a schema it cannot read), one whole
+/// what it leaves out, table by table: nothing for a table without indexes; for a large rowid
+/// table, digests of its rows (split by rowid range) and of each index's entries
+/// (`IndexContentCheck`), and `integrity_check(T)` for the rest and for any table whose digests
+/// do not come out plainly equal. On two cores the time is about half the sum. When a piece
+/// cannot run (a name SQLite cannot look up, a schema it cannot read), one whole
 /// `integrity_check` decides instead.
 struct IntegrityCheck {
     let path: String
     var workers = ProcessInfo.processInfo.activeProcessorCount
-    /// Tables spanning at least this many rowids have their index checks split into queries;
+    /// Tables spanning at least this many rowids have their indexes compared by digest;
     /// smaller ones run `integrity_check(T)`.
     var splitRows: Int64 = 20_000
 
     /// Up to three lines of problems, or nil when the file is sound.
     func problems() throws -> String? {
-        let checks: [Task]
+        let key = try SecureRandom.bytes(32)
+        let plan: Plan
         do {
-            checks = try plan(SQLiteConnection(path: path, mode: .immutable)).sorted { $0.cost > $1.cost }
+            let connection = try SQLiteConnection(path: path, mode: .immutable)
+            try EntryDigest.register(on: connection, key: key)
+            plan = try self.plan(connection)
         } catch {
             return try whole()
         }
+        let checks = plan.tasks.sorted { $0.cost > $1.cost }
         let next = Atomic<Int>(0)
-        let found = Mutex<[String]>([])
+        let results = Mutex<[Int: [[SQLiteValue]]]>([:])
         let failure = Mutex<Error?>(nil)
         let path = self.path
         let tasks = (0..<max(1, min(workers, checks.count))).map { n in
             BackgroundTask(name: "integrity-check-\(n)") {
                 do {
                     let connection = try SQLiteConnection(path: path, mode: .immutable)
-                    // An index's check looks up every row of its table: a 16 MiB page cache per
-                    // connection (instead of 2,000 pages) halves the reads it repeats.
-                    try connection.execute("PRAGMA cache_size = -16384")
+                    try EntryDigest.register(on: connection, key: key)
                     while failure.withLock({ $0 == nil }) {
                         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard index < checks.count else { break }
-                        let lines = checks[index].problems(try connection.query(checks[index].sql, checks[index].bindings))
-                        if !lines.isEmpty { found.withLock { $0 += lines } }
+                        let rows = try connection.query(checks[index].sql, checks[index].bindings)
+                        results.withLock { $0[index] = rows }
                     }
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
@@ -49,46 +52,83 @@ struct IntegrityCheck {
             }
         }
         for task in tasks { try task.join() }
-        if failure.withLock({ $0 }) != nil {
+        do {
+            if let error = failure.withLock({ $0 }) { throw error }
+            let lines = try verdict(plan, checks, results.withLock { $0 })
+            return lines.isEmpty ? nil : lines.prefix(3).joined(separator: "; ")
+        } catch {
             // The split could not run as planned: the one whole check gives the verdict.
             return try whole()
         }
-        let lines = found.withLock { $0 }
-        return lines.isEmpty ? nil : lines.prefix(3).joined(separator: "; ")
     }
 
     private func whole() throws -> String? {
         try SQLiteConnection(path: path, mode: .immutable).integrityProblems(quick: false)
     }
 
-    /// One statement of the split check, how its rows read as problems, and what it costs
-    /// (estimated microseconds, so the longest start first and none starts last).
+    /// The pragmas' problems, and for each compared table whose digests differ, or that has a
+    /// NULL key or an index out of order, what `integrity_check(T)` says of it.
+    private func verdict(_ plan: Plan, _ checks: [Task], _ results: [Int: [[SQLiteValue]]]) throws -> [String] {
+        var lines: [String] = []
+        var table = plan.compared.map { Array(repeating: EntryDigest(), count: $0.indexes.count) }
+        var index = table
+        for (n, check) in checks.enumerated() {
+            guard let rows = results[n] else { throw BackupError.unexpected("a piece of the integrity check did not run") }
+            switch check.reading {
+            case .pragma:
+                let said = rows.compactMap { $0.first?.text }
+                if said != ["ok"] { lines += said.isEmpty ? ["\(check.sql) returned nothing"] : said }
+            case .tableDigests(let t):
+                guard rows.count == 1, rows[0].count == table[t].count else { throw BackupError.unexpected("a table digest is malformed") }
+                for (k, value) in rows[0].enumerated() {
+                    guard let digest = EntryDigest(value) else { throw BackupError.unexpected("a table digest is malformed") }
+                    table[t][k].add(digest)
+                }
+            case .indexDigest(let t, let k):
+                guard rows.count == 1, rows[0].count == 1, let digest = EntryDigest(rows[0][0]) else {
+                    throw BackupError.unexpected("an index digest is malformed")
+                }
+                index[t][k] = digest
+            }
+        }
+        for (t, compared) in plan.compared.enumerated() where table[t] != index[t] || !table[t].allSatisfy(\.plain) {
+            let said = try SQLiteConnection(path: path, mode: .immutable).query(Self.pragma(compared.table)).compactMap { $0.first?.text }
+            if said != ["ok"] { lines += said }
+        }
+        return lines
+    }
+
+    /// One statement of the split check, what its rows are, and what it costs (estimated
+    /// microseconds, so the longest start first and none starts last).
     struct Task {
-        enum Reading { case pragma, missingRows(index: String), entryCount(index: String) }
+        enum Reading {
+            case pragma
+            /// Digests of the entries compared table T's indexes should hold, for a rowid range.
+            case tableDigests(table: Int)
+            /// The digest of the entries index K of compared table T holds.
+            case indexDigest(table: Int, index: Int)
+        }
         let sql: String
         var bindings: [SQLiteValue] = []
         let reading: Reading
         let cost: Double
+    }
 
-        func problems(_ rows: [[SQLiteValue]]) -> [String] {
-            switch reading {
-            case .pragma:
-                let lines = rows.compactMap { $0.first?.text }
-                return lines == ["ok"] ? [] : lines.isEmpty ? ["\(sql) returned nothing"] : lines
-            case .missingRows(let index):
-                return rows.map { "row \($0.first?.text ?? "?") missing from index \(index)" }
-            case .entryCount(let index):
-                return rows.first?.first?.integer == 1 ? [] : ["wrong # of entries in index \(index)"]
-            }
-        }
+    struct Plan {
+        var tasks: [Task]
+        /// Tables whose indexes are compared by digest (the tasks refer to them by position).
+        var compared: [IndexContentCheck] = []
     }
 
     /// The pieces: quick_check, then per table with indexes either its index checks as
-    /// queries or `integrity_check(T)`. Costs are from a 1 GiB database: quick_check about
-    /// 5 µs a page, an index lookup about 1.4 µs a row.
-    func plan(_ connection: SQLiteConnection) throws -> [Task] {
+    /// digests and lookups or `integrity_check(T)`. Costs are from a 1 GiB database:
+    /// quick_check about 5 µs a page, integrity_check(T) about 1.4 µs a row and index, a
+    /// digest about 0.2 µs a row and index.
+    func plan(_ connection: SQLiteConnection) throws -> Plan {
         let pages = Double(try connection.query("PRAGMA page_count").first?.first?.integer ?? 0)
-        var tasks = [Task(sql: "PRAGMA quick_check", reading: .pragma, cost: pages * 5)]
+        var plan = Plan(tasks: [Task(sql: "PRAGMA quick_check", reading: .pragma, cost: pages * 5)])
+        // Digests hash text as stored; only a UTF-8 file has no conversion in between.
+        let utf8 = try connection.query("PRAGMA encoding").first?.first?.text == "UTF-8"
         // The tables as SQLite loaded them (not the raw schema rows, whose type and name it reads
         // loosely), with their shadow tables; virtual tables have no b-tree of their own.
         let tables = try connection.query("SELECT name, hex(name), wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
@@ -100,39 +140,44 @@ struct IntegrityCheck {
             let indexes = try connection.query("SELECT count(*) FROM pragma_index_list(?1)", [.text(name)]).first?.first?.integer ?? 0
             // quick_check already checks everything integrity_check(T) would of a table without indexes.
             guard indexes > 0 else { continue }
-            let pragma = "PRAGMA integrity_check('\(name.replacingOccurrences(of: "'", with: "''"))')"
             guard row[2].integer == 0 else {  // WITHOUT ROWID
-                tasks.append(Task(sql: pragma, reading: .pragma, cost: .infinity))
+                plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: .infinity))
                 continue
             }
-            let split = try IndexContentCheck.make(table: name, on: connection)
+            let split = utf8 ? try IndexContentCheck.make(table: name, on: connection) : nil
             // From the table's own b-tree (one descent each): a query free to choose would read an index.
             let (table, rowid) = (IndexContentCheck.quoted(name), split?.rowid ?? "rowid")
             guard let low = try connection.query("SELECT min(\(rowid)) FROM \(table) NOT INDEXED").first?.first?.integer,
                   let high = try connection.query("SELECT max(\(rowid)) FROM \(table) NOT INDEXED").first?.first?.integer else {
                 // No rows: integrity_check(T) still counts its indexes' entries.
-                tasks.append(Task(sql: pragma, reading: .pragma, cost: 0))
+                plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: 0))
                 continue
             }
             let rows = Double(high) - Double(low) + 1
             guard rows >= Double(splitRows), low <= high, let split else {
-                tasks.append(Task(sql: pragma, reading: .pragma, cost: rows * Double(1 + indexes) * 1.4))
+                plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: rows * Double(1 + indexes) * 1.4))
                 continue
             }
-            // The first and last ranges are open: every row is looked up, whatever the b-tree says its ends are.
-            var ranges = Self.ranges(low...high, count: max(1, min(workers * 4, Int(rows / 50_000))))
+            let t = plan.compared.count
+            plan.compared.append(split)
+            // The first and last ranges are open: every row is counted, whatever the b-tree says its ends are.
+            var ranges = Self.ranges(low...high, count: max(1, min(workers * 2, Int(rows / 100_000))))
             ranges[0] = Int64.min...ranges[0].upperBound
             ranges[ranges.count - 1] = ranges[ranges.count - 1].lowerBound...Int64.max
-            for index in split.indexes {
-                let lookup = split.missingRows(index)
-                for range in ranges {
-                    tasks.append(Task(sql: lookup, bindings: [.integer(range.lowerBound), .integer(range.upperBound)],
-                                      reading: .missingRows(index: index.name), cost: rows / Double(ranges.count) * 1.4))
-                }
-                tasks.append(Task(sql: split.entryCount(index), reading: .entryCount(index: index.name), cost: rows * 0.05))
+            let sql = split.tableDigests()
+            for range in ranges {
+                plan.tasks.append(Task(sql: sql, bindings: [.integer(range.lowerBound), .integer(range.upperBound)],
+                                       reading: .tableDigests(table: t), cost: rows / Double(ranges.count) * (0.2 + 0.2 * Double(indexes))))
+            }
+            for (k, index) in split.indexes.enumerated() {
+                plan.tasks.append(Task(sql: split.indexDigest(index), reading: .indexDigest(table: t, index: k), cost: rows * 0.2))
             }
         }
-        return tasks
+        return plan
+    }
+
+    static func pragma(_ table: String) -> String {
+        "PRAGMA integrity_check('\(table.replacingOccurrences(of: "'", with: "''"))')"
     }
 
     /// `count` consecutive ranges that cover `span` exactly once (some may be empty).

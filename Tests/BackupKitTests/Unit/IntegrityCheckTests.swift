@@ -32,7 +32,7 @@ struct IntegrityCheckTests {
     }
 
     /// The split check's verdict on two connections, both ways a large table can be checked:
-    /// as queries (`splitRows` 0) and as integrity_check(T) (every table below `splitRows`).
+    /// by digests (`splitRows` 0) and as integrity_check(T) (every table below `splitRows`).
     static func split(_ path: String) throws -> [(splitRows: Int64, problems: String?)] {
         try [0, 1_000_000].map { ($0, try IntegrityCheck(path: path, workers: 2, splitRows: $0).problems()) }
     }
@@ -45,11 +45,11 @@ struct IntegrityCheckTests {
         #expect(try Self.whole(path, quick: false) == nil)
         for workers in [1, 2, 8] {
             #expect(try IntegrityCheck(path: path, workers: workers).problems() == nil, "\(workers) workers")
-            #expect(try IntegrityCheck(path: path, workers: workers, splitRows: 0).problems() == nil, "\(workers) workers, queries")
+            #expect(try IntegrityCheck(path: path, workers: workers, splitRows: 0).problems() == nil, "\(workers) workers, digests")
         }
     }
 
-    @Test("the plan: no piece for a table without indexes, queries for a rowid table's plain indexes, integrity_check(T) for the rest")
+    @Test("the plan: no piece for a table without indexes, digests for a rowid table's plain indexes, integrity_check(T) for the rest")
     func planShapes() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("shapes.db")
@@ -67,22 +67,27 @@ struct IntegrityCheckTests {
                 CREATE TABLE real(x INTEGER, y DOUBLE PRECISION); CREATE INDEX real_x ON real(x); CREATE INDEX real_y ON real(y);
                 CREATE TABLE "café"(x INTEGER); CREATE INDEX "café x" ON "café"(x);
                 CREATE TABLE accent(x REAL\u{0301}); CREATE INDEX accent_x ON accent(x);
+                CREATE TABLE descending(x INTEGER); CREATE INDEX descending_x ON descending(x DESC);
                 INSERT INTO plain VALUES (1, 'a'); INSERT INTO expr VALUES (1, 'A'); INSERT INTO part VALUES (11);
                 INSERT INTO gen(x) VALUES (1); INSERT INTO shadow VALUES ('a', 'b', 'c', 1); INSERT INTO named VALUES ('z', 1), ('y', 2); INSERT INTO nocase VALUES ('Ab', x'00');
                 INSERT INTO real VALUES (1, 2.5); INSERT INTO "café" VALUES (1); INSERT INTO accent VALUES (1);
+                INSERT INTO descending VALUES (1), (2);
                 """)
         }
-        let tasks = try IntegrityCheck(path: path, workers: 2, splitRows: 0).plan(SQLiteConnection(path: path, mode: .immutable))
+        let connection = try SQLiteConnection(path: path, mode: .immutable)
+        try EntryDigest.register(on: connection, key: Array(repeating: 7, count: 32))
+        let tasks = try IntegrityCheck(path: path, workers: 2, splitRows: 0).plan(connection).tasks
         func pieces(_ table: String) -> [String] { tasks.map(\.sql).filter { $0.contains("\"\(table)\"") || $0.contains("'\(table)'") } }
         #expect(tasks.filter { $0.sql == "PRAGMA quick_check" }.count == 1)
         #expect(pieces("plain").isEmpty, "quick_check checks a table without indexes whole")
         #expect(pieces("f").isEmpty && pieces("f_data").isEmpty, "nor FTS5's rowid shadow tables (no indexes)")
-        for table in ["expr", "part", "gen", "shadow", "w", "f_idx", "u", "real", "café", "accent"] {
+        for table in ["expr", "part", "gen", "shadow", "w", "f_idx", "nocase", "real", "café", "accent", "descending"] {
             #expect(pieces(table) == ["PRAGMA integrity_check('\(table)')"], "\(table): \(pieces(table))")
         }
-        for table in ["t", "it's odd", "nocase", "named"] {
-            #expect(pieces(table).count >= 2 && !pieces(table).contains { $0.hasPrefix("PRAGMA") }, "\(table): \(pieces(table))")
+        for table in ["t", "it's odd", "u", "named"] {
+            #expect(pieces(table).count >= 2 && pieces(table).allSatisfy { $0.hasPrefix("SELECT \(EntryDigest.function)(") }, "\(table): \(pieces(table))")
         }
+        #expect(pieces("u").contains { $0.hasPrefix("SELECT \(EntryDigest.function)(2, i.") }, "a UNIQUE index's keys are checked unique")
         #expect(pieces("named").contains { $0.contains("o._rowid_ BETWEEN") }, "a column took the name rowid")
         #expect(try IntegrityCheck(path: path, workers: 2, splitRows: 0).problems() == nil)
         #expect(try Self.whole(path, quick: false) == nil)
@@ -114,7 +119,7 @@ struct IntegrityCheckTests {
     }
 
     @Test("index entries missing, left over or repeated in a UNIQUE index: the split check fails like the whole one, as queries and as integrity_check(T)",
-          arguments: ["missing", "left over", "repeated"])
+          arguments: ["missing", "missing with a NULL key", "left over", "repeated"])
     func indexEntries(damage: String) throws {
         let dir = TemporaryDirectory()
         let path = dir.file("entries.db")
@@ -123,6 +128,9 @@ struct IntegrityCheckTests {
         switch damage {
         case "missing":
             try Self.writeBehindIndex(path, index: "t_a", columns: "a") { _ = try $0.run("INSERT INTO t VALUES (5, 'new row', x'00')") }
+            expected = "missing from index t_a"
+        case "missing with a NULL key":
+            try Self.writeBehindIndex(path, index: "t_a", columns: "a") { _ = try $0.run("INSERT INTO t VALUES (NULL, 'new row', x'00')") }
             expected = "missing from index t_a"
         case "left over":
             try Self.writeBehindIndex(path, index: "t_a", columns: "a") { _ = try $0.run("DELETE FROM t WHERE rowid = 17") }
@@ -278,5 +286,98 @@ struct IntegrityCheckTests {
         let split = try #require(try IntegrityCheck(path: path, workers: 2).problems())
         #expect(split.contains("never used"), "\(split)")
         #expect(try Self.whole(path, quick: false) != nil)
+    }
+
+    @Test("an index built under NOCASE and declared BINARY: every entry is there, out of order, so seeks miss some; the split check fails like the whole one")
+    func indexOutOfOrder() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("order.db")
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE t(a TEXT); CREATE INDEX t_a ON t(a COLLATE NOCASE);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                    INSERT INTO t SELECT CASE WHEN i % 2 THEN 'k' ELSE 'K' END || printf('%05d', (i * 7919) % 2000) FROM n;
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_schema SET sql = 'CREATE INDEX t_a ON t(a)' WHERE name = 't_a';
+                """)
+        }
+        #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index order")
+        let whole = try #require(try Self.whole(path, quick: false))
+        #expect(whole.contains("missing from index t_a"), "\(whole)")
+        // The entries themselves are all there: only their order tells.
+        let db = try SQLiteConnection(path: path, mode: .immutable)
+        try EntryDigest.register(on: db, key: Array(repeating: 1, count: 32))
+        let table = try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(0, a, rowid) FROM t NOT INDEXED")[0][0]))
+        let index = try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(1, a, rowid) FROM t INDEXED BY t_a")[0][0]))
+        #expect(table.rows == 2000 && table.hashed == 2000 && (table.high, table.low) == (index.high, index.low) && index.rows == 2000)
+        #expect(index.disordered && !table.disordered)
+        for (splitRows, problems) in try Self.split(path) {
+            let split = try #require(problems, "splitRows \(splitRows)")
+            #expect(split.contains("missing from index t_a"), "splitRows \(splitRows): \(split) (whole check: \(whole))")
+        }
+    }
+
+    @Test("entries in SQLite's own order (numbers by value across integer and real, past 2^53 too, then text, then blobs) read as ordered, reversed as not")
+    func entryOrderIsSQLites() throws {
+        let db = try SQLiteConnection(path: ":memory:", mode: .readWriteCreate)
+        try EntryDigest.register(on: db, key: Array(repeating: 2, count: 32))
+        try db.execute("""
+            CREATE TABLE v(x, n INTEGER);
+            INSERT INTO v VALUES (9007199254740993, 1), (9007199254740992.0, 2), (9007199254740992, 3), (-0.0, 4), (0, 5), (0.5, 6),
+                (-9223372036854775808, 7), (-1e300, 8), (1e300, 9), (9223372036854775807, 10), (9223372036854775808.0, 11),
+                ('', 12), ('a', 13), ('ab', 14), ('b', 15), ('a' || char(0) || 'b', 16), (x'', 17), (x'00', 18), (x'0001', 19), (x'ff', 20),
+                (2, 21), (2.0, 22), (1.9999999999999998, 23), ('B', 24), ('a', 25);
+            """)
+        func digest(_ order: String, unique: Bool = false) throws -> EntryDigest {
+            try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(\(unique ? 2 : 1), x, n) FROM (SELECT x, n FROM v ORDER BY \(order))")[0][0]))
+        }
+        #expect(try digest("x, n").disordered == false)
+        #expect(try digest("x DESC, n DESC").disordered == true)
+        #expect(try digest("x, n DESC").disordered == true, "equal values (0 and -0.0, 2 and 2.0, 'a' twice) order by rowid")
+        #expect(try digest("x, n", unique: true).disordered == true, "and repeat a key")
+        try db.execute("DELETE FROM v WHERE n IN (2, 4, 22, 25)")
+        #expect(try digest("x, n", unique: true).disordered == false)
+        #expect(EntryDigest.compare(Int64(1) << 53 + 1, Double(UInt64(1) << 53)) == 1)
+        #expect(EntryDigest.compare(Int64.max, 9223372036854775808.0) == -1)
+        #expect(EntryDigest.compare(Int64.min, -9223372036854775808.0) == 0)
+    }
+
+    @Test("NULL keys (several in a UNIQUE index) and NaNs written into records: integrity_check(T) decides, and the split check agrees with the whole one",
+          arguments: ["sound", "NaN in table and index", "NaN in the index only"])
+    func nullsAndNaNs(_ damage: String) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("nan.db")
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE t(a BLOB, b TEXT); CREATE UNIQUE INDEX t_a ON t(a); CREATE INDEX t_b ON t(b);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)
+                    INSERT INTO t SELECT CASE WHEN i % 10 = 0 THEN NULL WHEN i = 37 THEN 1234.5678 ELSE i END, CASE WHEN i % 7 = 0 THEN NULL ELSE 'b' || i END FROM n;
+                """)
+        }
+        if damage != "sound" {
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            let value = withUnsafeBytes(of: (1234.5678).bitPattern.bigEndian) { Data($0) }
+            let nan = withUnsafeBytes(of: UInt64(0x7FF8_0000_0000_0001).bigEndian) { Data($0) }
+            let indexPage = try #require(try SQLiteConnection(path: path, mode: .readOnly).query("SELECT rootpage FROM sqlite_schema WHERE name = 't_a'").first?.first?.integer)
+            var replaced = 0
+            var from = bytes.startIndex
+            while let found = bytes.range(of: value, in: from..<bytes.endIndex) {
+                let inIndex = (Int64(found.lowerBound) / 4096 + 1) == indexPage
+                if damage == "NaN in table and index" || inIndex {
+                    bytes.replaceSubrange(found, with: nan)
+                    replaced += 1
+                }
+                from = found.upperBound
+            }
+            #expect(replaced == (damage == "NaN in table and index" ? 2 : 1))
+            try bytes.write(to: URL(fileURLWithPath: path))
+        }
+        let whole = try Self.whole(path, quick: false)
+        if damage == "sound" { #expect(whole == nil) }
+        for (splitRows, split) in try Self.split(path) {
+            #expect(split == whole, "splitRows \(splitRows): \(split ?? "ok") (whole check: \(whole ?? "ok"))")
+        }
     }
 }
