@@ -1,6 +1,7 @@
 /// The outcome of decoding one stored object, judged by `ObjectDecryption.verify`.
 package struct DecodedObject: Sendable {
-    package let md5Hex: String
+    /// MD5 of the stored bytes, unless the caller asked for none.
+    package let md5Hex: String?
     package let storedSize: Int64
     package let restoredSize: Int64
     /// Whether the GCM tag verified.

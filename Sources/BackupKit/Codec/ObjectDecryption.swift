@@ -15,11 +15,20 @@ struct ObjectDecryption: Sendable {
     /// object restored by `--key` without a MAC).
     var sealedOrigin: (database: String, createdAt: Int64)?
 
+    /// Whether the tag alone says what the checksum would: the metadata naming the iv, tag and
+    /// checksum verified under the key, so a tag that verifies means the stored bytes are the
+    /// ones sealed, whose MD5 is the recorded one. Such an object's MD5 is computed only when
+    /// its tag fails, to tell damaged bytes from altered metadata.
+    var tagCoversChecksum: Bool { sealedOrigin != nil && checksum != nil }
+
     /// Judges a decoded object: the checksum first (are the stored bytes intact?), then the
-    /// tag (right key?), then the compressed stream.
+    /// tag (right key?), then the compressed stream. A decoding without an MD5 must have been
+    /// asked for only where `tagCoversChecksum`.
     func verify(_ decoded: DecodedObject) throws {
         let checksumMatched: Bool
-        if let checksum {
+        if decoded.md5Hex == nil && decoded.authenticated && tagCoversChecksum {
+            checksumMatched = true
+        } else if let checksum {
             guard checksum == decoded.md5Hex else { throw BackupError.checksumMismatch(objectKey: objectKey) }
             checksumMatched = true
         } else {

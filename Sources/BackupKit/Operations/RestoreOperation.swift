@@ -53,7 +53,8 @@ package struct RestoreOperation {
                 return try decode(plan, repository: repository, key: key, ring: ring, into: tempPath)
             }
         }
-        console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); checksum and tag verified (key \(usedKey.id))")
+        let verified = decoded.md5Hex == nil ? "tag verified (the sealed metadata records the checksum)" : "checksum and tag verified"
+        console.detail("downloaded, decrypted and decompressed in \(Formatting.seconds(ContinuousClock.now - started)); \(verified) (key \(usedKey.id))")
         let checkStarted = ContinuousClock.now
         // The file's fsync runs beside the integrity check; both must pass before it is placed.
         let sync = BackgroundTask(name: "restore-fsync") { try file.sync() }
@@ -75,7 +76,7 @@ package struct RestoreOperation {
         return RestoreResult(objectKey: plan.objectKey, output: placed.output, format: placed.format, target: placed.target,
                              safetySnapshot: placed.safetySnapshot,
                              verifyOnly: request.destination == .verifyOnly, storedSize: decoded.storedSize,
-                             restoredSize: decoded.restoredSize, checksum: decoded.md5Hex, integrityCheck: "ok", keyID: usedKey.id,
+                             restoredSize: decoded.restoredSize, checksum: decoded.md5Hex ?? plan.decryption.checksum ?? "", integrityCheck: "ok", keyID: usedKey.id,
                              durationSeconds: Formatting.durationSeconds(ContinuousClock.now - started))
     }
 
@@ -103,7 +104,7 @@ package struct RestoreOperation {
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
         defer { meter.finish() }
         let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag, algorithm: plan.compression)
-            .decode(download: { deliver in
+            .decode(checksum: !plan.decryption.tagCoversChecksum, download: { deliver in
                 try storage.download(objectKey: objectKey, size: plan.storedSize, version: plan.storedVersion) { bytes in
                     downloaded.add(Int64(bytes.count))
                     try deliver(bytes)
@@ -113,8 +114,17 @@ package struct RestoreOperation {
                 if Failpoint.midRestore.isSelected && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.midRestore.reach() }
             })
         meter.finish()
-        try plan.verify(decoded)
-        return (file, decoded, key)
+        guard decoded.md5Hex == nil && !decoded.authenticated else {
+            try plan.verify(decoded)
+            return (file, decoded, key)
+        }
+        // The tag failed where it covers the checksum: hash the stored bytes again so the error
+        // says whether they changed.
+        let md5 = Digest(.md5)
+        try storage.download(objectKey: objectKey, size: plan.storedSize, version: plan.storedVersion) { md5.update($0) }
+        try plan.verify(DecodedObject(md5Hex: md5.finish().hexString, storedSize: decoded.storedSize, restoredSize: decoded.restoredSize,
+                                      authenticated: false, decompressionFailure: decoded.decompressionFailure))
+        throw BackupError.unexpected("backup '\(objectKey)' failed its tag yet passed verification")
     }
 
     /// Fails before any download when no file can be created beside `path`, naming `path`.

@@ -5,17 +5,23 @@ import CSQLite
 /// A keyed digest of a multiset of index entries, as the SQL aggregate
 /// `backup_entry_digest(order, k1, …, kn, rowid)`. Run over a table's rows (the entries its
 /// index should hold) and over the index itself (the entries it holds, in b-tree order), equal
-/// digests mean equal multisets, with a forgery chance of 2^-128 for anyone who does not know
-/// the key (a random one per check). It lets the split integrity check compare an index with
-/// its table by two sequential scans instead of a seek per row.
+/// digests mean equal multisets of values read, with a forgery chance of 2^-128 for anyone who
+/// does not know the key (a random one per check). It lets the split integrity check compare
+/// an index with its table by two sequential scans instead of a seek per row.
 ///
 /// An entry is hashed from its values exactly as read: type and bytes. Equal bytes compare
-/// equal, so equal digests mean every entry `integrity_check` looks for is in the index; and
-/// with `order` the aggregate also checks the entries come in strictly ascending order under
-/// BINARY (a b-tree seek finds every entry of an index whose in-order sequence is sorted), and
-/// with `order` 2 that no two entries share their key (a UNIQUE index). A row with a NULL in a
-/// key is only counted, not hashed or ordered: a NaN stored in a record also reads as NULL and
-/// compares unlike one, so a table with such rows is left to `integrity_check(T)`.
+/// equal; but reading an index entry shows its first n fields and its last (the rowid), not
+/// what may lie between, so the aggregate also sums the size of the smallest record that holds
+/// each entry's values (`bytes`), which the caller compares with the index's stored payload
+/// (dbstat): every record is at least that size, and only a record of exactly the n + 1 fields
+/// read is no larger. With `order` the aggregate checks the entries come in strictly ascending
+/// order under BINARY (a b-tree seek finds every entry of an index whose in-order sequence is
+/// sorted), and with `order` 2 that no two entries share their key (a UNIQUE index).
+///
+/// A row is only counted, not hashed, when a key reads NULL (a NaN stored in a record reads as
+/// NULL yet compares unlike one), or when its last key is an integer equal to its rowid (a
+/// record one field short reads back the same way): a table with such rows is left to
+/// `integrity_check(T)`.
 struct EntryDigest: Equatable {
     /// Rows (or index entries) the aggregate saw.
     var rows: Int64 = 0
@@ -25,6 +31,8 @@ struct EntryDigest: Equatable {
     var low: UInt64 = 0
     /// Whether an entry hashed (with `order`) did not follow the previous one as it must.
     var disordered = false
+    /// The sum of the smallest record sizes of the entries hashed.
+    var bytes: Int64 = 0
 
     static let function = "backup_entry_digest"
 
@@ -44,17 +52,19 @@ struct EntryDigest: Equatable {
         high &+= other.high
         low &+= other.low
         disordered = disordered || other.disordered
+        bytes &+= other.bytes
     }
 
     /// Whether every entry was hashed (none had a NULL key) and none was out of order.
     var plain: Bool { hashed == rows && !disordered }
 
-    /// The aggregate's result: five numbers, 8 bytes each, big-endian.
+    /// The aggregate's result: six numbers, 8 bytes each, big-endian.
     init?(_ value: SQLiteValue) {
-        guard case .blob(let bytes) = value, bytes.count == 40 else { return nil }
-        func word(_ k: Int) -> UInt64 { bytes[k * 8..<k * 8 + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        guard case .blob(let result) = value, result.count == 48 else { return nil }
+        func word(_ k: Int) -> UInt64 { result[k * 8..<k * 8 + 8].reduce(0) { $0 << 8 | UInt64($1) } }
         (rows, hashed, high, low) = (Int64(bitPattern: word(0)), Int64(bitPattern: word(1)), word(2), word(3))
         disordered = word(4) != 0
+        bytes = Int64(bitPattern: word(5))
     }
 
     init() {}
@@ -84,6 +94,7 @@ struct EntryDigest: Equatable {
         var high: UInt64
         var low: UInt64
         var disordered: Int64
+        var bytes: Int64
         var previous: UnsafeMutableRawPointer?
         var previousLength: Int
         var previousCapacity: Int
@@ -121,6 +132,19 @@ struct EntryDigest: Equatable {
             guard types[fields - 1] == SQLITE_INTEGER else {
                 return sqlite3_result_error(context, "\(function): a rowid is not an integer", -1)
             }
+            if types[fields - 2] == SQLITE_INTEGER && sqlite3_value_int64(arguments[fields - 1]) == sqlite3_value_int64(arguments[fields]) {
+                return
+            }
+            var record = 0, header = 0
+            for k in 0..<fields {
+                let (type, length) = serialType(arguments[1 + k], types[k])
+                header += varintLength(type)
+                record += length
+            }
+            // The header's own size comes first, as a varint counting itself.
+            var headerSize = header + 1
+            while varintLength(UInt64(headerSize)) + header != headerSize { headerSize = varintLength(UInt64(headerSize)) + header }
+            state.pointee.bytes &+= Int64(headerSize + record)
             withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
                 var at = 0
                 func put(_ tag: Tag, _ word: UInt64) {
@@ -208,6 +232,34 @@ struct EntryDigest: Equatable {
         }
     }
 
+    /// The serial type SQLite's smallest record gives a value (`sqlite3VdbeSerialType`, with
+    /// 0 and 1 in no bytes), and its size in the record's body.
+    private static func serialType(_ value: OpaquePointer?, _ type: Int32) -> (type: UInt64, size: Int) {
+        switch type {
+        case SQLITE_INTEGER:
+            let i = sqlite3_value_int64(value)
+            if i == 0 || i == 1 { return (UInt64(8 + i), 0) }
+            let u = i < 0 ? ~i : i
+            if u <= 127 { return (1, 1) }
+            if u <= 32767 { return (2, 2) }
+            if u <= 8_388_607 { return (3, 3) }
+            if u <= 2_147_483_647 { return (4, 4) }
+            if u <= (Int64(1) << 47) - 1 { return (5, 6) }
+            return (6, 8)
+        case SQLITE_FLOAT: return (7, 8)
+        default:
+            let n = Int(sqlite3_value_bytes(value))
+            return (UInt64(2 * n + (type == SQLITE_TEXT ? 13 : 12)), n)
+        }
+    }
+
+    /// Bytes of SQLite's varint of `value`: 7 bits a byte, the ninth byte 8.
+    private static func varintLength(_ value: UInt64) -> Int {
+        var (v, n) = (value, 1)
+        while v > 0x7F && n < 9 { v >>= 7; n += 1 }
+        return n
+    }
+
     private static func sign<T: Comparable>(_ a: T, _ b: T) -> Int { a < b ? -1 : a > b ? 1 : 0 }
 
     /// An integer against a double (not NaN), exactly, as `sqlite3IntFloatCompare` does.
@@ -222,17 +274,18 @@ struct EntryDigest: Equatable {
     }
 
     private static func final(_ context: OpaquePointer) {
-        var state = State(rows: 0, hashed: 0, high: 0, low: 0, disordered: 0, previous: nil, previousLength: 0, previousCapacity: 0)
+        var state = State(rows: 0, hashed: 0, high: 0, low: 0, disordered: 0, bytes: 0, previous: nil, previousLength: 0, previousCapacity: 0)
         if let memory = sqlite3_aggregate_context(context, 0) {
             state = memory.bindMemory(to: State.self, capacity: 1).pointee
             sqlite3_free(state.previous)
             memory.bindMemory(to: State.self, capacity: 1).pointee.previous = nil
         }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(40)
-        for word in [UInt64(bitPattern: state.rows), UInt64(bitPattern: state.hashed), state.high, state.low, UInt64(state.disordered)] {
-            bytes += (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) }
+        var result = [UInt8]()
+        result.reserveCapacity(48)
+        for word in [UInt64(bitPattern: state.rows), UInt64(bitPattern: state.hashed), state.high, state.low, UInt64(state.disordered),
+                     UInt64(bitPattern: state.bytes)] {
+            result += (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) }
         }
-        sqlite3_result_blob(context, bytes, 40, CSQLite_transient())
+        sqlite3_result_blob(context, result, 48, CSQLite_transient())
     }
 }

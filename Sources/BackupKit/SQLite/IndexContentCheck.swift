@@ -7,12 +7,14 @@
 ///   - for a UNIQUE index, the entry after it has another key: "non-unique entry in index I";
 ///   - after the loop, the index holds as many entries as the table rows: "wrong # of entries
 ///     in index I".
-/// Here the table's rows and the index's entries are each read once into an `EntryDigest`:
-/// equal digests mean the index holds exactly the entries its rows make, and entries in
-/// strictly ascending order mean a seek finds each one (and, keys included, that a UNIQUE
-/// index has no two entries with one key). Whatever does not come out that way (a NULL or a
-/// NaN in a key, another collation's equal text) is left to integrity_check(T), so the verdict
-/// is always its verdict. Only the plainest tables qualify:
+/// Here the table's rows and the index's entries are each read once into an `EntryDigest`, and
+/// the index's stored payload is summed by `dbstat`: equal digests and a payload no larger than
+/// the smallest records of those entries mean the index holds exactly the records its rows
+/// make, and records in strictly ascending order mean a seek finds each one (and, keys
+/// included, that a UNIQUE index has no two entries with one key). Whatever does not come out
+/// that way (a NULL or a NaN in a key, another collation's equal text, a record with a field
+/// more) is left to integrity_check(T), so the verdict is always its verdict. Only the plainest
+/// tables qualify:
 ///   - no REAL column in a key (reading one rounds an integer stored in it to a double, past
 ///     2^53 another number than the one integrity_check's key keeps);
 ///   - key columns only, ascending, under BINARY; no expression, no partial index, no
@@ -78,11 +80,20 @@ struct IndexContentCheck {
         return "SELECT \(EntryDigest.function)(\(order.rawValue), \(keys.joined(separator: ", "))) FROM \(Self.quoted(table)) AS i INDEXED BY \(Self.quoted(index.name))"
     }
 
-    /// Whether SQLite plans each index's digest as a scan of that index alone.
+    /// One row: the payload bytes `index`'s b-tree stores (its records', headers included).
+    static let payload = "SELECT payload FROM dbstat('main', 1) WHERE name = ?1"
+
+    /// Whether SQLite plans each index's digest as a scan of that index alone, and can sum
+    /// its payload (a SQLite built without dbstat cannot).
     private func scansIndexes(on connection: SQLiteConnection) throws -> Bool {
         for index in indexes {
             let plan = try connection.query("EXPLAIN QUERY PLAN " + indexDigest(index)).compactMap { $0.last?.text }
             guard plan == ["SCAN i USING COVERING INDEX \(index.name)"] else { return false }
+        }
+        do {
+            _ = try connection.prepare(Self.payload)
+        } catch {
+            return false  // no dbstat: integrity_check(T) decides
         }
         return true
     }

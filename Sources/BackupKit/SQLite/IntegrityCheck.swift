@@ -66,12 +66,14 @@ struct IntegrityCheck {
         try SQLiteConnection(path: path, mode: .immutable).integrityProblems(quick: false)
     }
 
-    /// The pragmas' problems, and for each compared table whose digests differ, or that has a
-    /// NULL key or an index out of order, what `integrity_check(T)` says of it.
+    /// The pragmas' problems, and for each compared table whose digests differ, that has a
+    /// NULL key or an index out of order, or whose indexes store more (or less) than the
+    /// smallest records of their entries, what `integrity_check(T)` says of it.
     private func verdict(_ plan: Plan, _ checks: [Task], _ results: [Int: [[SQLiteValue]]]) throws -> [String] {
         var lines: [String] = []
         var table = plan.compared.map { Array(repeating: EntryDigest(), count: $0.indexes.count) }
         var index = table
+        var payload = plan.compared.map { Array(repeating: Int64(-1), count: $0.indexes.count) }
         for (n, check) in checks.enumerated() {
             guard let rows = results[n] else { throw BackupError.unexpected("a piece of the integrity check did not run") }
             switch check.reading {
@@ -89,9 +91,15 @@ struct IntegrityCheck {
                     throw BackupError.unexpected("an index digest is malformed")
                 }
                 index[t][k] = digest
+            case .indexPayload(let t, let k):
+                guard rows.count == 1, rows[0].count == 1, let bytes = rows[0][0].integer else {
+                    throw BackupError.unexpected("an index's payload is unknown")
+                }
+                payload[t][k] = bytes
             }
         }
-        for (t, compared) in plan.compared.enumerated() where table[t] != index[t] || !table[t].allSatisfy(\.plain) {
+        for (t, compared) in plan.compared.enumerated()
+        where table[t] != index[t] || !table[t].allSatisfy(\.plain) || table[t].map(\.bytes) != payload[t] {
             let said = try SQLiteConnection(path: path, mode: .immutable).query(Self.pragma(compared.table)).compactMap { $0.first?.text }
             if said != ["ok"] { lines += said }
         }
@@ -107,6 +115,8 @@ struct IntegrityCheck {
             case tableDigests(table: Int)
             /// The digest of the entries index K of compared table T holds.
             case indexDigest(table: Int, index: Int)
+            /// The payload bytes index K of compared table T stores.
+            case indexPayload(table: Int, index: Int)
         }
         let sql: String
         var bindings: [SQLiteValue] = []
@@ -171,6 +181,8 @@ struct IntegrityCheck {
             }
             for (k, index) in split.indexes.enumerated() {
                 plan.tasks.append(Task(sql: split.indexDigest(index), reading: .indexDigest(table: t, index: k), cost: rows * 0.2))
+                plan.tasks.append(Task(sql: IndexContentCheck.payload, bindings: [.text(index.name)],
+                                       reading: .indexPayload(table: t, index: k), cost: rows * 0.02))
             }
         }
         return plan

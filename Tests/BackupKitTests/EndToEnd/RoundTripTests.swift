@@ -184,10 +184,16 @@ struct RoundTripTests {
         #expect(made.status == 0, "\(made.output)")
         try made.stdout.write(toFile: object + ".meta.json", atomically: true, encoding: .utf8)
 
-        let run = try box.run("restore", "--key", key, "--out", "from-laju.db")
+        let run = try box.run("restore", "--key", key, "--out", "from-laju.db", "-v")
         #expect(run.status == 0, "\(run.output)")
+        #expect(run.stderr.contains("checksum and tag verified"), "no MAC: the MD5 is checked too")
         #expect(try TestDatabase.rows(box.file("from-laju.db")) == TestDatabase.rows(box.file("app.db")))
         let list = try box.run("restore", "--list", "--db", "app.db")
         #expect(list.stdout.contains(key))
+        // Our own objects seal the checksum with the metadata: the tag alone vouches for the bytes.
+        let ours = try box.backup()
+        let sealed = try box.run("restore", "--key", ours, "--out", "from-ours.db", "-v")
+        #expect(sealed.status == 0, "\(sealed.output)")
+        #expect(sealed.stderr.contains("tag verified (the sealed metadata records the checksum)"), "\(sealed.stderr)")
     }
 }

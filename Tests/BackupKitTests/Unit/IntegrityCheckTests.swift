@@ -380,4 +380,39 @@ struct IntegrityCheckTests {
             #expect(split == whole, "splitRows \(splitRows): \(split ?? "ok") (whole check: \(whole ?? "ok"))")
         }
     }
+
+    @Test("index records with a field more than the schema says (read back, they look right) or one short: the split check agrees with the whole one",
+          arguments: ["a field more", "a field more, UNIQUE", "a field short"])
+    func recordFieldCount(_ shape: String) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("fields.db")
+        let (built, declared, b) = switch shape {
+        case "a field more": ("CREATE INDEX t_a ON t(a, b)", "CREATE INDEX t_a ON t(a)", "'x'")
+        case "a field more, UNIQUE": ("CREATE UNIQUE INDEX t_a ON t(a, b)", "CREATE UNIQUE INDEX t_a ON t(a)", "-i")
+        default: ("CREATE INDEX t_a ON t(a)", "CREATE INDEX t_a ON t(a, b)", "i")
+        }
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE t(a INTEGER, b); \(built);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                    INSERT INTO t(rowid, a, b) SELECT i, \(shape.contains("UNIQUE") ? "i + 100000" : "i % 100 + 100000"), \(b) FROM n;
+                PRAGMA writable_schema = ON;
+                UPDATE sqlite_schema SET sql = '\(declared)' WHERE name = 't_a';
+                """)
+        }
+        #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index records")
+        // (No key equals its rowid, which would leave the table to integrity_check(T) by itself.)
+        // A check that stops on SQLITE_CORRUPT fails the restore as a listed problem does.
+        func verdict(_ check: () throws -> String?) -> String? {
+            do { return try check() } catch { return "stopped: \(error)" }
+        }
+        let whole = verdict { try Self.whole(path, quick: false) }
+        #expect(whole != nil, "every shape here is damage the whole check sees")
+        if shape != "a field short" { #expect(whole?.contains("missing from index t_a") == true, "\(whole ?? "ok")") }
+        for splitRows: Int64 in [0, 1_000_000] {
+            let split = verdict { try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() }
+            #expect(split != nil, "splitRows \(splitRows): ok, but the whole check says \(whole ?? "ok")")
+        }
+    }
 }
