@@ -36,3 +36,10 @@ static inline int CLinux_renameNoReplace(const char *from, const char *to) {
 static inline int CLinux_punchHole(int fd, long long offset, long long length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length);
 }
+
+/// Allocates the disk blocks of a file range without changing the file's size
+/// (FALLOC_FL_KEEP_SIZE): -1 with errno ENOSPC when they do not fit, EOPNOTSUPP where the
+/// file system cannot.
+static inline int CLinux_reserve(int fd, long long offset, long long length) {
+    return fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, length);
+}

@@ -63,6 +63,9 @@ struct IncrementalReader {
         inOrder.sort { ($0.pack, $0.offset, $0.number) < ($1.pack, $1.offset, $1.number) }
         let placements = consume inOrder
         let ranges = Self.plan(placements)
+        // Blocks arrive in pack order, scattered over the file: its space allocated at once keeps
+        // the file system from placing it piece by piece (and a disk too small fails here).
+        try file.reserve(header.snapshotSize)
         let fetched = Atomic<Int64>(0)
         let next = Atomic<Int>(0)
         let failure = Mutex<Error?>(nil)
@@ -74,12 +77,14 @@ struct IncrementalReader {
                 do {
                     let identity = BlockIdentity(key: blockKey, scheme: header.idScheme)
                     let decompressor = try BlockDecompressor(header.compression)
+                    // One range's bytes, the buffer kept from range to range (no fresh pages to fault in).
+                    var bytes: [UInt8] = []
                     while failure.withLock({ $0 == nil }) {
                         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard index < ranges.count else { break }
                         let range = ranges[index]
                         let pack = header.packs[range.pack]
-                        var bytes: [UInt8] = []
+                        bytes.removeAll(keepingCapacity: true)
                         bytes.reserveCapacity(Int(range.end - range.start))
                         do {
                             try storage.download(objectKey: pack.objectKey, range: range.start..<range.end) { bytes += $0 }
@@ -93,6 +98,8 @@ struct IncrementalReader {
                         progress.add(Int64(bytes.count))
                         var frame: [UInt8] = []
                         var opened: UInt64?
+                        // The ids of the opened frame's blocks, hashed together (several in SIMD lanes).
+                        var frameIDs: [BlockID] = []
                         // Blocks that follow each other in a frame and in the snapshot go out in one write.
                         var run: (start: Int, end: Int, number: Int, next: Int)?
                         func flush() throws {
@@ -109,8 +116,10 @@ struct IncrementalReader {
                                 frame = try Self.open(placement, in: bytes, from: range.start, header: header, key: blockKey,
                                                       decompressor: decompressor, packKey: pack.objectKey)
                                 opened = placement.offset
+                                frameIDs.removeAll(keepingCapacity: true)
+                                frame.withUnsafeBytes { identity.ids(of: $0, blockSize: header.blockSize, into: &frameIDs) }
                             }
-                            let block = try Self.block(placement, of: frame, header: header, identity: identity, packKey: pack.objectKey)
+                            let block = try Self.block(placement, of: frame, ids: frameIDs, header: header, identity: identity, packKey: pack.objectKey)
                             if let current = run, current.end == block.lowerBound, current.next == placement.number {
                                 run = (current.start, block.upperBound, current.number, placement.number + 1)
                             } else {
@@ -192,14 +201,18 @@ struct IncrementalReader {
     }
 
     /// Where in its opened `frame` the block `placement` names lies, checked against its id.
-    private static func block(_ placement: Placement, of frame: [UInt8], header: Manifest.Header, identity: BlockIdentity,
+    /// `ids` are the frame's blocks' ids, a whole block each but for a short last one.
+    private static func block(_ placement: Placement, of frame: [UInt8], ids: [BlockID], header: Manifest.Header, identity: BlockIdentity,
                               packKey: String) throws -> Swift.Range<Int> {
         let size = blockSize(placement, header)
         let start = (placement.frame ?? 0) * header.blockSize
         guard start + size <= frame.count else {
             throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) lies past the end of its frame")
         }
-        let matches = frame.withUnsafeBytes { identity.id(of: UnsafeRawBufferPointer(rebasing: $0[start..<(start + size)])) == placement.id }
+        let index = placement.frame ?? 0
+        let hashed = index < ids.count && min(header.blockSize, frame.count - start) == size
+        let matches = hashed ? ids[index] == placement.id
+            : frame.withUnsafeBytes { identity.id(of: UnsafeRawBufferPointer(rebasing: $0[start..<(start + size)])) == placement.id }
         guard matches else {
             throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) is not the block the manifest names")
         }

@@ -7,14 +7,14 @@
 ///   - for a UNIQUE index, the entry after it has another key: "non-unique entry in index I";
 ///   - after the loop, the index holds as many entries as the table rows: "wrong # of entries
 ///     in index I".
-/// Here the table's rows and the index's entries are each read once into an `EntryDigest`, and
-/// the index's stored payload is summed by `dbstat`: equal digests and a payload no larger than
-/// the smallest records of those entries mean the index holds exactly the records its rows
-/// make, and records in strictly ascending order mean a seek finds each one (and, keys
-/// included, that a UNIQUE index has no two entries with one key). Whatever does not come out
-/// that way (a NULL or a NaN in a key, another collation's equal text, a record with a field
-/// more) is left to integrity_check(T), so the verdict is always its verdict. Only the plainest
-/// tables qualify:
+/// Here the table's rows are read once (split by rowid range) into an `EntryDigest`, and each
+/// index's records straight from its pages (`IndexPages`, the b-tree SQLite names for it, with
+/// dbstat's count of its cells, payload and pages to agree) into an `IndexRecordDigest`: equal
+/// digests of plain records mean the index holds exactly the records its rows make, and
+/// records in strictly ascending order mean a seek finds each one (and, keys included, that a
+/// UNIQUE index has no two records with one key). Whatever does not come out that way (a NULL
+/// or a NaN in a key, another collation's equal text, a record of other fields) is left to
+/// integrity_check(T), so the verdict is always its verdict. Only the plainest tables qualify:
 ///   - no REAL column in a key (reading one rounds an integer stored in it to a double, past
 ///     2^53 another number than the one integrity_check's key keeps);
 ///   - key columns only, ascending, under BINARY; no expression, no partial index, no
@@ -34,8 +34,8 @@ struct IndexContentCheck {
         let unique: Bool
     }
 
-    /// The index checks of `table` (a rowid table whose name was checked as stored) as
-    /// queries, or nil when it does not qualify or SQLite would not read an index alone.
+    /// The index checks of `table` (a rowid table whose name was checked as stored), or nil
+    /// when it does not qualify.
     static func make(table: String, on connection: SQLiteConnection) throws -> IndexContentCheck? {
         // Not printable ASCII, as SQLite stores it (GLOB reads the raw text).
         let unusual = "GLOB '*[^ -~]*'"
@@ -59,44 +59,27 @@ struct IndexContentCheck {
             indexes.append(Index(name: name, columns: columns, unique: unique != 0))
         }
         guard !indexes.isEmpty else { return nil }
-        let check = IndexContentCheck(table: table, indexes: indexes, rowid: rowid)
-        return try check.scansIndexes(on: connection) ? check : nil
+        do {
+            _ = try connection.prepare(Self.size)
+        } catch {
+            return nil  // a SQLite built without dbstat: integrity_check(T) decides
+        }
+        return IndexContentCheck(table: table, indexes: indexes, rowid: rowid)
     }
 
     /// One row for the rows of `[?1, ?2]` (rowids): per index, the digest of the entries it
     /// should hold.
     func tableDigests() -> String {
         let digests = indexes.map { index in
-            let keys = index.columns.map { "o.\(Self.quoted($0))" } + ["o.\(rowid)"]
-            return "\(EntryDigest.function)(\(EntryDigest.Order.none.rawValue), \(keys.joined(separator: ", ")))"
+            "\(EntryDigest.function)(\((index.columns.map { "o.\(Self.quoted($0))" } + ["o.\(rowid)"]).joined(separator: ", ")))"
         }
         return "SELECT \(digests.joined(separator: ", ")) FROM \(Self.quoted(table)) AS o NOT INDEXED WHERE o.\(rowid) BETWEEN ?1 AND ?2"
     }
 
-    /// One row: the digest of the entries `index` holds, read from the index alone in its order.
-    func indexDigest(_ index: Index) -> String {
-        let keys = index.columns.map { "i.\(Self.quoted($0))" } + ["i.\(rowid)"]
-        let order = index.unique ? EntryDigest.Order.uniqueKeys : .ascending
-        return "SELECT \(EntryDigest.function)(\(order.rawValue), \(keys.joined(separator: ", "))) FROM \(Self.quoted(table)) AS i INDEXED BY \(Self.quoted(index.name))"
-    }
-
-    /// One row: the payload bytes `index`'s b-tree stores (its records', headers included).
-    static let payload = "SELECT payload FROM dbstat('main', 1) WHERE name = ?1"
-
-    /// Whether SQLite plans each index's digest as a scan of that index alone, and can sum
-    /// its payload (a SQLite built without dbstat cannot).
-    private func scansIndexes(on connection: SQLiteConnection) throws -> Bool {
-        for index in indexes {
-            let plan = try connection.query("EXPLAIN QUERY PLAN " + indexDigest(index)).compactMap { $0.last?.text }
-            guard plan == ["SCAN i USING COVERING INDEX \(index.name)"] else { return false }
-        }
-        do {
-            _ = try connection.prepare(Self.payload)
-        } catch {
-            return false  // no dbstat: integrity_check(T) decides
-        }
-        return true
-    }
+    /// One row: the root page SQLite reads `?1`'s b-tree from.
+    static let root = "SELECT pageno FROM dbstat WHERE name = ?1 AND path = '/'"
+    /// One row: the cells, payload bytes and pages `?1`'s b-tree holds, by SQLite's count.
+    static let size = "SELECT ncell, payload, pageno FROM dbstat('main', 1) WHERE name = ?1"
 
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }

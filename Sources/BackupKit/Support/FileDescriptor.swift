@@ -116,6 +116,14 @@ final class FileDescriptor: @unchecked Sendable {
         _ = CLinux_punchHole(raw, offset, length)
     }
 
+    /// Allocates the disk space of the first `length` bytes at once, keeping the file's size:
+    /// writes spread over the range then fill blocks already placed. Throws `insufficientSpace`
+    /// when they do not fit; a file system without fallocate is left as it is.
+    func reserve(_ length: Int64) throws {
+        guard length > 0, CLinux_reserve(raw, 0, length) != 0 else { return }
+        if errno == ENOSPC { throw BackupError.cannotWrite(path: path, reason: "disk full: \(length) bytes do not fit") }
+    }
+
     /// Flushes the file's data to disk.
     func sync() throws {
         guard fsync(raw) == 0 else { throw BackupError.cannotWrite(path: path, reason: errnoText()) }

@@ -76,7 +76,8 @@ struct IntegrityCheckTests {
         }
         let connection = try SQLiteConnection(path: path, mode: .immutable)
         try EntryDigest.register(on: connection, key: Array(repeating: 7, count: 32))
-        let tasks = try IntegrityCheck(path: path, workers: 2, splitRows: 0).plan(connection).tasks
+        let plan = try IntegrityCheck(path: path, workers: 2, splitRows: 0).plan(connection)
+        let tasks = plan.tasks
         func pieces(_ table: String) -> [String] { tasks.map(\.sql).filter { $0.contains("\"\(table)\"") || $0.contains("'\(table)'") } }
         #expect(tasks.filter { $0.sql == "PRAGMA quick_check" }.count == 1)
         #expect(pieces("plain").isEmpty, "quick_check checks a table without indexes whole")
@@ -85,9 +86,15 @@ struct IntegrityCheckTests {
             #expect(pieces(table) == ["PRAGMA integrity_check('\(table)')"], "\(table): \(pieces(table))")
         }
         for table in ["t", "it's odd", "u", "named"] {
-            #expect(pieces(table).count >= 2 && pieces(table).allSatisfy { $0.hasPrefix("SELECT \(EntryDigest.function)(") }, "\(table): \(pieces(table))")
+            #expect(!pieces(table).isEmpty && pieces(table).allSatisfy { $0.hasPrefix("SELECT \(EntryDigest.function)(") }, "\(table): \(pieces(table))")
         }
-        #expect(pieces("u").contains { $0.hasPrefix("SELECT \(EntryDigest.function)(2, i.") }, "a UNIQUE index's keys are checked unique")
+        let indexes = tasks.compactMap { task -> (String, Bool)? in
+            if case .index(_, _, let name, _, let unique) = task.reading { return (name, unique) }
+            return nil
+        }
+        #expect(Set(indexes.map(\.0)) == ["t_a", "t_b", "it's odd x", "sqlite_autoindex_u_1", "named_x"], "\(indexes)")
+        #expect(indexes.filter(\.1).map(\.0) == ["sqlite_autoindex_u_1"], "a UNIQUE index's keys are checked unique")
+        #expect(plan.compared.map(\.table).sorted() == ["it's odd", "named", "t", "u"])
         #expect(pieces("named").contains { $0.contains("o._rowid_ BETWEEN") }, "a column took the name rowid")
         #expect(try IntegrityCheck(path: path, workers: 2, splitRows: 0).problems() == nil)
         #expect(try Self.whole(path, quick: false) == nil)
@@ -308,8 +315,8 @@ struct IntegrityCheckTests {
         // The entries themselves are all there: only their order tells.
         let db = try SQLiteConnection(path: path, mode: .immutable)
         try EntryDigest.register(on: db, key: Array(repeating: 1, count: 32))
-        let table = try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(0, a, rowid) FROM t NOT INDEXED")[0][0]))
-        let index = try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(1, a, rowid) FROM t INDEXED BY t_a")[0][0]))
+        let table = try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(a, rowid) FROM t NOT INDEXED")[0][0]))
+        let index = try Self.records(path, index: "t_a", keys: 1).digest
         #expect(table.rows == 2000 && table.hashed == 2000 && (table.high, table.low) == (index.high, index.low) && index.rows == 2000)
         #expect(index.disordered && !table.disordered)
         for (splitRows, problems) in try Self.split(path) {
@@ -318,29 +325,110 @@ struct IntegrityCheckTests {
         }
     }
 
-    @Test("entries in SQLite's own order (numbers by value across integer and real, past 2^53 too, then text, then blobs) read as ordered, reversed as not")
-    func entryOrderIsSQLites() throws {
-        let db = try SQLiteConnection(path: ":memory:", mode: .readWriteCreate)
-        try EntryDigest.register(on: db, key: Array(repeating: 2, count: 32))
+    /// Index `index`'s records as `IndexPages` reads them, digested under key 1…1, and their payloads.
+    static func records(_ path: String, index: String, keys: Int, unique: Bool = false) throws -> (digest: EntryDigest, records: [[UInt8]], walk: IndexPages.Walk) {
+        let db = try SQLiteConnection(path: path, mode: .immutable)
+        let root = try #require(try db.query(IndexContentCheck.root, [.text(index)]).first?.first?.integer)
+        var digest = IndexRecordDigest(keys: keys, unique: unique, key: Array(repeating: 1, count: 32))
+        var records: [[UInt8]] = []
+        let walk = try IndexPages(path: path).walk(root: root) { record in
+            digest.add(record: record)
+            records.append(Array(record))
+        }
+        let counted = try #require(try db.query(IndexContentCheck.size, [.text(index)]).first)
+        #expect([walk.cells, walk.payload, walk.pages] == counted.map { $0.integer ?? -1 }, "the pages read are the b-tree SQLite counts")
+        return (digest.digest, records, walk)
+    }
+
+    @Test("records in SQLite's own order (numbers by value across integer and real, past 2^53 too, then text, then blobs) read as ordered, reversed as not")
+    func recordOrderIsSQLites() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("order.db")
+        let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
         try db.execute("""
-            CREATE TABLE v(x, n INTEGER);
+            CREATE TABLE v(x, n INTEGER PRIMARY KEY); CREATE INDEX v_x ON v(x);
             INSERT INTO v VALUES (9007199254740993, 1), (9007199254740992.0, 2), (9007199254740992, 3), (-0.0, 4), (0, 5), (0.5, 6),
                 (-9223372036854775808, 7), (-1e300, 8), (1e300, 9), (9223372036854775807, 10), (9223372036854775808.0, 11),
                 ('', 12), ('a', 13), ('ab', 14), ('b', 15), ('a' || char(0) || 'b', 16), (x'', 17), (x'00', 18), (x'0001', 19), (x'ff', 20),
-                (2, 21), (2.0, 22), (1.9999999999999998, 23), ('B', 24), ('a', 25);
+                (2, 21), (2.0, 22), (1.9999999999999998, 23), ('B', 24), ('a', 25), (1, 26), (-1, 27), (300, 28), (-70000, 29), (1 << 40, 30);
             """)
-        func digest(_ order: String, unique: Bool = false) throws -> EntryDigest {
-            try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(\(unique ? 2 : 1), x, n) FROM (SELECT x, n FROM v ORDER BY \(order))")[0][0]))
+        func digest(_ records: [[UInt8]], unique: Bool = false) -> EntryDigest {
+            var digest = IndexRecordDigest(keys: 1, unique: unique, key: Array(repeating: 1, count: 32))
+            for record in records { record.withUnsafeBytes { digest.add(record: $0) } }
+            return digest.digest
         }
-        #expect(try digest("x, n").disordered == false)
-        #expect(try digest("x DESC, n DESC").disordered == true)
-        #expect(try digest("x, n DESC").disordered == true, "equal values (0 and -0.0, 2 and 2.0, 'a' twice) order by rowid")
-        #expect(try digest("x, n", unique: true).disordered == true, "and repeat a key")
+        let stored = try Self.records(path, index: "v_x", keys: 1).records
+        #expect(stored.count == 30 && digest(stored).plain, "every record plain and in order")
+        #expect(digest(stored.reversed()).disordered)
+        #expect(digest(stored, unique: true).disordered, "equal values (2 and 2.0, 0 and -0.0, 'a' twice) share a key")
         try db.execute("DELETE FROM v WHERE n IN (2, 4, 22, 25)")
-        #expect(try digest("x, n", unique: true).disordered == false)
-        #expect(EntryDigest.compare(Int64(1) << 53 + 1, Double(UInt64(1) << 53)) == 1)
-        #expect(EntryDigest.compare(Int64.max, 9223372036854775808.0) == -1)
-        #expect(EntryDigest.compare(Int64.min, -9223372036854775808.0) == 0)
+        db.close()
+        #expect(digest(try Self.records(path, index: "v_x", keys: 1).records, unique: true).plain)
+        #expect(IndexRecordDigest.compare(Int64(1) << 53 + 1, Double(UInt64(1) << 53)) == 1)
+        #expect(IndexRecordDigest.compare(Int64.max, 9223372036854775808.0) == -1)
+        #expect(IndexRecordDigest.compare(Int64.min, -9223372036854775808.0) == 0)
+    }
+
+    @Test("index records read from the pages on 512- and 65536-byte pages, spilling to overflow pages: SQLite's count of the b-tree, the table's digest",
+          arguments: [512, 65536])
+    func recordsFromPages(pageSize: Int) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("pages.db")
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                PRAGMA page_size = \(pageSize); CREATE TABLE t(a TEXT, b INTEGER); CREATE INDEX t_ab ON t(a, b);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                    INSERT INTO t SELECT printf('%06d', i) || CASE WHEN i % 50 = 0 THEN hex(randomblob(i % 7 * 20000)) ELSE '' END, i * 1000003 FROM n;
+                """)
+        }
+        let db = try SQLiteConnection(path: path, mode: .immutable)
+        #expect(try db.query("PRAGMA page_size").first?.first?.integer == Int64(pageSize))
+        try EntryDigest.register(on: db, key: Array(repeating: 1, count: 32))
+        let table = try #require(EntryDigest(try db.query("SELECT \(EntryDigest.function)(a, b, rowid) FROM t")[0][0]))
+        let (index, _, walk) = try Self.records(path, index: "t_ab", keys: 2)
+        #expect(walk.cells == 3000 && walk.pages > 1)
+        #expect(index == table && index.plain, "the records the pages hold are the rows'")
+        #expect(try IntegrityCheck(path: path, workers: 2, splitRows: 0).problems() == nil)
+    }
+
+    @Test("an index record whose header names a field more than its body holds (its rowid overlaps its key; read back, it looks right): the split check fails like the whole one")
+    func recordFieldsOverlap() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("overlap.db")
+        let pageSize: Int
+        let leaves: Set<Int64>
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
+            try db.execute("""
+                CREATE TABLE t(a INTEGER); CREATE INDEX t_a ON t(a);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO t(rowid, a) SELECT i, i + 256 FROM n;
+                """)
+            pageSize = Int(try #require(try db.query("PRAGMA page_size").first?.first?.integer))
+            leaves = Set(try db.query("SELECT pageno FROM dbstat WHERE name = 't_a' AND pagetype = 'leaf'").compactMap { $0.first?.integer })
+        }
+        // The cell of (261, rowid 5): payload 6, header (int16, int8), body 01 05 05. Its new header
+        // names int16, NULL, int8 over the body 01 05: the key still reads 261, the rowid 5.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cell = Data([0x06, 0x03, 0x02, 0x01, 0x01, 0x05, 0x05])
+        var found: [Range<Data.Index>] = []
+        var from = bytes.startIndex
+        while let range = bytes.range(of: cell, in: from..<bytes.endIndex) {
+            if leaves.contains(Int64(range.lowerBound / pageSize + 1)) { found.append(range) }
+            from = range.upperBound
+        }
+        #expect(found.count == 1)
+        bytes.replaceSubrange(try #require(found.first), with: Data([0x06, 0x04, 0x02, 0x00, 0x01, 0x01, 0x05]))
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let read = try SQLiteConnection(path: path, mode: .immutable).query("SELECT a, rowid FROM t INDEXED BY t_a WHERE a = 261")
+        #expect(read == [[.integer(261), .integer(5)]], "read back through SQL, the entry looks right")
+        #expect(try Self.whole(path, quick: true) == nil)
+        let whole = try #require(try Self.whole(path, quick: false))
+        #expect(whole.contains("row 5 missing from index t_a"), "\(whole)")
+        for (splitRows, problems) in try Self.split(path) {
+            let split = try #require(problems, "splitRows \(splitRows): ok, but the whole check says \(whole)")
+            #expect(split.contains("row 5 missing from index t_a"), "splitRows \(splitRows): \(split)")
+        }
     }
 
     @Test("NULL keys (several in a UNIQUE index) and NaNs written into records: integrity_check(T) decides, and the split check agrees with the whole one",

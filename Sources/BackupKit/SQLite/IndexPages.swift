@@ -1,0 +1,131 @@
+/// An index b-tree's records read straight from the database file, in the b-tree's order, for
+/// the split integrity check: the exact records `OP_Found` compares, which reading an index
+/// through SQL does not show (it reads the first key fields and the last field, not what a
+/// record's header says lies between or whether its fields fill its payload).
+///
+/// Only for a file nothing writes (a restore being checked) and after nothing: anything outside
+/// the file format (a page number out of range or seen twice, a cell past its page, a b-tree
+/// deeper than SQLite builds, an overflow chain of the wrong length) is an `Anomaly`, and the
+/// caller lets SQLite's own check decide. Records follow https://www.sqlite.org/fileformat2.html.
+struct IndexPages {
+    struct Anomaly: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// What a walk saw: to set beside dbstat's count of the same b-tree.
+    struct Walk: Equatable {
+        var cells: Int64 = 0
+        var payload: Int64 = 0
+        var pages: Int64 = 0
+    }
+
+    private let file: FileDescriptor
+    private let pageSize: Int
+    /// Bytes of a page b-trees use (the page less its reserved bytes).
+    private let usable: Int
+    private let pageCount: Int64
+
+    init(path: String) throws {
+        let file = try FileDescriptor.openForReading(path)
+        self.file = file
+        var header = [UInt8](repeating: 0, count: 100)
+        let read = try header.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+        guard read == 100, header.starts(with: Array("SQLite format 3\0".utf8)) else { throw Anomaly(description: "no SQLite header") }
+        let stored = Int(header[16]) << 8 | Int(header[17])
+        let size = stored == 1 ? 65536 : stored
+        guard size >= 512, size <= 65536, size & (size - 1) == 0 else { throw Anomaly(description: "page size \(stored)") }
+        let usable = size - Int(header[20])
+        guard usable >= 480 else { throw Anomaly(description: "usable page size \(usable)") }
+        (pageSize, self.usable) = (size, usable)
+        pageCount = (Files.size(path) ?? 0) / Int64(size)
+    }
+
+    /// Calls `record` with each record's payload (whole, overflow included), in order: an
+    /// interior page's cells between its children's.
+    func walk(root: Int64, _ record: (UnsafeRawBufferPointer) throws -> Void) throws -> Walk {
+        var walk = Walk()
+        var seen = Set<Int64>()
+        var pages: [[UInt8]] = []  // one buffer a level: a parent's page stays while its children are read
+        var payload: [UInt8] = []
+        // Index cells: a payload larger than `most` keeps `least` (or a little more) on its page.
+        let most = (usable - 12) * 64 / 255 - 23, least = (usable - 12) * 32 / 255 - 23
+
+        func use(_ page: Int64) throws {
+            guard page >= 2, page <= pageCount, seen.insert(page).inserted else { throw Anomaly(description: "page \(page) out of range or seen twice") }
+            walk.pages += 1
+        }
+
+        func visit(_ number: Int64, depth: Int) throws {
+            guard depth < 40 else { throw Anomaly(description: "a b-tree deeper than 40") }
+            try use(number)
+            if pages.count <= depth { pages.append([UInt8](repeating: 0, count: pageSize)) }
+            let read = try pages[depth].withUnsafeMutableBytes { try file.read(into: $0, at: (number - 1) * Int64(pageSize)) }
+            guard read == pageSize else { throw Anomaly(description: "page \(number) is short") }
+            let kind = pages[depth][0]
+            guard kind == 0x02 || kind == 0x0A else { throw Anomaly(description: "page \(number) is not an index page") }
+            let interior = kind == 0x02
+            let headerSize = interior ? 12 : 8
+            let cells = Int(pages[depth][3]) << 8 | Int(pages[depth][4])
+            guard headerSize + 2 * cells <= usable else { throw Anomaly(description: "page \(number) lists too many cells") }
+            for n in 0..<cells {
+                let at = Int(pages[depth][headerSize + 2 * n]) << 8 | Int(pages[depth][headerSize + 2 * n + 1])
+                guard at >= headerSize + 2 * cells, at < usable else { throw Anomaly(description: "a cell of page \(number) lies outside it") }
+                var offset = at
+                if interior {
+                    guard offset + 4 <= usable else { throw Anomaly(description: "a cell of page \(number) is cut") }
+                    try visit(Self.uint32(pages[depth], offset), depth: depth + 1)
+                    offset += 4
+                }
+                let (size, length) = try Self.varint(pages[depth], offset, end: usable)
+                offset += length
+                guard size <= UInt64(Int32.max) else { throw Anomaly(description: "a payload of \(size) bytes") }
+                let total = Int(size)
+                let keep = total <= most ? total : { let k = least + (total - least) % (usable - 4); return k <= most ? k : least }()
+                guard offset + keep + (keep < total ? 4 : 0) <= usable else { throw Anomaly(description: "a cell of page \(number) is cut") }
+                walk.cells += 1
+                walk.payload += Int64(total)
+                if keep == total {
+                    try pages[depth].withUnsafeBytes { try record(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + total)])) }
+                    continue
+                }
+                payload.removeAll(keepingCapacity: true)
+                payload += pages[depth][offset..<(offset + keep)]
+                var next = Self.uint32(pages[depth], offset + keep)
+                var overflow = [UInt8](repeating: 0, count: pageSize)
+                while payload.count < total {
+                    try use(next)
+                    let got = try overflow.withUnsafeMutableBytes { try file.read(into: $0, at: (next - 1) * Int64(pageSize)) }
+                    guard got == pageSize else { throw Anomaly(description: "overflow page \(next) is short") }
+                    payload += overflow[4..<(4 + min(usable - 4, total - payload.count))]
+                    next = Self.uint32(overflow, 0)
+                }
+                guard next == 0 else { throw Anomaly(description: "an overflow chain runs on past its payload") }
+                try payload.withUnsafeBytes { try record($0) }
+            }
+            if interior { try visit(Self.uint32(pages[depth], 8), depth: depth + 1) }
+        }
+
+        try visit(root, depth: 0)
+        return walk
+    }
+
+    private static func uint32(_ page: [UInt8], _ at: Int) -> Int64 {
+        Int64(page[at]) << 24 | Int64(page[at + 1]) << 16 | Int64(page[at + 2]) << 8 | Int64(page[at + 3])
+    }
+
+    /// SQLite's varint at `at` (7 bits a byte, the ninth byte 8), and its length; not past `end`.
+    static func varint(_ bytes: UnsafeRawBufferPointer, _ at: Int, end: Int) throws -> (value: UInt64, length: Int) {
+        var value: UInt64 = 0
+        for k in 0..<8 {
+            guard at + k < end else { throw Anomaly(description: "a varint runs past its bounds") }
+            value = value << 7 | UInt64(bytes[at + k] & 0x7F)
+            if bytes[at + k] & 0x80 == 0 { return (value, k + 1) }
+        }
+        guard at + 8 < end else { throw Anomaly(description: "a varint runs past its bounds") }
+        return (value << 8 | UInt64(bytes[at + 8]), 9)
+    }
+
+    private static func varint(_ page: [UInt8], _ at: Int, end: Int) throws -> (value: UInt64, length: Int) {
+        try page.withUnsafeBytes { try varint($0, at, end: end) }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+
+/// The index side of an `EntryDigest`: an index's records as stored, fed in b-tree order.
+struct IndexRecordDigest {
+    private(set) var digest = EntryDigest()
+    /// Key fields a record holds before its rowid.
+    let keys: Int
+    /// Whether no two records may share their key fields (a UNIQUE index).
+    let unique: Bool
+    private let key: [UInt8]
+    private var entry: [UInt8] = []
+    private var previous: [UInt8] = []
+
+    init(keys: Int, unique: Bool, key: [UInt8]) {
+        self.keys = keys
+        self.unique = unique
+        self.key = key
+    }
+
+    /// Counts a record, and hashes it when it is plain: exactly `keys` fields and an integer
+    /// rowid, filling its payload, without NULL or NaN. A plain record must follow the previous
+    /// one in strictly ascending order (and with another key in a UNIQUE index).
+    mutating func add(record: UnsafeRawBufferPointer) {
+        digest.rows += 1
+        guard Self.encode(record, fields: keys + 1, into: &entry) else { return }
+        let (high, low) = key.withUnsafeBytes { EntryDigest.hash(entry, key: $0.baseAddress!) }
+        digest.hashed += 1
+        digest.high &+= high
+        digest.low &+= low
+        if !previous.isEmpty {
+            let (sign, sameKeys) = Self.compare(previous, entry, keys: keys)
+            if sign >= 0 || (unique && sameKeys) { digest.disordered = true }
+        }
+        swap(&previous, &entry)
+    }
+
+    /// A record's fields in `EntryDigest`'s encoding, or false when it is not plain.
+    static func encode(_ record: UnsafeRawBufferPointer, fields: Int, into entry: inout [UInt8]) -> Bool {
+        entry.removeAll(keepingCapacity: true)
+        guard let (headerSize, first) = varint(record, 0, end: record.count), headerSize <= UInt64(record.count) else { return false }
+        var types: [UInt64] = []
+        var at = first
+        while at < Int(headerSize) {
+            guard types.count < fields, let (type, length) = varint(record, at, end: Int(headerSize)) else { return false }
+            types.append(type)
+            at += length
+        }
+        guard at == Int(headerSize), types.count == fields else { return false }
+        var body = Int(headerSize)
+        for (k, type) in types.enumerated() {
+            let size: Int
+            switch type {
+            case 1, 2, 3, 4: size = Int(type)
+            case 5: size = 6
+            case 6, 7: size = 8
+            case 8, 9: size = 0
+            case 12...: size = Int((type - 12) / 2)
+            default: return false  // NULL, or the reserved 10 and 11
+            }
+            guard size <= record.count - body else { return false }
+            let bytes = UnsafeRawBufferPointer(rebasing: record[body..<(body + size)])
+            body += size
+            switch type {
+            case 1...6:
+                // Big-endian two's complement, sign-extended.
+                let value = bytes.reduce(UInt64(bytes[0] & 0x80 != 0 ? UInt64.max : 0)) { $0 << 8 | UInt64($1) }
+                EntryDigest.put(.integer, value, into: &entry)
+            case 8, 9: EntryDigest.put(.integer, type - 8, into: &entry)
+            case 7:
+                let bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                guard !Double(bitPattern: bits).isNaN else { return false }
+                EntryDigest.put(.real, bits, into: &entry)
+            default:
+                EntryDigest.put(type % 2 == 1 ? .text : .blob, UInt64(size), bytes, into: &entry)
+            }
+            if k == fields - 1, !(1...6).contains(type), type != 8, type != 9 { return false }  // the rowid: an integer
+        }
+        return body == record.count
+    }
+
+    private static func varint(_ bytes: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
+        do { return try IndexPages.varint(bytes, at, end: end) } catch { return nil }  // not plain
+    }
+
+    /// How encoded entry `a` compares with `b` field by field, as SQLite compares records under
+    /// BINARY (neither holds a NULL or a NaN): the sign, and whether their first `keys` fields
+    /// are equal.
+    static func compare(_ a: [UInt8], _ b: [UInt8], keys: Int) -> (sign: Int, sameKeys: Bool) {
+        a.withUnsafeBytes { a in
+            b.withUnsafeBytes { b in
+                var (i, j, field) = (0, 0, 0)
+                while i < a.count && j < b.count {
+                    let sign = compareField(a, &i, b, &j)
+                    if sign != 0 { return (sign, field >= keys) }
+                    field += 1
+                }
+                return (Self.sign(a.count - i, b.count - j), field >= keys)
+            }
+        }
+    }
+
+    /// Compares the fields at `i` in `a` and `j` in `b`, and moves both past them.
+    private static func compareField(_ a: UnsafeRawBufferPointer, _ i: inout Int, _ b: UnsafeRawBufferPointer, _ j: inout Int) -> Int {
+        typealias Tag = EntryDigest.Tag
+        let (tagA, tagB) = (Tag(rawValue: a[i])!, Tag(rawValue: b[j])!)
+        let wordA = UInt64(littleEndian: a.loadUnaligned(fromByteOffset: i + 1, as: UInt64.self))
+        let wordB = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: j + 1, as: UInt64.self))
+        let (bytesA, bytesB) = (a.baseAddress! + i + 9, b.baseAddress! + j + 9)
+        i += 9 + (tagA == .text || tagA == .blob ? Int(wordA) : 0)
+        j += 9 + (tagB == .text || tagB == .blob ? Int(wordB) : 0)
+        switch (tagA, tagB) {
+        case (.integer, .integer): return sign(Int64(bitPattern: wordA), Int64(bitPattern: wordB))
+        case (.real, .real): return sign(Double(bitPattern: wordA), Double(bitPattern: wordB))
+        case (.integer, .real): return compare(Int64(bitPattern: wordA), Double(bitPattern: wordB))
+        case (.real, .integer): return -compare(Int64(bitPattern: wordB), Double(bitPattern: wordA))
+        case (.text, .text), (.blob, .blob):
+            let common = Int(min(wordA, wordB))
+            let bytes = common == 0 ? 0 : memcmp(bytesA, bytesB, common)
+            return bytes != 0 ? sign(bytes, 0) : sign(wordA, wordB)
+        default:
+            // Numbers before text before blobs.
+            func rank(_ tag: Tag) -> Int { tag == .text ? 1 : tag == .blob ? 2 : 0 }
+            return sign(rank(tagA), rank(tagB))
+        }
+    }
+
+    private static func sign<T: Comparable>(_ a: T, _ b: T) -> Int { a < b ? -1 : a > b ? 1 : 0 }
+
+    /// An integer against a double (not NaN), exactly, as `sqlite3IntFloatCompare` does.
+    static func compare(_ i: Int64, _ r: Double) -> Int {
+        if r < -9223372036854775808.0 { return 1 }
+        if r >= 9223372036854775808.0 { return -1 }
+        let y = Int64(r)  // toward zero; in range after the two tests above
+        if i < y { return -1 }
+        if i > y { return 1 }
+        let s = Double(i)
+        return s < r ? -1 : s > r ? 1 : 0
+    }
+}
