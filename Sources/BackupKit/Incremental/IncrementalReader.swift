@@ -98,7 +98,8 @@ struct IncrementalReader {
                         progress.add(Int64(bytes.count))
                         var frame: [UInt8] = []
                         var opened: UInt64?
-                        // The ids of the opened frame's blocks, hashed together (several in SIMD lanes).
+                        // The ids of the opened frame's blocks, hashed together (several in SIMD lanes)
+                        // when this snapshot uses at least half of them, else one by one as used.
                         var frameIDs: [BlockID] = []
                         // Blocks that follow each other in a frame and in the snapshot go out in one write.
                         var run: (start: Int, end: Int, number: Int, next: Int)?
@@ -110,14 +111,18 @@ struct IncrementalReader {
                             }
                             run = nil
                         }
-                        for placement in placements[range.placements] {
+                        for p in range.placements {
+                            let placement = placements[p]
                             if opened != placement.offset {
                                 try flush()
                                 frame = try Self.open(placement, in: bytes, from: range.start, header: header, key: blockKey,
                                                       decompressor: decompressor, packKey: pack.objectKey)
                                 opened = placement.offset
                                 frameIDs.removeAll(keepingCapacity: true)
-                                frame.withUnsafeBytes { identity.ids(of: $0, blockSize: header.blockSize, into: &frameIDs) }
+                                let uses = placements[p..<range.placements.upperBound].prefix { $0.offset == placement.offset }.count
+                                if uses * 2 * header.blockSize >= frame.count {
+                                    frame.withUnsafeBytes { identity.ids(of: $0, blockSize: header.blockSize, into: &frameIDs) }
+                                }
                             }
                             let block = try Self.block(placement, of: frame, ids: frameIDs, header: header, identity: identity, packKey: pack.objectKey)
                             if let current = run, current.end == block.lowerBound, current.next == placement.number {
