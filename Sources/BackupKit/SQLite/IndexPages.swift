@@ -4,9 +4,11 @@
 /// record's header says lies between or whether its fields fill its payload).
 ///
 /// Only for a file nothing writes (a restore being checked) and after nothing: anything outside
-/// the file format (a page number out of range or seen twice, a cell past its page, a b-tree
-/// deeper than SQLite builds, an overflow chain of the wrong length) is an `Anomaly`, and the
-/// caller lets SQLite's own check decide. Records follow https://www.sqlite.org/fileformat2.html.
+/// the file format as SQLite writes it (a page number out of range or seen twice, a cell past
+/// its page or over another, a payload size not in its fewest bytes, which SQLite's b-tree and
+/// dbstat read apart, a b-tree deeper than SQLite builds, an overflow chain of the wrong length)
+/// is an `Anomaly`, and the caller lets SQLite's own check decide. Records follow
+/// https://www.sqlite.org/fileformat2.html.
 struct IndexPages {
     struct Anomaly: Error, CustomStringConvertible {
         let description: String
@@ -67,6 +69,8 @@ struct IndexPages {
             let headerSize = interior ? 12 : 8
             let cells = Int(pages[depth][3]) << 8 | Int(pages[depth][4])
             guard headerSize + 2 * cells <= usable else { throw Anomaly(description: "page \(number) lists too many cells") }
+            var extents: [(start: Int, end: Int)] = []
+            extents.reserveCapacity(cells)
             for n in 0..<cells {
                 let at = Int(pages[depth][headerSize + 2 * n]) << 8 | Int(pages[depth][headerSize + 2 * n + 1])
                 guard at >= headerSize + 2 * cells, at < usable else { throw Anomaly(description: "a cell of page \(number) lies outside it") }
@@ -77,11 +81,14 @@ struct IndexPages {
                     offset += 4
                 }
                 let (size, length) = try Self.varint(pages[depth], offset, end: usable)
+                guard length == 1 || pages[depth][offset] != 0x80, size <= UInt64(Int32.max) else {
+                    throw Anomaly(description: "a payload size of \(size) bytes in \(length) bytes")
+                }
                 offset += length
-                guard size <= UInt64(Int32.max) else { throw Anomaly(description: "a payload of \(size) bytes") }
                 let total = Int(size)
                 let keep = total <= most ? total : { let k = least + (total - least) % (usable - 4); return k <= most ? k : least }()
                 guard offset + keep + (keep < total ? 4 : 0) <= usable else { throw Anomaly(description: "a cell of page \(number) is cut") }
+                extents.append((at, offset + keep + (keep < total ? 4 : 0)))
                 walk.cells += 1
                 walk.payload += Int64(total)
                 if keep == total {
@@ -101,6 +108,10 @@ struct IndexPages {
                 }
                 guard next == 0 else { throw Anomaly(description: "an overflow chain runs on past its payload") }
                 try payload.withUnsafeBytes { try record($0) }
+            }
+            extents.sort { $0.start < $1.start }
+            for (a, b) in zip(extents, extents.dropFirst()) where a.end > b.start {
+                throw Anomaly(description: "cells of page \(number) overlap")
             }
             if interior { try visit(Self.uint32(pages[depth], 8), depth: depth + 1) }
         }

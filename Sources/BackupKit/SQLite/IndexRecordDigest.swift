@@ -34,10 +34,15 @@ struct IndexRecordDigest {
         swap(&previous, &entry)
     }
 
-    /// A record's fields in `EntryDigest`'s encoding, or false when it is not plain.
+    /// A record's fields in `EntryDigest`'s encoding, or false when it is not plain. Plain also
+    /// means written as SQLite writes it, which its comparisons assume: every varint of the
+    /// header in its fewest bytes, and the header's size in one byte up to 63
+    /// (`vdbeRecordCompareInt` reads it as the first byte's low six bits).
     static func encode(_ record: UnsafeRawBufferPointer, fields: Int, into entry: inout [UInt8]) -> Bool {
         entry.removeAll(keepingCapacity: true)
-        guard let (headerSize, first) = varint(record, 0, end: record.count), headerSize <= UInt64(record.count) else { return false }
+        guard let (headerSize, first) = varint(record, 0, end: record.count), first == 1, headerSize <= 63, headerSize <= UInt64(record.count) else {
+            return false
+        }
         var types: [UInt64] = []
         var at = first
         while at < Int(headerSize) {
@@ -78,8 +83,14 @@ struct IndexRecordDigest {
         return body == record.count
     }
 
+    /// A varint in its fewest bytes, else nil (not plain).
     private static func varint(_ bytes: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
-        do { return try IndexPages.varint(bytes, at, end: end) } catch { return nil }  // not plain
+        do {
+            let (value, length) = try IndexPages.varint(bytes, at, end: end)
+            return length == 1 || bytes[at] != 0x80 ? (value, length) : nil
+        } catch {
+            return nil
+        }
     }
 
     /// How encoded entry `a` compares with `b` field by field, as SQLite compares records under

@@ -503,4 +503,23 @@ struct IntegrityCheckTests {
             #expect(split != nil, "splitRows \(splitRows): ok, but the whole check says \(whole ?? "ok")")
         }
     }
+
+    @Test("index records written otherwise than SQLite writes them (a varint padded with leading zeros, a 9-byte payload size): the split check fails like the whole one",
+          arguments: ["padded-rowid-type", "padded-header-size", "padded-key-type", "long-payload-size"])
+    func recordsNotAsSQLiteWrites(_ mode: String) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("crafted.db")
+        let made = try Tool.python("crafted_index.py", [mode, path], in: dir.path)
+        #expect(made.status == 0, "\(made.output)")
+        #expect(try Self.whole(path, quick: true) == nil, "quick_check passes it")
+        // A check that stops on SQLITE_CORRUPT fails the restore as a listed problem does.
+        func verdict(_ check: () throws -> String?) -> String? {
+            do { return try check() } catch { return "stopped: \(error)" }
+        }
+        let whole = try #require(verdict { try Self.whole(path, quick: false) })
+        for splitRows: Int64 in [0, 1_000_000] {
+            let split = verdict { try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() }
+            #expect(split != nil, "splitRows \(splitRows): ok, but the whole check says \(whole)")
+        }
+    }
 }
