@@ -76,10 +76,16 @@ struct IndexContentCheck {
         return "SELECT \(digests.joined(separator: ", ")) FROM \(Self.quoted(table)) AS o NOT INDEXED WHERE o.\(rowid) BETWEEN ?1 AND ?2"
     }
 
-    /// One row: the root page SQLite reads `?1`'s b-tree from.
-    static let root = "SELECT pageno FROM dbstat WHERE name = ?1 AND path = '/'"
-    /// One row: the cells, payload bytes and pages `?1`'s b-tree holds, by SQLite's count.
-    static let size = "SELECT ncell, payload, pageno FROM dbstat('main', 1) WHERE name = ?1"
+    /// The program of a scan of `index` alone: its one `OpenRead` of an index cursor (p4 a key
+    /// description, `k(…)`) names the root page SQLite itself reads the index from. (dbstat and
+    /// sqlite_schema go by name, which a trigger's row may share.)
+    func rootProgram(_ index: Index) -> String {
+        "EXPLAIN SELECT 1 FROM \(Self.quoted(table)) INDEXED BY \(Self.quoted(index.name))"
+    }
+
+    /// One row for b-trees named `?1`, by dbstat's walk of them: how many roots, the root page,
+    /// then the cells, payload bytes and pages they hold.
+    static let size = "SELECT count(*) FILTER (WHERE path = '/'), max(pageno) FILTER (WHERE path = '/'), sum(ncell), sum(payload), count(*) FROM dbstat WHERE name = ?1"
 
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }

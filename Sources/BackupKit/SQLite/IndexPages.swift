@@ -58,7 +58,8 @@ struct IndexPages {
         }
 
         func visit(_ number: Int64, depth: Int) throws {
-            guard depth < 40 else { throw Anomaly(description: "a b-tree deeper than 40") }
+            // SQLite's cursor stops at 20 levels (BTCURSOR_MAX_DEPTH).
+            guard depth < 19 else { throw Anomaly(description: "a b-tree deeper than 19") }
             try use(number)
             if pages.count <= depth { pages.append([UInt8](repeating: 0, count: pageSize)) }
             let read = try pages[depth].withUnsafeMutableBytes { try file.read(into: $0, at: (number - 1) * Int64(pageSize)) }
@@ -69,6 +70,8 @@ struct IndexPages {
             let headerSize = interior ? 12 : 8
             let cells = Int(pages[depth][3]) << 8 | Int(pages[depth][4])
             guard headerSize + 2 * cells <= usable else { throw Anomaly(description: "page \(number) lists too many cells") }
+            // Only an empty index's root leaf may hold no cell: a cursor stops on any other page without one.
+            guard cells > 0 || (depth == 0 && !interior) else { throw Anomaly(description: "page \(number) holds no cell") }
             var extents: [(start: Int, end: Int)] = []
             extents.reserveCapacity(cells)
             for n in 0..<cells {

@@ -107,7 +107,8 @@ struct IntegrityCheck {
             case pragma
             /// Digests of the entries compared table T's indexes should hold, for a rowid range.
             case tableDigests(table: Int)
-            /// The records of index K of compared table T, read from its pages.
+            /// The records of index K of compared table T, read from its pages (the statement
+            /// names its root).
             case index(table: Int, index: Int, name: String, keys: Int, unique: Bool)
         }
         let sql: String
@@ -119,19 +120,20 @@ struct IntegrityCheck {
             guard case .index(let t, let k, let name, let keys, let unique) = reading else {
                 return .rows(try connection.query(sql, bindings))
             }
-            guard let root = try connection.query(IndexContentCheck.root, [.text(name)]).first?.first?.integer,
-                  let size = try connection.query(IndexContentCheck.size, [.text(name)]).first, size.count == 3 else {
+            let opened = try connection.query(sql).filter { $0.count >= 6 && $0[1].text == "OpenRead" && $0[5].text?.hasPrefix("k(") == true }
+            guard opened.count == 1, let root = opened[0][3].integer,
+                  let size = try connection.query(IndexContentCheck.size, [.text(name)]).first, size.count == 5,
+                  size[0].integer == 1, size[1].integer == root else {
                 return .index(table: t, index: k, digest: nil)
             }
             var records = IndexRecordDigest(keys: keys, unique: unique, key: key)
             let walk: IndexPages.Walk
             do {
                 walk = try IndexPages(path: connection.path).walk(root: root) { records.add(record: $0) }
-            } catch let anomaly as IndexPages.Anomaly {
-                _ = anomaly  // not as the format says: integrity_check(T) decides
-                return .index(table: t, index: k, digest: nil)
+            } catch is IndexPages.Anomaly {
+                return .index(table: t, index: k, digest: nil)  // not as SQLite writes it: integrity_check(T) decides
             }
-            let counted = IndexPages.Walk(cells: size[0].integer ?? -1, payload: size[1].integer ?? -1, pages: size[2].integer ?? -1)
+            let counted = IndexPages.Walk(cells: size[2].integer ?? -1, payload: size[3].integer ?? -1, pages: size[4].integer ?? -1)
             return .index(table: t, index: k, digest: walk == counted ? records.digest : nil)
         }
     }
@@ -199,7 +201,8 @@ struct IntegrityCheck {
                                        reading: .tableDigests(table: t), cost: rows / Double(ranges.count) * (0.2 + 0.2 * Double(indexes))))
             }
             for (k, index) in split.indexes.enumerated() {
-                plan.tasks.append(Task(sql: "", reading: .index(table: t, index: k, name: index.name, keys: index.columns.count, unique: index.unique),
+                plan.tasks.append(Task(sql: split.rootProgram(index),
+                                       reading: .index(table: t, index: k, name: index.name, keys: index.columns.count, unique: index.unique),
                                        cost: rows * 0.1))
             }
         }

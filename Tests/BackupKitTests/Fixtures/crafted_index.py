@@ -6,7 +6,9 @@ integrity_check sees the damage, so the split check must too.
 
 MODE: padded-rowid-type (the rowid's serial type as 80 01), padded-header-size (a text record's
 header size as 80 04), padded-key-type (a UNIQUE index's key type as 80 80 80 01), long-payload-size
-(a cell's payload size as a 9-byte varint that SQLite's b-tree reads as 5 and dbstat as 133)."""
+(a cell's payload size as a 9-byte varint that SQLite's b-tree reads as 5 and dbstat as 133),
+trigger-named-as-index (a trigger's schema row named as the index, pointing at a sound copy of it,
+while the index itself is damaged), empty-leaf-page (a leaf without cells hung into the index)."""
 import os
 import sqlite3
 import struct
@@ -130,6 +132,65 @@ def main(mode, path):
         page[5:7] = struct.pack(">H", start)
         page[8 + 2 * (count - 1):8 + 2 * count] = struct.pack(">H", start)
         data[(number - 1) * page_size:number * page_size] = page
+        open(path, "wb").write(data)
+    elif mode == "trigger-named-as-index":
+        db = make(path, "CREATE TABLE t(a INTEGER)", "INSERT INTO t(rowid, a) SELECT i, i * 3 FROM n")
+        db.executescript("CREATE INDEX t_c ON t(a); CREATE TRIGGER t_a AFTER DELETE ON t BEGIN SELECT 1; END; CREATE INDEX t_a ON t(a);")
+        copy = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = 't_c'").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_schema SET rootpage = ? WHERE type = 'trigger'", (copy,))
+        db.execute("UPDATE sqlite_schema SET name = 'T_A' WHERE type = 'index' AND name = 't_a'")
+        db.commit()
+        db.close()
+        edit_record(path, "T_A", bytes([3, 1, 1, 30, 10]), bytes([3, 1, 1, 31, 10]))
+    elif mode == "empty-leaf-page":
+        db = make(path, "CREATE TABLE z(x); INSERT INTO z VALUES (1); CREATE TABLE t(a INTEGER)", "INSERT INTO t(rowid, a) SELECT i, i * 3 FROM n")
+        db.executescript("CREATE INDEX t_a ON t(a); DROP TABLE z;")
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = 't_a'").fetchone()[0]
+        db.close()
+        data = bytearray(open(path, "rb").read())
+        assert struct.unpack(">I", data[36:40])[0] == 1, "one free page"
+        free = struct.unpack(">I", data[32:36])[0]
+        data[32:40] = bytes(8)  # off the free list, into the index
+        page = lambda n: data[(n - 1) * page_size:n * page_size]
+        top = page(root)
+        assert top[0] == 0x02, "the index has an interior root"
+        cells = []
+        for k in range(struct.unpack(">H", top[3:5])[0]):
+            at = struct.unpack(">H", top[12 + 2 * k:14 + 2 * k])[0]
+            size, length = varint(top, at + 4)
+            cells.append((struct.unpack(">I", top[at:at + 4])[0], bytes(top[at + 4:at + 4 + length + size])))
+        right = struct.unpack(">I", top[8:12])[0]
+        first = page(cells[0][0])
+        leaf = []
+        for k in range(struct.unpack(">H", first[3:5])[0]):
+            at = struct.unpack(">H", first[8 + 2 * k:10 + 2 * k])[0]
+            size, length = varint(first, at)
+            leaf.append(bytes(first[at:at + length + size]))
+        moved = leaf.pop()  # the first leaf's last cell goes up, between it and the empty page
+
+        def build(kind, cell_bytes, right_child=None):
+            built = bytearray(page_size)
+            built[0] = kind
+            header = 12 if kind == 0x02 else 8
+            end = page_size
+            pointers = []
+            for c in cell_bytes:
+                end -= len(c)
+                built[end:end + len(c)] = c
+                pointers.append(end)
+            built[3:5] = struct.pack(">H", len(cell_bytes))
+            built[5:7] = struct.pack(">H", end % 65536)
+            if right_child is not None:
+                built[8:12] = struct.pack(">I", right_child)
+            for k, q in enumerate(pointers):
+                built[header + 2 * k:header + 2 * k + 2] = struct.pack(">H", q)
+            return built
+        interior = [struct.pack(">I", cells[0][0]) + moved, struct.pack(">I", free) + cells[0][1]] + [struct.pack(">I", c) + p for c, p in cells[1:]]
+        data[(root - 1) * page_size:root * page_size] = build(0x02, interior, right)
+        data[(cells[0][0] - 1) * page_size:cells[0][0] * page_size] = build(0x0A, leaf)
+        data[(free - 1) * page_size:free * page_size] = build(0x0A, [])
         open(path, "wb").write(data)
     else:
         sys.exit("unknown mode " + mode)
