@@ -39,17 +39,17 @@ struct IndexContentCheck {
     static func make(table: String, on connection: SQLiteConnection) throws -> IndexContentCheck? {
         // Not printable ASCII, as SQLite stores it (GLOB reads the raw text).
         let unusual = "GLOB '*[^ -~]*'"
-        let info = try connection.query("SELECT name, type, hidden, name \(unusual) OR type \(unusual) FROM pragma_table_xinfo(?1)", [.text(table)])
+        let info = try connection.query("SELECT name, type, hidden, name \(unusual) OR type \(unusual) FROM pragma_table_xinfo(?1, 'main')", [.text(table)])
         guard !info.isEmpty, info.allSatisfy({ $0.count == 4 && $0[2].integer == 0 && $0[3].integer == 0 }) else { return nil }
         let columnNames = Set(info.compactMap { $0[0].text?.lowercased() })
         let real = Set(info.filter { row in ["REAL", "FLOA", "DOUB"].contains { (row[1].text ?? "").uppercased().contains($0) } }
             .compactMap { $0[0].text?.lowercased() })
         guard let rowid = ["rowid", "_rowid_", "oid"].first(where: { !columnNames.contains($0) }) else { return nil }
         var indexes: [Index] = []
-        for row in try connection.query("SELECT name, \"unique\", partial, name \(unusual) FROM pragma_index_list(?1)", [.text(table)]) {
+        for row in try connection.query("SELECT name, \"unique\", partial, name \(unusual) FROM pragma_index_list(?1, 'main')", [.text(table)]) {
             guard row.count == 4, let name = row[0].text, let unique = row[1].integer, row[2].integer == 0, row[3].integer == 0 else { return nil }
             var columns: [String] = []
-            let keys = try connection.query("SELECT cid, name, coll, \"desc\", coll \(unusual) FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno", [.text(name)])
+            let keys = try connection.query("SELECT cid, name, coll, \"desc\", coll \(unusual) FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 ORDER BY seqno", [.text(name)])
             for key in keys {
                 guard key.count == 5, let cid = key[0].integer, cid >= 0, let column = key[1].text, key[2].text?.uppercased() == "BINARY",
                       key[3].integer == 0, key[4].integer == 0, !real.contains(column.lowercased()) else { return nil }
@@ -73,14 +73,14 @@ struct IndexContentCheck {
         let digests = indexes.map { index in
             "\(EntryDigest.function)(\((index.columns.map { "o.\(Self.quoted($0))" } + ["o.\(rowid)"]).joined(separator: ", ")))"
         }
-        return "SELECT \(digests.joined(separator: ", ")) FROM \(Self.quoted(table)) AS o NOT INDEXED WHERE o.\(rowid) BETWEEN ?1 AND ?2"
+        return "SELECT \(digests.joined(separator: ", ")) FROM main.\(Self.quoted(table)) AS o NOT INDEXED WHERE o.\(rowid) BETWEEN ?1 AND ?2"
     }
 
     /// The program of a scan of `index` alone: its one `OpenRead` of an index cursor (p4 a key
     /// description, `k(…)`) names the root page SQLite itself reads the index from. (dbstat and
     /// sqlite_schema go by name, which a trigger's row may share.)
     func rootProgram(_ index: Index) -> String {
-        "EXPLAIN SELECT 1 FROM \(Self.quoted(table)) INDEXED BY \(Self.quoted(index.name))"
+        "EXPLAIN SELECT 1 FROM main.\(Self.quoted(table)) INDEXED BY \(Self.quoted(index.name))"
     }
 
     /// One row for b-trees named `?1`, by dbstat's walk of them: how many roots, the root page,

@@ -162,13 +162,20 @@ struct IntegrityCheck {
         let utf8 = try connection.query("PRAGMA encoding").first?.first?.text == "UTF-8"
         // The tables as SQLite loaded them (not the raw schema rows, whose type and name it reads
         // loosely), with their shadow tables; virtual tables have no b-tree of their own.
+        // Every name is looked up in main: a name a lookup without a schema finds in temp first (a
+        // main table called sqlite_temp_master) would check temp's table instead.
         let tables = try connection.query("SELECT name, hex(name), wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
         for row in tables {
             // A name that is not UTF-8 reaches Swift repaired (maybe as another table's name): the whole check decides.
             guard row.count == 3, let name = row[0].text, row[1].text == name.utf8.map({ String(format: "%02X", $0) }).joined() else {
                 throw BackupError.unexpected("a table name in the restored database is not UTF-8")
             }
-            let indexes = try connection.query("SELECT count(*) FROM pragma_index_list(?1)", [.text(name)]).first?.first?.integer ?? 0
+            // SQLite names only its own tables sqlite_…: one made by writing the schema is not looked up as itself.
+            let reserved = ["sqlite_schema", "sqlite_sequence", "sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"]
+            guard !name.lowercased().hasPrefix("sqlite_") || reserved.contains(name.lowercased()) else {
+                throw BackupError.unexpected("the restored database has a table named \(name)")
+            }
+            let indexes = try connection.query("SELECT count(*) FROM pragma_index_list(?1, 'main')", [.text(name)]).first?.first?.integer ?? 0
             // quick_check already checks everything integrity_check(T) would of a table without indexes.
             guard indexes > 0 else { continue }
             guard row[2].integer == 0 else {  // WITHOUT ROWID
@@ -177,7 +184,7 @@ struct IntegrityCheck {
             }
             let split = utf8 ? try IndexContentCheck.make(table: name, on: connection) : nil
             // From the table's own b-tree (one descent each): a query free to choose would read an index.
-            let (table, rowid) = (IndexContentCheck.quoted(name), split?.rowid ?? "rowid")
+            let (table, rowid) = ("main." + IndexContentCheck.quoted(name), split?.rowid ?? "rowid")
             guard let low = try connection.query("SELECT min(\(rowid)) FROM \(table) NOT INDEXED").first?.first?.integer,
                   let high = try connection.query("SELECT max(\(rowid)) FROM \(table) NOT INDEXED").first?.first?.integer else {
                 // No rows: integrity_check(T) still counts its indexes' entries.
@@ -210,7 +217,7 @@ struct IntegrityCheck {
     }
 
     static func pragma(_ table: String) -> String {
-        "PRAGMA integrity_check('\(table.replacingOccurrences(of: "'", with: "''"))')"
+        "PRAGMA main.integrity_check('\(table.replacingOccurrences(of: "'", with: "''"))')"
     }
 
     /// `count` consecutive ranges that cover `span` exactly once (some may be empty).

@@ -8,7 +8,9 @@ MODE: padded-rowid-type (the rowid's serial type as 80 01), padded-header-size (
 header size as 80 04), padded-key-type (a UNIQUE index's key type as 80 80 80 01), long-payload-size
 (a cell's payload size as a 9-byte varint that SQLite's b-tree reads as 5 and dbstat as 133),
 trigger-named-as-index (a trigger's schema row named as the index, pointing at a sound copy of it,
-while the index itself is damaged), empty-leaf-page (a leaf without cells hung into the index)."""
+while the index itself is damaged), empty-leaf-page (a leaf without cells hung into the index),
+table-named-sqlite_temp_master (a main table of that name, which lookups without a schema miss
+for temp's, with a damaged index)."""
 import os
 import sqlite3
 import struct
@@ -192,6 +194,19 @@ def main(mode, path):
         data[(cells[0][0] - 1) * page_size:cells[0][0] * page_size] = build(0x0A, leaf)
         data[(free - 1) * page_size:free * page_size] = build(0x0A, [])
         open(path, "wb").write(data)
+    elif mode == "table-named-sqlite_temp_master":
+        db = make(path, "CREATE TABLE x(a INTEGER)", "INSERT INTO x(rowid, a) SELECT i, i * 3 FROM n")
+        db.executescript("""
+            CREATE INDEX x_a ON x(a);
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_schema SET name = 'sqlite_temp_master', tbl_name = 'sqlite_temp_master',
+                sql = 'CREATE TABLE sqlite_temp_master(a INTEGER)' WHERE name = 'x';
+            UPDATE sqlite_schema SET tbl_name = 'sqlite_temp_master', sql = 'CREATE INDEX x_a ON sqlite_temp_master(a)' WHERE name = 'x_a';
+            """)
+        db.commit()
+        db.close()
+        edit_record(path, "x_a", bytes([3, 2, 2]) + (1500).to_bytes(2, "big") + (500).to_bytes(2, "big"),
+                    bytes([3, 2, 2]) + (1501).to_bytes(2, "big") + (500).to_bytes(2, "big"))
     else:
         sys.exit("unknown mode " + mode)
 
