@@ -21,7 +21,9 @@ package final class ZstdStreamReader: StreamDecompressor {
     package func feed(_ input: UnsafeRawBufferPointer, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard input.count > 0 else { return }
         var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
-        // Run until the input is used up and libzstd has nothing more to flush.
+        // Run until the input is used up and libzstd has nothing more to flush: a frame that
+        // ended (hint 0) is flushed whole, even when its last bytes filled the output buffer
+        // exactly (a call after that, with no input left, would only ask for the next frame).
         while true {
             let (hint, produced) = output.withUnsafeMutableBytes { out -> (Int, Int) in
                 var target = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
@@ -40,7 +42,7 @@ package final class ZstdStreamReader: StreamDecompressor {
             } else {
                 frameEnded = false
             }
-            if source.pos == source.size && produced < output.count { break }
+            if source.pos == source.size && (hint == 0 || produced < output.count) { break }
         }
     }
 

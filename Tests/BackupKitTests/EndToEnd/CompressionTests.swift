@@ -9,6 +9,28 @@ struct CompressionTests {
         try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run.output)")
     }
 
+    @Test("databases whose size is a multiple of 128 KiB (libzstd's output buffer) back up and restore with zstd, beside sizes that are not",
+          arguments: [160, 161, 256, 255])
+    func zstdSizesAtBufferMultiples(pages: Int) throws {
+        let box = try Sandbox()
+        do {
+            let db = try SQLiteConnection(path: box.file("app.db"), mode: .readWriteCreate)
+            try db.execute("PRAGMA journal_mode = DELETE; CREATE TABLE t(b BLOB)")
+            while try db.query("PRAGMA page_count").first?.first?.integer ?? 0 < Int64(pages) {
+                _ = try db.run("INSERT INTO t VALUES (randomblob(300))")
+            }
+        }
+        #expect(Files.size(box.file("app.db")) == Int64(pages) * 4096)
+        let made = try box.run("backup", "--db", "app.db", "--compression", "zstd", "--json")
+        let key = try #require(try json(made)["key"] as? String)
+        let run = try box.run("restore", "--key", key, "--out", "r.db")
+        #expect(run.status == 0, "\(run.output)")
+        func rows(_ name: String) throws -> [[SQLiteValue]] {
+            try SQLiteConnection(path: box.file(name), mode: .readOnly).query("SELECT rowid, b FROM t ORDER BY rowid")
+        }
+        #expect(try rows("r.db") == rows("app.db") && !rows("app.db").isEmpty)
+    }
+
     @Test("a zstd backup: .db.zst.enc, comp=zstd in its metadata and row; every restore mode reads it; zstd's tool reads the deciphered object, Laju's reader cannot")
     func zstdRoundTrip() throws {
         let box = try Sandbox()

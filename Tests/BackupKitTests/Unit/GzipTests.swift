@@ -72,4 +72,13 @@ struct GzipTests {
         #expect(!compressed.isEmpty)
         #expect(try Self.decompress(compressed, pieceSize: 10) == [])
     }
+
+    @Test("members whose output ends as a buffer fills (sizes in 256 KiB multiples; one member larger than the window, as Laju's) read back whole",
+          arguments: [256 << 10, 1 << 20, 2 << 20, 3 << 20], [1 << 20, 3 << 20])
+    func outputEndsAtBufferBoundary(size: Int, blockSize: Int) throws {
+        let data = Self.sample(size)
+        for pieceSize in [1 << 20, 65_536, 1] where pieceSize > 1 || size <= 1 << 20 {
+            #expect(try Self.decompress(try Self.compress(data, blockSize: blockSize), pieceSize: pieceSize) == data, "piece \(pieceSize)")
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CZstd
 @testable import BackupKit
 
 /// zstd frames from `ZstdFrameWriter`, read back by `ZstdStreamReader` and by the `zstd` tool.
@@ -18,6 +19,15 @@ struct ZstdTests {
         let compressed = try Self.compress(data, blockSize: blockSize)
         #expect(compressed.count < data.count)
         #expect(try Self.decompress(compressed, pieceSize: pieceSize) == data)
+    }
+
+    @Test("a stream whose last frame ends as libzstd's output buffer fills (a size in 128 KiB multiples) reads back whole",
+          arguments: [128 << 10, 640 << 10, 1 << 20, 3 << 20], [1 << 20, 100_000, 1])
+    func lastFrameFillsTheOutputBuffer(size: Int, pieceSize: Int) throws {
+        let data = GzipTests.sample(size)
+        #expect(size % ZSTD_DStreamOutSize() == 0, "the case under test")
+        let compressed = try Self.compress(data, blockSize: BackupEncoder.defaultBlockSize)
+        #expect(try Self.decompress(compressed, pieceSize: min(pieceSize, compressed.count)) == data)
     }
 
     @Test("a larger level compresses smaller; every level in range works")
