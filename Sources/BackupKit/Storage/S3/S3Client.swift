@@ -44,7 +44,7 @@ final class S3Client: @unchecked Sendable {
     func headObject(objectKey key: String) throws -> (object: StoredObject, metadata: ObjectMetadata)? {
         let response = try send("HEAD", objectKey: key, operation: "read metadata of", allowedStatus: [404])
         if response.status == 404 {
-            try requireBucket()
+            try requireBucket(under: key)
             return nil
         }
         var metadata = ObjectMetadata()
@@ -105,7 +105,7 @@ final class S3Client: @unchecked Sendable {
         })
         if response.status == 412 { throw BackupError.objectChanged(objectKey: key) }
         if response.status == 404 {
-            if S3ErrorDocument(response.body)?.code == "NoSuchBucket" { try requireBucket() }
+            if S3ErrorDocument(response.body)?.code == "NoSuchBucket" { try requireBucket(under: key) }
             throw BackupError.backupNotFound(objectKey: key)
         }
     }
@@ -237,9 +237,11 @@ final class S3Client: @unchecked Sendable {
 
     // MARK: Requests
 
-    /// Throws the configuration error for a missing bucket, if it is missing.
-    func requireBucket() throws {
-        _ = try send("GET", objectKey: nil, query: [("list-type", "2"), ("max-keys", "0")], operation: "list")
+    /// Throws the configuration error for a missing bucket, if it is missing. The probe lists
+    /// nothing under `prefix` (the key asked for): a policy that grants s3:ListBucket only under
+    /// the backups' prefix (the README's) allows it, where a listing of the whole bucket is denied.
+    func requireBucket(under prefix: String) throws {
+        _ = try send("GET", objectKey: nil, query: [("list-type", "2"), ("prefix", prefix), ("max-keys", "0")], operation: "list")
     }
 
     /// Signs and sends one request, retrying what is worth retrying (see the type's comment).
