@@ -210,11 +210,11 @@ struct IncrementalReader {
     private static func block(_ placement: Placement, of frame: [UInt8], ids: [BlockID], header: Manifest.Header, identity: BlockIdentity,
                               packKey: String) throws -> Swift.Range<Int> {
         let size = blockSize(placement, header)
-        let start = (placement.frame ?? 0) * header.blockSize
+        let index = placement.frame ?? 0
+        let start = index * header.blockSize
         guard start + size <= frame.count else {
             throw BackupError.corruptBackup(objectKey: packKey, detail: "block \(placement.number) lies past the end of its frame")
         }
-        let index = placement.frame ?? 0
         let hashed = index < ids.count && min(header.blockSize, frame.count - start) == size
         let matches = hashed ? ids[index] == placement.id
             : frame.withUnsafeBytes { identity.id(of: UnsafeRawBufferPointer(rebasing: $0[start..<(start + size)])) == placement.id }

@@ -48,7 +48,8 @@ struct IndexPages {
         var walk = Walk()
         var seen = Set<Int64>()
         var pages: [[UInt8]] = []  // one buffer a level: a parent's page stays while its children are read
-        var payload: [UInt8] = []
+        var payload: [UInt8] = []  // a record spilling to overflow pages, put together
+        var overflow = [UInt8](repeating: 0, count: pageSize)
         // Index cells: a payload larger than `most` keeps `least` (or a little more) on its page.
         let most = (usable - 12) * 64 / 255 - 23, least = (usable - 12) * 32 / 255 - 23
 
@@ -101,7 +102,6 @@ struct IndexPages {
                 payload.removeAll(keepingCapacity: true)
                 payload += pages[depth][offset..<(offset + keep)]
                 var next = Self.uint32(pages[depth], offset + keep)
-                var overflow = [UInt8](repeating: 0, count: pageSize)
                 while payload.count < total {
                     try use(next)
                     let got = try overflow.withUnsafeMutableBytes { try file.read(into: $0, at: (next - 1) * Int64(pageSize)) }

@@ -75,22 +75,20 @@ struct IntegrityCheck {
         var index = table.map { $0.map { Optional($0) } }
         for (n, check) in checks.enumerated() {
             guard let outcome = results[n] else { throw BackupError.unexpected("a piece of the integrity check did not run") }
-            if case .index(let t, let k, let digest) = outcome {
+            switch (check.reading, outcome) {
+            case (.index(let t, let k, _), .index(let digest)):
                 index[t][k] = digest
-                continue
-            }
-            guard case .rows(let rows) = outcome else { continue }
-            switch check.reading {
-            case .index: break
-            case .pragma:
+            case (.pragma, .rows(let rows)):
                 let said = rows.compactMap { $0.first?.text }
                 if said != ["ok"] { lines += said.isEmpty ? ["\(check.sql) returned nothing"] : said }
-            case .tableDigests(let t):
+            case (.tableDigests(let t), .rows(let rows)):
                 guard rows.count == 1, rows[0].count == table[t].count else { throw BackupError.unexpected("a table digest is malformed") }
                 for (k, value) in rows[0].enumerated() {
                     guard let digest = EntryDigest(value) else { throw BackupError.unexpected("a table digest is malformed") }
                     table[t][k].add(digest)
                 }
+            default:
+                throw BackupError.unexpected("a piece of the integrity check answered another piece's question")
             }
         }
         for (t, compared) in plan.compared.enumerated() where index[t] != table[t] || !table[t].allSatisfy(\.plain) {
@@ -109,7 +107,7 @@ struct IntegrityCheck {
             case tableDigests(table: Int)
             /// The records of index K of compared table T, read from its pages (the statement
             /// names its root).
-            case index(table: Int, index: Int, name: String, keys: Int, unique: Bool)
+            case index(table: Int, index: Int, IndexContentCheck.Index)
         }
         let sql: String
         var bindings: [SQLiteValue] = []
@@ -117,24 +115,24 @@ struct IntegrityCheck {
         let cost: Double
 
         func run(on connection: SQLiteConnection, key: [UInt8]) throws -> Outcome {
-            guard case .index(let t, let k, let name, let keys, let unique) = reading else {
+            guard case .index(_, _, let index) = reading else {
                 return .rows(try connection.query(sql, bindings))
             }
             let opened = try connection.query(sql).filter { $0.count >= 6 && $0[1].text == "OpenRead" && $0[5].text?.hasPrefix("k(") == true }
             guard opened.count == 1, let root = opened[0][3].integer,
-                  let size = try connection.query(IndexContentCheck.size, [.text(name)]).first, size.count == 5,
+                  let size = try connection.query(IndexContentCheck.size, [.text(index.name)]).first, size.count == 5,
                   size[0].integer == 1, size[1].integer == root else {
-                return .index(table: t, index: k, digest: nil)
+                return .index(digest: nil)
             }
-            var records = IndexRecordDigest(keys: keys, unique: unique, key: key)
+            var records = IndexRecordDigest(keys: index.columns.count, unique: index.unique, key: key)
             let walk: IndexPages.Walk
             do {
                 walk = try IndexPages(path: connection.path).walk(root: root) { records.add(record: $0) }
             } catch is IndexPages.Anomaly {
-                return .index(table: t, index: k, digest: nil)  // not as SQLite writes it: integrity_check(T) decides
+                return .index(digest: nil)  // not as SQLite writes it: integrity_check(T) decides
             }
             let counted = IndexPages.Walk(cells: size[2].integer ?? -1, payload: size[3].integer ?? -1, pages: size[4].integer ?? -1)
-            return .index(table: t, index: k, digest: walk == counted ? records.digest : nil)
+            return .index(digest: walk == counted ? records.digest : nil)
         }
     }
 
@@ -142,7 +140,7 @@ struct IntegrityCheck {
     /// pages are not as SQLite counts them).
     enum Outcome {
         case rows([[SQLiteValue]])
-        case index(table: Int, index: Int, digest: EntryDigest?)
+        case index(digest: EntryDigest?)
     }
 
     struct Plan {
@@ -152,7 +150,7 @@ struct IntegrityCheck {
     }
 
     /// The pieces: quick_check, then per table with indexes either its index checks as
-    /// digests and lookups or `integrity_check(T)`. Costs are from a 1 GiB database:
+    /// digests or `integrity_check(T)`. Costs are from a 1 GiB database:
     /// quick_check about 5 µs a page, integrity_check(T) about 1.4 µs a row and index, a
     /// digest about 0.2 µs a row and index.
     func plan(_ connection: SQLiteConnection) throws -> Plan {
@@ -208,9 +206,7 @@ struct IntegrityCheck {
                                        reading: .tableDigests(table: t), cost: rows / Double(ranges.count) * (0.2 + 0.2 * Double(indexes))))
             }
             for (k, index) in split.indexes.enumerated() {
-                plan.tasks.append(Task(sql: split.rootProgram(index),
-                                       reading: .index(table: t, index: k, name: index.name, keys: index.columns.count, unique: index.unique),
-                                       cost: rows * 0.1))
+                plan.tasks.append(Task(sql: split.rootProgram(index), reading: .index(table: t, index: k, index), cost: rows * 0.1))
             }
         }
         return plan

@@ -117,8 +117,8 @@ final class FileDescriptor: @unchecked Sendable {
     }
 
     /// Allocates the disk space of the first `length` bytes at once, keeping the file's size:
-    /// writes spread over the range then fill blocks already placed. Throws `insufficientSpace`
-    /// when they do not fit; a file system without fallocate is left as it is.
+    /// writes spread over the range then fill blocks already placed. Throws `cannotWrite` (disk
+    /// full) when they do not fit; a file system without fallocate is left as it is.
     func reserve(_ length: Int64) throws {
         guard length > 0, CLinux_reserve(raw, 0, length) != 0 else { return }
         if errno == ENOSPC { throw BackupError.cannotWrite(path: path, reason: "disk full: \(length) bytes do not fit") }

@@ -38,10 +38,14 @@ struct EncoderStressTests {
             let (encoded, stored) = try #require(box.value, "round \(round): \(String(describing: box.error))")
             #expect(encoded.sourceSize == Int64(data.count) && encoded.storedSize == Int64(stored.count))
             if round == 1 {
-                var plain: [UInt8] = []
-                let decoded = try BackupDecoder(key: key, iv: encoded.iv, tag: encoded.tag, algorithm: algorithm)
-                    .decode(download: { deliver in try stored.withUnsafeBytes { try deliver($0) } }, into: { plain += $0 })
-                #expect(decoded.authenticated && decoded.decompressionFailure == nil && plain == data)
+                // With the MD5 of the stored bytes and without it (a sealed object's restore).
+                for checksum in [true, false] {
+                    var plain: [UInt8] = []
+                    let decoded = try BackupDecoder(key: key, iv: encoded.iv, tag: encoded.tag, algorithm: algorithm)
+                        .decode(checksum: checksum, download: { deliver in try stored.withUnsafeBytes { try deliver($0) } }, into: { plain += $0 })
+                    #expect(decoded.authenticated && decoded.decompressionFailure == nil && plain == data)
+                    #expect((decoded.md5Hex == encoded.md5Hex) == checksum && (decoded.md5Hex == nil) == !checksum)
+                }
             }
         }
     }

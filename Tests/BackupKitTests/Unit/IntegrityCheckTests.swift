@@ -37,6 +37,16 @@ struct IntegrityCheckTests {
         try [0, 1_000_000].map { ($0, try IntegrityCheck(path: path, workers: 2, splitRows: $0).problems()) }
     }
 
+    /// The whole check's verdict and the split check's both ways, where a check that stops on
+    /// SQLITE_CORRUPT counts as a problem (it fails the restore as a listed problem does).
+    static func verdicts(_ path: String) -> (whole: String?, split: [(splitRows: Int64, problems: String?)]) {
+        func verdict(_ check: () throws -> String?) -> String? {
+            do { return try check() } catch { return "stopped: \(error)" }
+        }
+        return (verdict { try whole(path, quick: false) },
+                [0, 1_000_000].map { rows in (rows, verdict { try IntegrityCheck(path: path, workers: 2, splitRows: rows).problems() }) })
+    }
+
     @Test("a sound database passes, split over 1, 2 and 8 connections, as one whole check says")
     func soundDatabase() throws {
         let dir = TemporaryDirectory()
@@ -91,7 +101,7 @@ struct IntegrityCheckTests {
                     "\(table): \(pieces(table))")
         }
         let indexes = tasks.compactMap { task -> (String, Bool)? in
-            if case .index(_, _, let name, _, let unique) = task.reading { return (name, unique) }
+            if case .index(_, _, let index) = task.reading { return (index.name, index.unique) }
             return nil
         }
         #expect(Set(indexes.map(\.0)) == ["t_a", "t_b", "it's odd x", "sqlite_autoindex_u_1", "named_x"], "\(indexes)")
@@ -494,16 +504,11 @@ struct IntegrityCheckTests {
         }
         #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index records")
         // (No key equals its rowid, which would leave the table to integrity_check(T) by itself.)
-        // A check that stops on SQLITE_CORRUPT fails the restore as a listed problem does.
-        func verdict(_ check: () throws -> String?) -> String? {
-            do { return try check() } catch { return "stopped: \(error)" }
-        }
-        let whole = verdict { try Self.whole(path, quick: false) }
+        let (whole, split) = Self.verdicts(path)
         #expect(whole != nil, "every shape here is damage the whole check sees")
         if shape != "a field short" { #expect(whole?.contains("missing from index t_a") == true, "\(whole ?? "ok")") }
-        for splitRows: Int64 in [0, 1_000_000] {
-            let split = verdict { try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() }
-            #expect(split != nil, "splitRows \(splitRows): ok, but the whole check says \(whole ?? "ok")")
+        for (splitRows, problems) in split {
+            #expect(problems != nil, "splitRows \(splitRows): ok, but the whole check says \(whole ?? "ok")")
         }
     }
 
@@ -516,14 +521,10 @@ struct IntegrityCheckTests {
         let made = try Tool.python("crafted_index.py", [mode, path], in: dir.path)
         #expect(made.status == 0, "\(made.output)")
         #expect(try Self.whole(path, quick: true) == nil, "quick_check passes it")
-        // A check that stops on SQLITE_CORRUPT fails the restore as a listed problem does.
-        func verdict(_ check: () throws -> String?) -> String? {
-            do { return try check() } catch { return "stopped: \(error)" }
-        }
-        let whole = try #require(verdict { try Self.whole(path, quick: false) })
-        for splitRows: Int64 in [0, 1_000_000] {
-            let split = verdict { try IntegrityCheck(path: path, workers: 2, splitRows: splitRows).problems() }
-            #expect(split != nil, "splitRows \(splitRows): ok, but the whole check says \(whole)")
+        let (whole, split) = Self.verdicts(path)
+        let problems = try #require(whole, "every shape here is damage the whole check sees")
+        for (splitRows, found) in split {
+            #expect(found != nil, "splitRows \(splitRows): ok, but the whole check says \(problems)")
         }
     }
 }
