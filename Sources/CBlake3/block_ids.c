@@ -1,5 +1,6 @@
 #include "CBlake3.h"
 #include "upstream/blake3_impl.h"
+#include <endian.h>
 #include <string.h>
 
 void sqlite_backup_blake3_keyed16(const uint8_t key[32], const uint8_t *data, size_t length, uint8_t out[16]) {
@@ -42,4 +43,25 @@ int sqlite_backup_blake3_keyed16_blocks(const uint8_t key[32], const uint8_t *da
     for (size_t b = 0; b < n; b++) memcpy(out + (first + b) * 16, values + b * BLAKE3_OUT_LEN, 16);
   }
   return 0;
+}
+
+/* A one-block message is a one-block chunk: its root is the compression of that block with
+   CHUNK_START, CHUNK_END and ROOT, which is what blake3_hash_many computes with those flags. */
+void sqlite_backup_blake3_keyed16_sum(const uint8_t key[32], const uint8_t *blocks, size_t count, uint64_t sums[2]) {
+  enum { LANES = 16 };
+  uint32_t key_words[8];
+  load_key_words(key, key_words);
+  const uint8_t *inputs[LANES];
+  uint8_t out[LANES * BLAKE3_OUT_LEN];
+  for (size_t first = 0; first < count; first += LANES) {
+    size_t n = count - first < LANES ? count - first : LANES;
+    for (size_t b = 0; b < n; b++) inputs[b] = blocks + (first + b) * BLAKE3_BLOCK_LEN;
+    blake3_hash_many(inputs, n, 1, key_words, 0, false, KEYED_HASH, CHUNK_START, CHUNK_END | ROOT, out);
+    for (size_t b = 0; b < n; b++) {
+      uint64_t words[2];
+      memcpy(words, out + b * BLAKE3_OUT_LEN, 16);
+      sums[0] += le64toh(words[0]);
+      sums[1] += le64toh(words[1]);
+    }
+  }
 }

@@ -43,22 +43,26 @@ final class BlockDecompressor {
     /// The block's bytes; fails unless they are exactly `size` bytes.
     func decompress(_ input: UnsafeRawBufferPointer, size: Int) throws -> [UInt8] {
         var output = [UInt8](repeating: 0, count: size)
-        let produced: Int = try output.withUnsafeMutableBytes { out in
-            switch algorithm {
-            case .gzip:
-                var actual = 0
-                let result = libdeflate_gzip_decompress(deflate, input.baseAddress, input.count, out.baseAddress, out.count, &actual)
-                guard result == LIBDEFLATE_SUCCESS else { throw DecompressionFailure(description: "a gzip block is invalid") }
-                return actual
-            case .zstd:
-                let n = ZSTD_decompressDCtx(zstd, out.baseAddress, out.count, input.baseAddress, input.count)
-                if ZSTD_isError(n) != 0 {
-                    throw DecompressionFailure(description: "a zstd block is invalid: \(String(cString: ZSTD_getErrorName(n)))")
-                }
-                return n
-            }
-        }
-        guard produced == size else { throw DecompressionFailure(description: "a block decompressed to \(produced) bytes, not \(size)") }
+        try output.withUnsafeMutableBytes { try decompress(input, into: $0) }
         return output
+    }
+
+    /// Decompresses the block into `output`; fails unless it fills it exactly.
+    func decompress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
+        let produced: Int
+        switch algorithm {
+        case .gzip:
+            var actual = 0
+            let result = libdeflate_gzip_decompress(deflate, input.baseAddress, input.count, output.baseAddress, output.count, &actual)
+            guard result == LIBDEFLATE_SUCCESS else { throw DecompressionFailure(description: "a gzip block is invalid") }
+            produced = actual
+        case .zstd:
+            let n = ZSTD_decompressDCtx(zstd, output.baseAddress, output.count, input.baseAddress, input.count)
+            if ZSTD_isError(n) != 0 {
+                throw DecompressionFailure(description: "a zstd block is invalid: \(String(cString: ZSTD_getErrorName(n)))")
+            }
+            produced = n
+        }
+        guard produced == output.count else { throw DecompressionFailure(description: "a block decompressed to \(produced) bytes, not \(output.count)") }
     }
 }

@@ -38,11 +38,11 @@ package enum CompressionAlgorithm: String, Sendable, Codable, CaseIterable {
         }
     }
 
-    /// A decompressor for one restore.
+    /// A decompressor for one restore (zstd's frames are decompressed on several threads).
     func makeStreamDecompressor() throws -> any StreamDecompressor {
         switch self {
         case .gzip: return try GzipStreamReader()
-        case .zstd: return try ZstdStreamReader()
+        case .zstd: return ParallelZstdReader()
         }
     }
 }

@@ -51,6 +51,17 @@ final class ReorderBuffer<Value>: @unchecked Sendable {
         return value
     }
 
+    /// The result for `index` if it is ready, without waiting.
+    func poll(_ index: Int) throws -> Value? {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+        guard let value = ready.removeValue(forKey: index) else { return nil }
+        next = index + 1
+        condition.broadcast()
+        return value
+    }
+
     /// How many results there will be.
     func setCount(_ total: Int) {
         condition.changeAndBroadcast { count = total }

@@ -64,15 +64,30 @@ struct EntryDigest: Equatable {
         if let bytes { entry += bytes }
     }
 
-    static func hash(_ entry: [UInt8], key: UnsafeRawPointer) -> (UInt64, UInt64) {
-        var out = (UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &out) { digest in
-            entry.withUnsafeBufferPointer {
-                sqlite_backup_blake3_keyed16(key.assumingMemoryBound(to: UInt8.self), $0.baseAddress, $0.count,
-                                             digest.baseAddress!.assumingMemoryBound(to: UInt8.self))
+    /// Puts an entry together in memory of the size its fields need (`put`'s encoding).
+    struct EntryWriter {
+        private let buffer: UnsafeMutableRawBufferPointer
+        private(set) var count = 0
+        /// Whether a field did not fit (and was left out).
+        private(set) var overflowed = false
+
+        init(_ buffer: UnsafeMutableRawBufferPointer) {
+            self.buffer = buffer
+        }
+
+        mutating func put(_ tag: Tag, _ word: UInt64, _ bytes: UnsafeRawBufferPointer? = nil) {
+            guard buffer.count - count >= 9 + (bytes?.count ?? 0) else {
+                overflowed = true
+                return
+            }
+            buffer[count] = tag.rawValue
+            buffer.storeBytes(of: word.littleEndian, toByteOffset: count + 1, as: UInt64.self)
+            count += 9
+            if let bytes, let start = bytes.baseAddress {
+                (buffer.baseAddress! + count).copyMemory(from: start, byteCount: bytes.count)
+                count += bytes.count
             }
         }
-        return out
     }
 
     // MARK: The table side, in SQL
@@ -94,8 +109,10 @@ struct EntryDigest: Equatable {
         }
     }
 
-    /// The running sums, in SQLite's per-aggregate memory (zeroed when first asked for).
-    private struct Sums { var rows: Int64; var hashed: Int64; var high: UInt64; var low: UInt64 }
+    /// The running counts and the hasher (retained, released by `final`), in SQLite's
+    /// per-aggregate memory (zeroed when first asked for). SQLite calls `final` for every
+    /// aggregate `step` began, even when the statement ends early.
+    private struct Sums { var rows: Int64; var hashed: Int64; var hasher: UnsafeMutableRawPointer? }
 
     private static func step(_ context: OpaquePointer, _ count: Int, _ arguments: UnsafeMutablePointer<OpaquePointer?>) {
         guard count >= 2, let memory = sqlite3_aggregate_context(context, Int32(MemoryLayout<Sums>.size)) else {
@@ -103,38 +120,54 @@ struct EntryDigest: Equatable {
         }
         let sums = memory.bindMemory(to: Sums.self, capacity: 1)
         sums.pointee.rows &+= 1
-        var entry: [UInt8] = []
+        // The entry's size first, so it is put together in place (on the stack when small).
+        var size = 0
         for k in 0..<count {
-            let value = arguments[k]
-            switch sqlite3_value_type(value) {
+            switch sqlite3_value_type(arguments[k]) {
             case SQLITE_NULL:
                 if k == count - 1 { sqlite3_result_error(context, "\(function): a rowid is NULL", -1) }
                 return
-            case SQLITE_INTEGER: put(.integer, UInt64(bitPattern: sqlite3_value_int64(value)), into: &entry)
-            case SQLITE_FLOAT: put(.real, sqlite3_value_double(value).bitPattern, into: &entry)
-            case let type:
-                // The bytes as stored (a text's in the database's encoding, UTF-8 here).
-                let start = sqlite3_value_blob(value)
-                let length = Int(sqlite3_value_bytes(value))
-                put(type == SQLITE_TEXT ? .text : .blob, UInt64(length), UnsafeRawBufferPointer(start: length > 0 ? start : nil, count: length),
-                    into: &entry)
+            case SQLITE_INTEGER, SQLITE_FLOAT: size += 9
+            default: size += 9 + Int(sqlite3_value_bytes(arguments[k]))
             }
         }
-        guard entry[entry.count - 9] == Tag.integer.rawValue else {
+        guard sqlite3_value_type(arguments[count - 1]) == SQLITE_INTEGER else {
             return sqlite3_result_error(context, "\(function): a rowid is not an integer", -1)
         }
-        let (high, low) = hash(entry, key: sqlite3_user_data(context))
-        sums.pointee.hashed &+= 1
-        sums.pointee.high &+= high
-        sums.pointee.low &+= low
+        if sums.pointee.hasher == nil {
+            let key = UnsafeRawBufferPointer(start: sqlite3_user_data(context), count: 32)
+            sums.pointee.hasher = Unmanaged.passRetained(EntryHasher(key: key)).toOpaque()
+        }
+        let hasher = Unmanaged<EntryHasher>.fromOpaque(sums.pointee.hasher!).takeUnretainedValue()
+        withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+            var entry = EntryWriter(buffer)
+            for k in 0..<count {
+                let value = arguments[k]
+                switch sqlite3_value_type(value) {
+                case SQLITE_INTEGER: entry.put(.integer, UInt64(bitPattern: sqlite3_value_int64(value)))
+                case SQLITE_FLOAT: entry.put(.real, sqlite3_value_double(value).bitPattern)
+                case let type:
+                    // The bytes as stored (a text's in the database's encoding, UTF-8 here).
+                    let start = sqlite3_value_blob(value)
+                    let length = Int(sqlite3_value_bytes(value))
+                    entry.put(type == SQLITE_TEXT ? .text : .blob, UInt64(length), UnsafeRawBufferPointer(start: length > 0 ? start : nil, count: length))
+                }
+            }
+            guard !entry.overflowed else {
+                return sqlite3_result_error(context, "\(function): a value changed size while read", -1)
+            }
+            hasher.add(UnsafeRawBufferPointer(rebasing: buffer[0..<entry.count]))
+            sums.pointee.hashed &+= 1
+        }
     }
 
     private static func final(_ context: OpaquePointer) {
         let sums = sqlite3_aggregate_context(context, 0)?.bindMemory(to: Sums.self, capacity: 1).pointee
-            ?? Sums(rows: 0, hashed: 0, high: 0, low: 0)
+            ?? Sums(rows: 0, hashed: 0, hasher: nil)
+        let (high, low) = sums.hasher.map { Unmanaged<EntryHasher>.fromOpaque($0).takeRetainedValue().sums() } ?? (0, 0)
         var result = [UInt8]()
         result.reserveCapacity(32)
-        for word in [UInt64(bitPattern: sums.rows), UInt64(bitPattern: sums.hashed), sums.high, sums.low] {
+        for word in [UInt64(bitPattern: sums.rows), UInt64(bitPattern: sums.hashed), high, low] {
             result += (0..<8).map { UInt8(truncatingIfNeeded: word >> (56 - 8 * $0)) }
         }
         sqlite3_result_blob(context, result, 32, CSQLite_transient())

@@ -2,34 +2,40 @@ import Foundation
 
 /// The index side of an `EntryDigest`: an index's records as stored, fed in b-tree order.
 struct IndexRecordDigest {
-    private(set) var digest = EntryDigest()
+    /// The counts so far (the sums are the hasher's).
+    private var counts = EntryDigest()
     /// Key fields a record holds before its rowid.
     let keys: Int
     /// Whether no two records may share their key fields (a UNIQUE index).
     let unique: Bool
-    private let key: [UInt8]
+    private let hasher: EntryHasher
     private var entry: [UInt8] = []
     private var previous: [UInt8] = []
 
     init(keys: Int, unique: Bool, key: [UInt8]) {
         self.keys = keys
         self.unique = unique
-        self.key = key
+        hasher = key.withUnsafeBytes { EntryHasher(key: $0) }
+    }
+
+    /// The digest of every record added.
+    var digest: EntryDigest {
+        var digest = counts
+        (digest.high, digest.low) = hasher.sums()
+        return digest
     }
 
     /// Counts a record, and hashes it when it is plain: exactly `keys` fields and an integer
     /// rowid, filling its payload, without NULL or NaN. A plain record must follow the previous
     /// one in strictly ascending order (and with another key in a UNIQUE index).
     mutating func add(record: UnsafeRawBufferPointer) {
-        digest.rows += 1
+        counts.rows += 1
         guard Self.encode(record, fields: keys + 1, into: &entry) else { return }
-        let (high, low) = key.withUnsafeBytes { EntryDigest.hash(entry, key: $0.baseAddress!) }
-        digest.hashed += 1
-        digest.high &+= high
-        digest.low &+= low
+        entry.withUnsafeBytes { hasher.add($0) }
+        counts.hashed += 1
         if !previous.isEmpty {
             let (sign, sameKeys) = Self.compare(previous, entry, keys: keys)
-            if sign >= 0 || (unique && sameKeys) { digest.disordered = true }
+            if sign >= 0 || (unique && sameKeys) { counts.disordered = true }
         }
         swap(&previous, &entry)
     }
@@ -43,15 +49,24 @@ struct IndexRecordDigest {
         guard let (headerSize, first) = varint(record, 0, end: record.count), first == 1, headerSize <= 63, headerSize <= UInt64(record.count) else {
             return false
         }
-        var types: [UInt64] = []
-        var at = first
-        while at < Int(headerSize) {
-            guard types.count < fields, let (type, length) = varint(record, at, end: Int(headerSize)) else { return false }
-            types.append(type)
-            at += length
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: fields) { types in
+            var (at, count) = (first, 0)
+            while at < Int(headerSize) {
+                guard count < fields, let (type, length) = varint(record, at, end: Int(headerSize)) else { return false }
+                types[count] = type
+                (at, count) = (at + length, count + 1)
+            }
+            guard at == Int(headerSize), count == fields else { return false }
+            return encodeBody(record, types: UnsafeBufferPointer(types), from: Int(headerSize), into: &entry)
         }
-        guard at == Int(headerSize), types.count == fields else { return false }
-        var body = Int(headerSize)
+    }
+
+    /// The fields of the types `types` that a record's body holds from `start`, encoded; false
+    /// when they are not plain.
+    private static func encodeBody(_ record: UnsafeRawBufferPointer, types: UnsafeBufferPointer<UInt64>, from start: Int,
+                                   into entry: inout [UInt8]) -> Bool {
+        let fields = types.count
+        var body = start
         for (k, type) in types.enumerated() {
             let size: Int
             switch type {
