@@ -104,7 +104,9 @@ package final class BlockIdentity {
     /// `ids`: the same as `id(of:)` block by block, faster for keyed BLAKE3.
     package func ids(of bytes: UnsafeRawBufferPointer, blockSize: Int, into ids: inout [BlockID]) {
         var start = 0
-        if scheme == .blake3, bytes.count >= blockSize {
+        // Blocks in lanes pays when there are more blocks than one block has 1 KiB chunks, which
+        // BLAKE3's own hasher already puts in lanes (one 4 KiB block alone: 1 lane against 4).
+        if scheme == .blake3, bytes.count / max(1, blockSize) > min(16, max(1, blockSize / 1024)) {
             let whole = bytes.count / blockSize
             var out = [UInt8](repeating: 0, count: whole * Self.length)
             let done = out.withUnsafeMutableBytes { out in

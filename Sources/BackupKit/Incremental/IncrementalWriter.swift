@@ -151,7 +151,7 @@ struct IncrementalWriter {
                     while let chunk = try chunks.pop() {
                         guard var sealed = try freeSealed.pop() else { break }
                         sealed.removeAll(keepingCapacity: true)
-                        try results.put(chunk.index, try chunk.seal(blockSize: blockSize, frameBlocks: frameBlocks, identity: identity, reusable: reusable,
+                        try results.put(chunk.index, try chunk.seal(blockSize: blockSize, firstBlock: chunk.index * blocksPerChunk, frameBlocks: frameBlocks, identity: identity, reusable: reusable,
                                                                      compressor: compressor, sealer: sealer, sealed: sealed))
                     }
                 } catch {
@@ -352,6 +352,9 @@ struct IncrementalWriter {
         let reusable = ReusableBlocks(previous: consume previous, unusablePacks: unusable)
         if reusable.thinPacks > unusable.count {
             console.detail("storing again the blocks of \(reusable.thinPacks - unusable.count) pack(s) the previous backup used less than half of")
+        }
+        if reusable.sparseFrames > 0 {
+            console.detail("storing again the spans of \(reusable.sparseFrames) frame(s) the previous backup used less than \(Int(ReusableBlocks.minimumFrameUse * 100))% of")
         }
         return reusable
     }

@@ -7,9 +7,18 @@
 /// `minimumPackUse` of are not reused but stored again, so once retention drops the manifests
 /// that still name that pack, clean deletes it whole. (A pack this backup empties is noticed
 /// by the next backup: the rule lags one backup behind and costs no extra pass.)
+///
+/// Restores stay as cheap as the data by rewriting too: a restore fetches and opens a whole
+/// frame for any one of its blocks, so a frame most of whose blocks the snapshot no longer uses
+/// costs a restore its dead bytes, and the blocks that replaced them sit in small frames of
+/// their own. Where the previous snapshot used less than `minimumFrameUse` of a frame's span
+/// (its blocks up to the last one used), every block of that span is stored again, as one new
+/// frame: the frame's live blocks and the blocks now filling its holes.
 struct ReusableBlocks: Sendable {
     /// The share of an old pack's bytes the previous backup must have used for its blocks to be reused.
     static let minimumPackUse = 0.5
+    /// The share of a frame's span the previous backup must have used for the span to be reused.
+    static let minimumFrameUse = 0.75
 
     /// What to do with a block of the new snapshot.
     enum Verdict: Sendable {
@@ -25,6 +34,10 @@ struct ReusableBlocks: Sendable {
     let packs: [Manifest.Pack]
     /// How many of `packs` are too empty (or unusable) to reuse.
     let thinPacks: Int
+    /// How many frames are used too little to reuse.
+    let sparseFrames: Int
+    /// One bit per block number: stored again wherever found (the span of a sparse frame).
+    private let rewrite: [UInt64]
     /// Distinct stored blocks `lookup` may return.
     var count: Int { sorted.count }
     private let sorted: [Manifest.Block]
@@ -41,6 +54,8 @@ struct ReusableBlocks: Sendable {
     init() {
         packs = []
         thinPacks = 0
+        sparseFrames = 0
+        rewrite = []
         sorted = []
         representative = []
         thin = []
@@ -51,6 +66,7 @@ struct ReusableBlocks: Sendable {
     /// The blocks of `manifest`, except those of `unusablePacks` (numbers of packs that are
     /// gone or damaged), which are stored again like those of thin packs.
     init(previous manifest: consuming Manifest, unusablePacks: Set<Int> = []) {
+        (rewrite, sparseFrames) = Self.sparseSpans(manifest.blocks)
         // Sorted and made unique in place: one array of 32 bytes a block is all it keeps.
         var unique = manifest.blocks
         manifest.blocks = []   // the only reference now: sorted in place, not copied
@@ -96,6 +112,50 @@ struct ReusableBlocks: Sendable {
         starts[1 << bits] = Int32(unique.count)
         bucketBits = bits
         bucketStarts = starts
+    }
+
+    /// The verdict for block `number` of the new snapshot, whose id is `id`.
+    func lookup(_ id: BlockID, at number: Int) -> Verdict {
+        let verdict = lookup(id)
+        guard case .reuse = verdict, number >= 0, number / 64 < rewrite.count, rewrite[number / 64] & (1 << UInt64(number % 64)) != 0 else {
+            return verdict
+        }
+        return .storeAgain
+    }
+
+    /// The spans of the frames `blocks` (a snapshot in order) use less than `minimumFrameUse`
+    /// of, as a bitmap of block numbers, and how many frames that is. A frame holds a run of the
+    /// snapshot, so its block k (from 0) sat at the first block's number plus k; the span is
+    /// up to the last block still used, as a manifest does not say how many blocks a frame holds.
+    private static func sparseSpans(_ blocks: [Manifest.Block]) -> ([UInt64], Int) {
+        var framed: [(pack: UInt32, offset: UInt64, member: UInt8, number: UInt32)] = []
+        for (number, block) in blocks.enumerated() {
+            guard let member = block.frame, number <= Int(UInt32.max) else { continue }
+            framed.append((block.pack, block.offset, UInt8(truncatingIfNeeded: member), UInt32(number)))
+        }
+        framed.sort { ($0.pack, $0.offset, $0.member, $0.number) < ($1.pack, $1.offset, $1.member, $1.number) }
+        var bits = [UInt64](repeating: 0, count: (blocks.count + 63) / 64)
+        var sparse = 0
+        var first = 0
+        while first < framed.count {
+            let head = framed[first]
+            var (end, used, span) = (first, 0, 0)
+            var lastMember: UInt8?
+            while end < framed.count, framed[end].pack == head.pack, framed[end].offset == head.offset {
+                if framed[end].member != lastMember { used += 1 }
+                lastMember = framed[end].member
+                span = Int(framed[end].member) + 1
+                end += 1
+            }
+            // Where the frame's first block sat: from its first used block (the lowest member).
+            let start = Int(head.number) - Int(head.member)
+            if span >= 2, Double(used) < minimumFrameUse * Double(span), start >= 0 {
+                sparse += 1
+                for number in start..<min(start + span, blocks.count) { bits[number / 64] |= 1 << UInt64(number % 64) }
+            }
+            first = end
+        }
+        return (bits, sparse)
     }
 
     func lookup(_ id: BlockID) -> Verdict {

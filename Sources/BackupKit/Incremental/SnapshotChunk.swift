@@ -14,7 +14,7 @@ struct Chunk: Sendable {
     /// store, up to `frameBlocks` of them, compressed as one and sealed as one into `sealed`
     /// (an empty buffer of the writer's pool). Runs compress nearly as well as the whole
     /// database does, where 4 KiB blocks compressed one by one stored a fifth more.
-    func seal(blockSize: Int, frameBlocks: Int, identity: BlockIdentity, reusable: ReusableBlocks,
+    func seal(blockSize: Int, firstBlock: Int, frameBlocks: Int, identity: BlockIdentity, reusable: ReusableBlocks,
               compressor: any BlockCompressor, sealer: BlockSealer, sealed: consuming [UInt8]) throws -> SealedChunk {
         var result = SealedChunk(buffer: bytes, count: count, sealed: sealed)
         let blocks = (count + blockSize - 1) / blockSize
@@ -23,7 +23,7 @@ struct Chunk: Sendable {
         result.members.reserveCapacity(blocks)
         try bytes.withUnsafeBytes { all in
             identity.ids(of: UnsafeRawBufferPointer(rebasing: all[0..<count]), blockSize: blockSize, into: &result.ids)
-            for id in result.ids { result.verdicts.append(reusable.lookup(id)) }
+            for (n, id) in result.ids.enumerated() { result.verdicts.append(reusable.lookup(id, at: firstBlock + n)) }
             var first = 0
             while first < blocks {
                 if case .reuse = result.verdicts[first] {

@@ -142,6 +142,45 @@ struct ManifestTests {
         }
     }
 
+    @Test("reusable blocks: the span of a frame the snapshot uses less than three quarters of is stored again, holes included; fuller frames and lone blocks are reused")
+    func sparseFramesAreStoredAgain() throws {
+        // Blocks 0-15: frame A (pack 0 at 0) with members 1, 2, 5 and 6 replaced by single-block
+        // frames in pack 1 (12 of 16 used: reused). Blocks 16-31: frame B (pack 0 at 1000) with
+        // members 3-9 replaced (9 of 16 used: stored again, all 16, the holes' blocks too).
+        // Blocks 32-35: frame C (pack 0 at 2000), its last two members gone, the span is 2: reused.
+        var blocks: [Manifest.Block] = []
+        var single: UInt64 = 0
+        func lone() -> Manifest.Block {
+            defer { single += 100 }
+            return Manifest.Block(id: Self.randomID(), pack: 1, offset: single, length: 100, frame: 0)
+        }
+        for k in 0..<16 { blocks.append([1, 2, 5, 6].contains(k) ? lone() : Manifest.Block(id: Self.randomID(), pack: 0, offset: 0, length: 900, frame: k)) }
+        for k in 0..<16 { blocks.append((3...9).contains(k) ? lone() : Manifest.Block(id: Self.randomID(), pack: 0, offset: 1000, length: 900, frame: k)) }
+        for k in 0..<2 { blocks.append(Manifest.Block(id: Self.randomID(), pack: 0, offset: 2000, length: 300, frame: k)) }
+        blocks += [lone(), lone()]
+        let header = Manifest.Header(database: "x.db", pageSize: 4096, blockSize: 4096, snapshotSize: Int64(blocks.count) * 4096,
+                                     compression: .zstd, keyID: "k",
+                                     packs: [Manifest.Pack(objectKey: "p0", size: 2300), Manifest.Pack(objectKey: "p1", size: Int64(single))])
+        let reusable = ReusableBlocks(previous: Manifest(header: header, blocks: blocks))
+        #expect(reusable.sparseFrames == 1 && reusable.thinPacks == 0)
+        for (number, block) in blocks.enumerated() {
+            let again: Bool
+            switch reusable.lookup(block.id, at: number) {
+            case .reuse: again = false
+            case .storeAgain: again = true
+            case .new:
+                Issue.record("block \(number) was not found")
+                continue
+            }
+            #expect(again == (16..<32).contains(number), "block \(number)")
+        }
+        // The same ids elsewhere in the new snapshot are judged by where they are now.
+        guard case .reuse = reusable.lookup(blocks[20].id, at: 40) else {
+            Issue.record("a block of a sparse frame's span was not reused outside the span")
+            return
+        }
+    }
+
     /// A whole manifest of `blocks` made at `time`, named `key`, and a delta on it.
     static func chainLink(_ key: String, time: Int64, blocks: Int, packs: [String], parent: Manifest.Header? = nil,
                           changed: Int64 = 0) -> Manifest.Header {
