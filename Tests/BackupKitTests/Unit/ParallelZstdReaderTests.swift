@@ -21,6 +21,14 @@ struct ParallelZstdReaderTests {
         #expect(try Self.read(compressed, pieceSize: pieceSize, workers: workers) == data)
     }
 
+    @Test("an empty input is one empty frame, which reads back as nothing")
+    func emptyFrame() throws {
+        let compressed = try ZstdTests.compress([], blockSize: 10)
+        #expect(!compressed.isEmpty)
+        #expect(try Self.read(compressed, pieceSize: 3) == [])
+        #expect(try Self.read(compressed + compressed, pieceSize: 100) == [])
+    }
+
     @Test("frames without a size (the zstd tool reading a pipe) and frames larger than a worker takes are read on one thread")
     func framesWorkersDoNotTake() throws {
         let dir = TemporaryDirectory()
