@@ -8,17 +8,26 @@
 /// that still name that pack, clean deletes it whole. (A pack this backup empties is noticed
 /// by the next backup: the rule lags one backup behind and costs no extra pass.)
 ///
-/// Restores stay as cheap as the data by rewriting too: a restore fetches and opens a whole
-/// frame for any one of its blocks, so a frame most of whose blocks the snapshot no longer uses
-/// costs a restore its dead bytes, and the blocks that replaced them sit in small frames of
-/// their own. Where the previous snapshot used less than `minimumFrameUse` of a frame's span
-/// (its blocks up to the last one used), every block of that span is stored again, as one new
-/// frame: the frame's live blocks and the blocks now filling its holes.
+/// Restores stay as cheap as the data by compacting as well, where the snapshot changes: a
+/// restore fetches a whole frame for any of its blocks, and whole stretches of a pack across
+/// dead frames (a request per frame would cost more), so dead bytes left inside used frames
+/// and between them cost every later restore. In a chunk of the snapshot that changed, a block
+/// is stored again when
+/// - it lies in the span of a frame the previous snapshot used less than `minimumFrameUse` of
+///   (from the frame's first block to its last used one: the frame's live blocks and the
+///   newer blocks filling its holes become one new frame), or
+/// - its frame lies in a `segmentBytes` stretch of a pack the previous snapshot used less than
+///   `minimumSegmentUse` of.
+/// A chunk that did not change stores nothing, so an unchanged database uploads a manifest alone.
 struct ReusableBlocks: Sendable {
     /// The share of an old pack's bytes the previous backup must have used for its blocks to be reused.
     static let minimumPackUse = 0.5
     /// The share of a frame's span the previous backup must have used for the span to be reused.
     static let minimumFrameUse = 0.75
+    /// Stretches of a pack judged on their own, and the share of one the previous backup must
+    /// have used for its frames to be reused.
+    static let segmentBytes: UInt64 = 1 << 20
+    static let minimumSegmentUse = 0.75
 
     /// What to do with a block of the new snapshot.
     enum Verdict: Sendable {
@@ -34,10 +43,13 @@ struct ReusableBlocks: Sendable {
     let packs: [Manifest.Pack]
     /// How many of `packs` are too empty (or unusable) to reuse.
     let thinPacks: Int
-    /// How many frames are used too little to reuse.
+    /// How many frames, and stretches of packs, are used too little to reuse.
     let sparseFrames: Int
-    /// One bit per block number: stored again wherever found (the span of a sparse frame).
+    let thinSegments: Int
+    /// One bit per block number: the spans of sparse frames.
     private let rewrite: [UInt64]
+    /// The thin stretches, as `segment(of:)` names them.
+    private let thinSegment: Set<UInt64>
     /// Distinct stored blocks `lookup` may return.
     var count: Int { sorted.count }
     private let sorted: [Manifest.Block]
@@ -55,7 +67,9 @@ struct ReusableBlocks: Sendable {
         packs = []
         thinPacks = 0
         sparseFrames = 0
+        thinSegments = 0
         rewrite = []
+        thinSegment = []
         sorted = []
         representative = []
         thin = []
@@ -78,6 +92,7 @@ struct ReusableBlocks: Sendable {
         }
         unique.removeLast(unique.count - kept)
         var used = [Int64](repeating: 0, count: manifest.header.packs.count)
+        var segmentUse: [UInt64: Int64] = [:]
         var byFrame = unique.indices.map { (pack: unique[$0].pack, offset: unique[$0].offset, index: UInt32(truncatingIfNeeded: $0)) }
         byFrame.sort { ($0.pack, $0.offset, $0.index) < ($1.pack, $1.offset, $1.index) }
         var representative = [UInt32](repeating: 0, count: unique.count)
@@ -85,6 +100,7 @@ struct ReusableBlocks: Sendable {
         while first < byFrame.count {
             let head = byFrame[first]
             used[Int(head.pack)] += Int64(unique[Int(head.index)].length)
+            segmentUse[Self.segment(of: unique[Int(head.index)]), default: 0] += Int64(unique[Int(head.index)].length)
             var member = first
             while member < byFrame.count, byFrame[member].pack == head.pack, byFrame[member].offset == head.offset {
                 representative[Int(byFrame[member].index)] = head.index
@@ -97,6 +113,14 @@ struct ReusableBlocks: Sendable {
         let thin = manifest.header.packs.indices.map {
             unusablePacks.contains($0) || Double(used[$0]) < Self.minimumPackUse * Double(max(1, manifest.header.packs[$0].size))
         }
+        let thinSegment = Set(segmentUse.filter { key, bytes in
+            let pack = manifest.header.packs[Int(key >> 40)]
+            let start = (key & (1 << 40 - 1)) * Self.segmentBytes
+            let length = min(Self.segmentBytes, UInt64(max(1, pack.size)) > start ? UInt64(max(1, pack.size)) - start : Self.segmentBytes)
+            return Double(bytes) < Self.minimumSegmentUse * Double(length)
+        }.keys)
+        self.thinSegment = thinSegment
+        thinSegments = thinSegment.count
         packs = manifest.header.packs
         sorted = unique
         self.thin = thin
@@ -114,13 +138,16 @@ struct ReusableBlocks: Sendable {
         bucketStarts = starts
     }
 
-    /// The verdict for block `number` of the new snapshot, whose id is `id`.
-    func lookup(_ id: BlockID, at number: Int) -> Verdict {
-        let verdict = lookup(id)
-        guard case .reuse = verdict, number >= 0, number / 64 < rewrite.count, rewrite[number / 64] & (1 << UInt64(number % 64)) != 0 else {
-            return verdict
-        }
-        return .storeAgain
+    /// Whether `block` (found for block `number` of the new snapshot) is to be stored again
+    /// where that snapshot changed: it lies in a sparse frame's span or a thin stretch of a pack.
+    func compacts(_ block: Manifest.Block, at number: Int) -> Bool {
+        if number >= 0, number / 64 < rewrite.count, rewrite[number / 64] & (1 << UInt64(number % 64)) != 0 { return true }
+        return thinSegment.contains(Self.segment(of: block))
+    }
+
+    /// A stretch of a pack: the pack's number, then which `segmentBytes` of it the frame starts in.
+    private static func segment(of block: Manifest.Block) -> UInt64 {
+        UInt64(block.pack) << 40 | min(block.offset / segmentBytes, 1 << 40 - 1)
     }
 
     /// The spans of the frames `blocks` (a snapshot in order) use less than `minimumFrameUse`

@@ -23,7 +23,13 @@ struct Chunk: Sendable {
         result.members.reserveCapacity(blocks)
         try bytes.withUnsafeBytes { all in
             identity.ids(of: UnsafeRawBufferPointer(rebasing: all[0..<count]), blockSize: blockSize, into: &result.ids)
-            for (n, id) in result.ids.enumerated() { result.verdicts.append(reusable.lookup(id, at: firstBlock + n)) }
+            for id in result.ids { result.verdicts.append(reusable.lookup(id)) }
+            // Where the snapshot changed, blocks in sparse frames and thin stretches of packs go again.
+            if result.verdicts.contains(where: { if case .new = $0 { return true } else { return false } }) {
+                for (n, verdict) in result.verdicts.enumerated() {
+                    if case .reuse(let block, _) = verdict, reusable.compacts(block, at: firstBlock + n) { result.verdicts[n] = .storeAgain }
+                }
+            }
             var first = 0
             while first < blocks {
                 if case .reuse = result.verdicts[first] {

@@ -142,12 +142,13 @@ struct ManifestTests {
         }
     }
 
-    @Test("reusable blocks: the span of a frame the snapshot uses less than three quarters of is stored again, holes included; fuller frames and lone blocks are reused")
-    func sparseFramesAreStoredAgain() throws {
+    @Test("reusable blocks: compacted where the snapshot changes are the span of a frame used less than three quarters (holes included) and the frames of a thin MiB of a pack; fuller frames, lone blocks and fuller stretches are not")
+    func sparseFramesAndThinStretches() throws {
         // Blocks 0-15: frame A (pack 0 at 0) with members 1, 2, 5 and 6 replaced by single-block
-        // frames in pack 1 (12 of 16 used: reused). Blocks 16-31: frame B (pack 0 at 1000) with
-        // members 3-9 replaced (9 of 16 used: stored again, all 16, the holes' blocks too).
-        // Blocks 32-35: frame C (pack 0 at 2000), its last two members gone, the span is 2: reused.
+        // frames in pack 1 (12 of 16 used: kept). Blocks 16-31: frame B (pack 0 at 1000) with
+        // members 3-9 replaced (9 of 16 used: compacted, all 16, the holes' blocks too).
+        // Blocks 32-33: frame C (pack 0 at 2000), its last members gone, so its span is 2: kept.
+        // Blocks 36-38: lone frames in pack 2 (3 MiB), one in each MiB; the middle MiB is thin.
         var blocks: [Manifest.Block] = []
         var single: UInt64 = 0
         func lone() -> Manifest.Block {
@@ -158,27 +159,24 @@ struct ManifestTests {
         for k in 0..<16 { blocks.append((3...9).contains(k) ? lone() : Manifest.Block(id: Self.randomID(), pack: 0, offset: 1000, length: 900, frame: k)) }
         for k in 0..<2 { blocks.append(Manifest.Block(id: Self.randomID(), pack: 0, offset: 2000, length: 300, frame: k)) }
         blocks += [lone(), lone()]
+        for (offset, length) in [(0, 1_000_000), (1 << 20, 1000), (2 << 20, 1_000_000)] as [(UInt64, UInt32)] {
+            blocks.append(Manifest.Block(id: Self.randomID(), pack: 2, offset: offset, length: length, frame: 0))
+        }
         let header = Manifest.Header(database: "x.db", pageSize: 4096, blockSize: 4096, snapshotSize: Int64(blocks.count) * 4096,
                                      compression: .zstd, keyID: "k",
-                                     packs: [Manifest.Pack(objectKey: "p0", size: 2300), Manifest.Pack(objectKey: "p1", size: Int64(single))])
+                                     packs: [Manifest.Pack(objectKey: "p0", size: 2300), Manifest.Pack(objectKey: "p1", size: Int64(single)),
+                                             Manifest.Pack(objectKey: "p2", size: 3 << 20)])
         let reusable = ReusableBlocks(previous: Manifest(header: header, blocks: blocks))
-        #expect(reusable.sparseFrames == 1 && reusable.thinPacks == 0)
+        #expect(reusable.sparseFrames == 1 && reusable.thinSegments == 1 && reusable.thinPacks == 0)
         for (number, block) in blocks.enumerated() {
-            let again: Bool
-            switch reusable.lookup(block.id, at: number) {
-            case .reuse: again = false
-            case .storeAgain: again = true
-            case .new:
-                Issue.record("block \(number) was not found")
+            guard case .reuse(let found, _) = reusable.lookup(block.id) else {
+                Issue.record("block \(number) is not reusable")
                 continue
             }
-            #expect(again == (16..<32).contains(number), "block \(number)")
+            #expect(reusable.compacts(found, at: number) == ((16..<32).contains(number) || number == 37), "block \(number)")
         }
-        // The same ids elsewhere in the new snapshot are judged by where they are now.
-        guard case .reuse = reusable.lookup(blocks[20].id, at: 40) else {
-            Issue.record("a block of a sparse frame's span was not reused outside the span")
-            return
-        }
+        // Elsewhere in the new snapshot, a block of a sparse frame's span is judged by where it is now.
+        #expect(!reusable.compacts(blocks[20], at: 40))
     }
 
     /// A whole manifest of `blocks` made at `time`, named `key`, and a delta on it.
