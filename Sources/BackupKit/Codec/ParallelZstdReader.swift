@@ -11,7 +11,9 @@ import Foundation
 /// workers cannot take whole turns the rest of the stream over to one `ZstdStreamReader`, after
 /// the frames before it: no size in its header, a claim beyond `largestFrame`, not a zstd
 /// frame, or no end within `largestFrame` bytes. So any stream reads as one thread would read
-/// it, and fails the same way. Memory: `window` frames, whatever the stream's size.
+/// it, and a damaged one fails (where one thread also refuses a frame asking a window over
+/// 128 MiB, the workers need none: the stream is judged by its GCM tag all the same). Memory:
+/// `window` frames, whatever the stream's size.
 final class ParallelZstdReader: StreamDecompressor {
     /// The largest frame handed to a worker: 4x the backup encoder's block.
     static let largestFrame = 4 * BackupEncoder.defaultBlockSize

@@ -351,7 +351,7 @@ struct IncrementalWriter {
         }
         let reusable = ReusableBlocks(previous: consume previous, unusablePacks: unusable)
         if reusable.thinPacks > unusable.count {
-            console.detail("storing again the blocks of \(reusable.thinPacks - unusable.count) pack(s) the previous backup used less than half of")
+            console.detail("where the database changed, storing again the blocks of \(reusable.thinPacks - unusable.count) pack(s) the previous backup used less than half of")
         }
         if reusable.sparseFrames + reusable.thinSegments > 0 {
             console.detail("where the database changed, storing again the spans of \(reusable.sparseFrames) frame(s) and the frames of \(reusable.thinSegments) MiB of packs the previous backup used less than \(Int(ReusableBlocks.minimumFrameUse * 100))% of")

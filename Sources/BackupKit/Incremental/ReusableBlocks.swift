@@ -3,10 +3,11 @@
 /// size and compression. One entry per id, sorted by id (32 bytes a block, looked up by
 /// binary search from every worker thread).
 ///
-/// Space stays bounded by rewriting: the blocks of a pack the previous manifest used less than
-/// `minimumPackUse` of are not reused but stored again, so once retention drops the manifests
-/// that still name that pack, clean deletes it whole. (A pack this backup empties is noticed
-/// by the next backup: the rule lags one backup behind and costs no extra pass.)
+/// Space stays bounded by rewriting: where the snapshot changed (below), the blocks of a pack
+/// the previous manifest used less than `minimumPackUse` of are not reused but stored again, so
+/// once retention drops the manifests that still name that pack, clean deletes it whole. (A pack
+/// this backup empties is noticed by the next backup: the rule lags one backup behind and costs
+/// no extra pass.) The blocks of a pack that is gone or damaged are stored again wherever found.
 ///
 /// Restores stay as cheap as the data by compacting as well, where the snapshot changes: a
 /// restore fetches a whole frame for any of its blocks, and whole stretches of a pack across
@@ -18,7 +19,8 @@
 ///   newer blocks filling its holes become one new frame), or
 /// - its frame lies in a `segmentBytes` stretch of a pack the previous snapshot used less than
 ///   `minimumSegmentUse` of.
-/// A chunk that did not change stores nothing, so an unchanged database uploads a manifest alone.
+/// A chunk that did not change stores nothing of these, so an unchanged database uploads a
+/// manifest alone.
 struct ReusableBlocks: Sendable {
     /// The share of an old pack's bytes the previous backup must have used for its blocks to be reused.
     static let minimumPackUse = 0.5
@@ -43,6 +45,8 @@ struct ReusableBlocks: Sendable {
     let packs: [Manifest.Pack]
     /// How many of `packs` are too empty (or unusable) to reuse.
     let thinPacks: Int
+    /// Packs never reused (gone or damaged).
+    private let unusable: [Bool]
     /// How many frames, and stretches of packs, are used too little to reuse.
     let sparseFrames: Int
     let thinSegments: Int
@@ -66,6 +70,7 @@ struct ReusableBlocks: Sendable {
     init() {
         packs = []
         thinPacks = 0
+        unusable = []
         sparseFrames = 0
         thinSegments = 0
         rewrite = []
@@ -78,7 +83,7 @@ struct ReusableBlocks: Sendable {
     }
 
     /// The blocks of `manifest`, except those of `unusablePacks` (numbers of packs that are
-    /// gone or damaged), which are stored again like those of thin packs.
+    /// gone or damaged), which are stored again wherever found.
     init(previous manifest: consuming Manifest, unusablePacks: Set<Int> = []) {
         (rewrite, sparseFrames) = Self.sparseSpans(manifest.blocks)
         // Sorted and made unique in place: one array of 32 bytes a block is all it keeps.
@@ -100,7 +105,15 @@ struct ReusableBlocks: Sendable {
         while first < byFrame.count {
             let head = byFrame[first]
             used[Int(head.pack)] += Int64(unique[Int(head.index)].length)
-            segmentUse[Self.segment(of: unique[Int(head.index)]), default: 0] += Int64(unique[Int(head.index)].length)
+            // A frame's bytes count in each stretch it covers (frames of large blocks cross them).
+            let frame = unique[Int(head.index)]
+            var at = frame.offset
+            let end = frame.offset &+ UInt64(frame.length)
+            while at < end {
+                let stretchEnd = min(end, (at / Self.segmentBytes + 1) &* Self.segmentBytes)
+                segmentUse[Self.segment(frame.pack, at), default: 0] += Int64(stretchEnd &- at)
+                at = stretchEnd
+            }
             var member = first
             while member < byFrame.count, byFrame[member].pack == head.pack, byFrame[member].offset == head.offset {
                 representative[Int(byFrame[member].index)] = head.index
@@ -111,11 +124,12 @@ struct ReusableBlocks: Sendable {
         byFrame = []
         self.representative = representative
         let thin = manifest.header.packs.indices.map {
-            unusablePacks.contains($0) || Double(used[$0]) < Self.minimumPackUse * Double(max(1, manifest.header.packs[$0].size))
+            Double(used[$0]) < Self.minimumPackUse * Double(max(1, manifest.header.packs[$0].size))
         }
+        unusable = manifest.header.packs.indices.map { unusablePacks.contains($0) }
         let thinSegment = Set(segmentUse.filter { key, bytes in
-            let pack = manifest.header.packs[Int(key >> 40)]
-            let start = (key & (1 << 40 - 1)) * Self.segmentBytes
+            let pack = manifest.header.packs[Int(key >> 32)]
+            let start = (key & UInt64(UInt32.max)) * Self.segmentBytes
             let length = min(Self.segmentBytes, UInt64(max(1, pack.size)) > start ? UInt64(max(1, pack.size)) - start : Self.segmentBytes)
             return Double(bytes) < Self.minimumSegmentUse * Double(length)
         }.keys)
@@ -124,7 +138,7 @@ struct ReusableBlocks: Sendable {
         packs = manifest.header.packs
         sorted = unique
         self.thin = thin
-        thinPacks = thin.filter { $0 }.count
+        thinPacks = zip(thin, unusable).filter { $0 || $1 }.count
         var bits = 0
         while bits < 24 && (1 << (bits + 2)) < unique.count { bits += 1 }
         var starts = [Int32](repeating: 0, count: (1 << bits) + 1)
@@ -139,15 +153,16 @@ struct ReusableBlocks: Sendable {
     }
 
     /// Whether `block` (found for block `number` of the new snapshot) is to be stored again
-    /// where that snapshot changed: it lies in a sparse frame's span or a thin stretch of a pack.
+    /// where that snapshot changed: it lies in a sparse frame's span, a thin pack, or a thin
+    /// stretch of a pack.
     func compacts(_ block: Manifest.Block, at number: Int) -> Bool {
         if number >= 0, number / 64 < rewrite.count, rewrite[number / 64] & (1 << UInt64(number % 64)) != 0 { return true }
-        return thinSegment.contains(Self.segment(of: block))
+        return thin[Int(block.pack)] || thinSegment.contains(Self.segment(block.pack, block.offset))
     }
 
-    /// A stretch of a pack: the pack's number, then which `segmentBytes` of it the frame starts in.
-    private static func segment(of block: Manifest.Block) -> UInt64 {
-        UInt64(block.pack) << 40 | min(block.offset / segmentBytes, 1 << 40 - 1)
+    /// A stretch of a pack: the pack's number, then which `segmentBytes` of it `offset` lies in.
+    private static func segment(_ pack: UInt32, _ offset: UInt64) -> UInt64 {
+        UInt64(pack) << 32 | min(offset / segmentBytes, UInt64(UInt32.max))
     }
 
     /// The spans of the frames `blocks` (a snapshot in order) use less than `minimumFrameUse`
@@ -193,7 +208,7 @@ struct ReusableBlocks: Sendable {
             if sorted[middle].id < id { low = middle + 1 } else { high = middle }
         }
         guard low < sorted.count, sorted[low].id == id else { return .new }
-        return thin[Int(sorted[low].pack)] ? .storeAgain : .reuse(sorted[low], index: Int(representative[low]))
+        return unusable[Int(sorted[low].pack)] ? .storeAgain : .reuse(sorted[low], index: Int(representative[low]))
     }
 
     /// The top `bits` bits of `id` (none when `bits` is 0).

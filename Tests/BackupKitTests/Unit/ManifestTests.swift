@@ -106,7 +106,7 @@ struct ManifestTests {
         #expect(throws: DecompressionFailure.self) { try Manifest(decoding: Array(good.dropLast(Manifest.entrySize))) }
     }
 
-    @Test("reusable blocks: every stored id is found, unknown ids are new, blocks of a mostly unused pack are stored again")
+    @Test("reusable blocks: every stored id is found, unknown ids are new, blocks of a mostly unused pack are stored again where the snapshot changes, those of a pack gone or damaged wherever found")
     func reusableBlocksLookup() throws {
         // Pack 0 is used whole; pack 1 (1 MiB) holds only one 4000-byte block the manifest uses.
         var blocks = (0..<20_000).map { Manifest.Block(id: Self.randomID(), pack: 0, offset: UInt64($0) * 50, length: 50) }
@@ -126,8 +126,15 @@ struct ManifestTests {
             }
             #expect(found == block)
         }
-        guard case .storeAgain = reusable.lookup(blocks[20_000].id) else {
-            Issue.record("a block of a mostly unused pack was reused")
+        guard case .reuse(let thin, _) = reusable.lookup(blocks[20_000].id) else {
+            Issue.record("a block of a mostly unused pack was not found")
+            return
+        }
+        #expect(reusable.compacts(thin, at: 20_000), "a block of a mostly unused pack is kept where the snapshot changes")
+        #expect(!reusable.compacts(blocks[5], at: 5))
+        let damaged = ReusableBlocks(previous: Manifest(header: header, blocks: blocks), unusablePacks: [0])
+        guard case .storeAgain = damaged.lookup(blocks[5].id), case .reuse = damaged.lookup(blocks[20_000].id) else {
+            Issue.record("a block of a damaged pack was reused, or one of another pack was not")
             return
         }
         for _ in 0..<1000 {
@@ -177,6 +184,18 @@ struct ManifestTests {
         }
         // Elsewhere in the new snapshot, a block of a sparse frame's span is judged by where it is now.
         #expect(!reusable.compacts(blocks[20], at: 40))
+    }
+
+    @Test("a frame crossing into the next MiB of its pack counts in both: a pack of large frames used whole has no thin stretch")
+    func framesCountInEveryStretchTheyCover() throws {
+        // 1.5 MiB and 0.5 MiB frames (one 2 MiB block each) fill a 2 MiB pack: its second MiB holds the end of one and all of the other.
+        let blocks = [Manifest.Block(id: Self.randomID(), pack: 0, offset: 0, length: 3 << 19, frame: 0),
+                      Manifest.Block(id: Self.randomID(), pack: 0, offset: 3 << 19, length: 1 << 19, frame: 0)]
+        let header = Manifest.Header(database: "x.db", pageSize: 4096, blockSize: 2 << 20, snapshotSize: 4 << 20, compression: .zstd,
+                                     keyID: "k", packs: [Manifest.Pack(objectKey: "p0", size: 2 << 20)])
+        let reusable = ReusableBlocks(previous: Manifest(header: header, blocks: blocks))
+        #expect(reusable.thinSegments == 0 && reusable.thinPacks == 0)
+        #expect(!reusable.compacts(blocks[1], at: 1))
     }
 
     /// A whole manifest of `blocks` made at `time`, named `key`, and a delta on it.
