@@ -44,17 +44,18 @@ final class ReorderBuffer<Value>: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while ready[index] == nil && failure == nil && (count == nil || index < count!) { condition.wait() }
-        if let failure { throw failure }
-        guard let value = ready.removeValue(forKey: index) else { return nil }
-        next = index + 1
-        condition.broadcast()
-        return value
+        return try removeLocked(index)
     }
 
     /// The result for `index` if it is ready, without waiting.
     func poll(_ index: Int) throws -> Value? {
         condition.lock()
         defer { condition.unlock() }
+        return try removeLocked(index)
+    }
+
+    /// Hands out the result for `index` if there is one, with the lock held, and makes room.
+    private func removeLocked(_ index: Int) throws -> Value? {
         if let failure { throw failure }
         guard let value = ready.removeValue(forKey: index) else { return nil }
         next = index + 1

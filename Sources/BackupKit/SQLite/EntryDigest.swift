@@ -58,13 +58,9 @@ struct EntryDigest: Equatable {
     /// of the bytes that follow).
     enum Tag: UInt8 { case integer = 1, real = 2, text = 3, blob = 4 }
 
-    static func put(_ tag: Tag, _ word: UInt64, _ bytes: UnsafeRawBufferPointer? = nil, into entry: inout [UInt8]) {
-        entry.append(tag.rawValue)
-        withUnsafeBytes(of: word.littleEndian) { entry += $0 }
-        if let bytes { entry += bytes }
-    }
-
-    /// Puts an entry together in memory of the size its fields need (`put`'s encoding).
+    /// Puts an entry together, in memory at least the size its fields need: each field's tag,
+    /// then 8 bytes little-endian, then a text's or blob's bytes. Both sides of a digest encode
+    /// with it.
     struct EntryWriter {
         private let buffer: UnsafeMutableRawBufferPointer
         private(set) var count = 0

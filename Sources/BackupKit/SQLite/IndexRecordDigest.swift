@@ -61,41 +61,49 @@ struct IndexRecordDigest {
         }
     }
 
-    /// The fields of the types `types` that a record's body holds from `start`, encoded; false
-    /// when they are not plain.
+    /// The fields of the types `types` that a record's body holds from `start`, encoded (by
+    /// `EntryDigest.EntryWriter`, as the table side encodes them); false when they are not plain.
     private static func encodeBody(_ record: UnsafeRawBufferPointer, types: UnsafeBufferPointer<UInt64>, from start: Int,
                                    into entry: inout [UInt8]) -> Bool {
         let fields = types.count
-        var body = start
-        for (k, type) in types.enumerated() {
-            let size: Int
-            switch type {
-            case 1, 2, 3, 4: size = Int(type)
-            case 5: size = 6
-            case 6, 7: size = 8
-            case 8, 9: size = 0
-            case 12...: size = Int((type - 12) / 2)
-            default: return false  // NULL, or the reserved 10 and 11
+        // At most 9 bytes a field and the body's bytes: written in place, then cut to what was written.
+        entry.append(contentsOf: repeatElement(0, count: 9 * fields + record.count - start))
+        let written: Int? = entry.withUnsafeMutableBytes { buffer in
+            var writer = EntryDigest.EntryWriter(buffer)
+            var body = start
+            for (k, type) in types.enumerated() {
+                let size: Int
+                switch type {
+                case 1, 2, 3, 4: size = Int(type)
+                case 5: size = 6
+                case 6, 7: size = 8
+                case 8, 9: size = 0
+                case 12...: size = Int((type - 12) / 2)
+                default: return nil  // NULL, or the reserved 10 and 11
+                }
+                guard size <= record.count - body else { return nil }
+                let bytes = UnsafeRawBufferPointer(rebasing: record[body..<(body + size)])
+                body += size
+                switch type {
+                case 1...6:
+                    // Big-endian two's complement, sign-extended.
+                    let value = bytes.reduce(UInt64(bytes[0] & 0x80 != 0 ? UInt64.max : 0)) { $0 << 8 | UInt64($1) }
+                    writer.put(.integer, value)
+                case 8, 9: writer.put(.integer, type - 8)
+                case 7:
+                    let bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    guard !Double(bitPattern: bits).isNaN else { return nil }
+                    writer.put(.real, bits)
+                default:
+                    writer.put(type % 2 == 1 ? .text : .blob, UInt64(size), bytes)
+                }
+                if k == fields - 1, !(1...6).contains(type), type != 8, type != 9 { return nil }  // the rowid: an integer
             }
-            guard size <= record.count - body else { return false }
-            let bytes = UnsafeRawBufferPointer(rebasing: record[body..<(body + size)])
-            body += size
-            switch type {
-            case 1...6:
-                // Big-endian two's complement, sign-extended.
-                let value = bytes.reduce(UInt64(bytes[0] & 0x80 != 0 ? UInt64.max : 0)) { $0 << 8 | UInt64($1) }
-                EntryDigest.put(.integer, value, into: &entry)
-            case 8, 9: EntryDigest.put(.integer, type - 8, into: &entry)
-            case 7:
-                let bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                guard !Double(bitPattern: bits).isNaN else { return false }
-                EntryDigest.put(.real, bits, into: &entry)
-            default:
-                EntryDigest.put(type % 2 == 1 ? .text : .blob, UInt64(size), bytes, into: &entry)
-            }
-            if k == fields - 1, !(1...6).contains(type), type != 8, type != 9 { return false }  // the rowid: an integer
+            return body == record.count && !writer.overflowed ? writer.count : nil
         }
-        return body == record.count
+        guard let written else { return false }
+        entry.removeLast(entry.count - written)
+        return true
     }
 
     /// A varint in its fewest bytes, else nil (not plain).
