@@ -42,7 +42,7 @@ package struct RestoreOperation {
             Self.removeDatabaseFiles(tempPath)
             Cleanup.shared.forget(tempPath)
         }
-        let (file, decoded, usedKey) = try KeyAttempts.first(of: keys, onWrongKey: { key, _ in
+        let (file, decoded, usedKey, pages) = try KeyAttempts.first(of: keys, onWrongKey: { key, _ in
             console.detail("key \(key.id) does not decrypt \(plan.objectKey); trying the next configured key")
         }) { key in
             do {
@@ -61,7 +61,7 @@ package struct RestoreOperation {
         let checking = console.progress("integrity check", total: nil) { 0 }
         defer { checking.finish() }
         do {
-            try target.verify(tempPath)
+            try target.verify(tempPath, pages: pages)
             try sync.join()
         } catch {
             try? sync.join()
@@ -86,8 +86,10 @@ package struct RestoreOperation {
     }
 
     /// Downloads and decodes the object with one key into a fresh `tempPath`, and judges it.
+    /// A full object is written in order, so what its pages point to is noted on the way
+    /// (`PageMap`, for the integrity check).
     private func decode(_ plan: RestorePlan, repository: BackupRepository, key: EncryptionKey, ring: KeyRing,
-                        into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey) {
+                        into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey, PageMap?) {
         let storage = repository.storage
         Self.removeDatabaseFiles(tempPath)
         let file = try FileDescriptor.createPrivate(tempPath)
@@ -99,10 +101,11 @@ package struct RestoreOperation {
             defer { meter.finish() }
             let decoded = try IncrementalReader(storage: storage, loadManifest: { try repository.manifest(objectKey: $0, ring: ring) })
                 .restore(plan.decryption, key: key, ring: ring, into: file, progress: downloaded)
-            return (file, decoded, key)
+            return (file, decoded, key, nil)
         }
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
         defer { meter.finish() }
+        let pages = PageMap()
         let decoded = try BackupDecoder(key: key, iv: plan.iv, tag: plan.tag, algorithm: plan.compression)
             .decode(checksum: !plan.decryption.tagCoversChecksum, download: { deliver in
                 try storage.download(objectKey: objectKey, size: plan.storedSize, version: plan.storedVersion) { bytes in
@@ -111,12 +114,13 @@ package struct RestoreOperation {
                 }
             }, into: { bytes in
                 try file.write(bytes)
+                pages.add(bytes)
                 if Failpoint.midRestore.isSelected && (Files.size(tempPath) ?? 0) >= 4 << 20 { Failpoint.midRestore.reach() }
             })
         meter.finish()
         guard decoded.md5Hex == nil && !decoded.authenticated else {
             try plan.verify(decoded)
-            return (file, decoded, key)
+            return (file, decoded, key, pages)
         }
         // The tag failed where it covers the checksum: hash the stored bytes again so the error
         // says whether they changed.

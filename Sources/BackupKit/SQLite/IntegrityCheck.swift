@@ -4,16 +4,20 @@ import Synchronization
 /// `PRAGMA integrity_check` of a file nothing else uses (a restore before it is placed), run on
 /// several connections at once with the verdict of one whole check. SQLite documents
 /// `quick_check` as integrity_check without two checks: index content and UNIQUE constraints.
-/// So one connection runs quick_check (every b-tree's structure, the free list, every page used
-/// exactly once, every row's types and NOT NULL and CHECK constraints), and the others check
-/// what it leaves out, table by table: nothing for a table without indexes; for a large rowid
-/// table, digests of its rows (split by rowid range) and of each index's entries
-/// (`IndexContentCheck`), and `integrity_check(T)` for the rest and for any table whose digests
-/// do not come out plainly equal. On two cores the time is about half the sum. When a piece
-/// cannot run (a name SQLite cannot look up, a schema it cannot read), one whole
-/// `integrity_check` decides instead.
+/// So quick_check (every b-tree's structure, the free list, every page used exactly once, every
+/// row's types and NOT NULL and CHECK constraints) runs beside what it leaves out, table by
+/// table: nothing for a table without indexes; for a large rowid table, digests of its rows
+/// (split by rowid range) and of each index's entries (`IndexContentCheck`), and
+/// `integrity_check(T)` for the rest and for any table whose digests do not come out plainly
+/// equal. Given a `PageMap` of the file, quick_check itself is split too: `quick_check(T)` for
+/// each table `integrity_check(T)` does not cover (`sqlite_schema`'s also checks the free list),
+/// and `PageAccounting` for the one thing they leave out, every page held exactly once. On two
+/// cores the time is about half the sum. When a piece cannot run (a name SQLite cannot look up,
+/// a schema it cannot read), one whole `integrity_check` decides instead.
 struct IntegrityCheck {
     let path: String
+    /// What each page points to, noted as the file was written: lets quick_check split.
+    var pages: PageMap? = nil
     var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Tables spanning at least this many rowids have their indexes compared by digest;
     /// smaller ones run `integrity_check(T)`.
@@ -73,11 +77,14 @@ struct IntegrityCheck {
         var lines: [String] = []
         var table = plan.compared.map { Array(repeating: EntryDigest(), count: $0.indexes.count) }
         var index = table.map { $0.map { Optional($0) } }
+        var pageProblem = plan.pageProblem
         for (n, check) in checks.enumerated() {
             guard let outcome = results[n] else { throw BackupError.unexpected("a piece of the integrity check did not run") }
             switch (check.reading, outcome) {
             case (.index(let t, let k, _), .index(let digest)):
                 index[t][k] = digest
+            case (.pages, .pages(let problem)):
+                pageProblem = pageProblem ?? problem
             case (.pragma, .rows(let rows)):
                 let said = rows.compactMap { $0.first?.text }
                 if said != ["ok"] { lines += said.isEmpty ? ["\(check.sql) returned nothing"] : said }
@@ -95,6 +102,7 @@ struct IntegrityCheck {
             let said = try SQLiteConnection(path: path, mode: .immutable).query(Self.pragma(compared.table)).compactMap { $0.first?.text }
             if said != ["ok"] { lines += said }
         }
+        if let pageProblem, !lines.contains(where: { $0.contains(pageProblem) }) { lines.append(pageProblem) }
         return lines
     }
 
@@ -108,6 +116,8 @@ struct IntegrityCheck {
             /// The records of index K of compared table T, read from its pages (the statement
             /// names its root).
             case index(table: Int, index: Int, IndexContentCheck.Index)
+            /// Every page held once (`PageAccounting`), from a map of the file read in order.
+            case pages(roots: [UInt32], pageCount: Int)
         }
         let sql: String
         var bindings: [SQLiteValue] = []
@@ -115,6 +125,13 @@ struct IntegrityCheck {
         let cost: Double
 
         func run(on connection: SQLiteConnection, key: [UInt8]) throws -> Outcome {
+            if case .pages(let roots, let pageCount) = reading {
+                let map = try PageMap(reading: connection.path)
+                guard case .problem(let problem) = try PageAccounting.verdict(map: map, roots: roots, pageCount: pageCount, path: connection.path) else {
+                    return .pages(problem: nil)
+                }
+                return .pages(problem: problem)
+            }
             guard case .index(_, _, let index) = reading else {
                 return .rows(try connection.query(sql, bindings))
             }
@@ -141,21 +158,51 @@ struct IntegrityCheck {
     enum Outcome {
         case rows([[SQLiteValue]])
         case index(digest: EntryDigest?)
+        /// A page held twice or never, if the page accounting could say.
+        case pages(problem: String?)
     }
 
     struct Plan {
         var tasks: [Task]
         /// Tables whose indexes are compared by digest (the tasks refer to them by position).
         var compared: [IndexContentCheck] = []
+        /// A page held twice or never, which the page accounting found (SQLite's whole check may
+        /// not say it; see `PageAccounting`).
+        var pageProblem: String? = nil
     }
 
-    /// The pieces: quick_check, then per table with indexes either its index checks as
-    /// digests or `integrity_check(T)`. Costs are from a 1 GiB database:
-    /// quick_check about 5 µs a page, integrity_check(T) about 1.4 µs a row and index, a
-    /// digest about 0.2 µs a row and index.
+    /// The pieces: quick_check (whole, or per table with the page accounting), then per table
+    /// with indexes either its index checks as digests or `integrity_check(T)`. Costs are from a
+    /// 1 GiB database: quick_check about 5 µs a page, integrity_check(T) about 1.4 µs a row and
+    /// index, a digest about 0.2 µs a row and index.
     func plan(_ connection: SQLiteConnection) throws -> Plan {
-        let pages = Double(try connection.query("PRAGMA page_count").first?.first?.integer ?? 0)
-        var plan = Plan(tasks: [Task(sql: "PRAGMA quick_check", reading: .pragma, cost: pages * 5)])
+        let pageCount = try connection.query("PRAGMA page_count").first?.first?.integer ?? 0
+        let pages = Double(pageCount)
+        var plan = Plan(tasks: [])
+        let wholeQuickCheck = Task(sql: "PRAGMA quick_check", reading: .pragma, cost: pages * 5)
+        // quick_check splits only where every page is held once, counted from SQLite's own list of roots.
+        var held: [UInt32: Int]? = nil
+        var wholeRoots: [UInt32]? = nil
+        if pageCount > 0, pageCount <= Int64(Int32.max), let roots = try Self.roots(of: "PRAGMA main.quick_check", on: connection) {
+            wholeRoots = roots
+            if let map = self.pages {
+                switch try PageAccounting.verdict(map: map, roots: roots, pageCount: Int(pageCount), path: path) {
+                case .sound(let pages): held = pages
+                case .problem(let problem): plan.pageProblem = problem
+                case .undecided: break
+                }
+            } else {
+                // No map noted while writing: the file is read once more, beside the whole quick_check.
+                plan.tasks.append(Task(sql: "", reading: .pages(roots: roots, pageCount: Int(pageCount)), cost: pages * 0.8))
+            }
+        }
+        var quickChecks: [(table: String, task: Task)] = []
+        var checkedRoots: [UInt32]? = []
+        var wholeTables: Set<String> = []
+        func checkWhole(_ name: String, cost: Double) {
+            plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: cost))
+            wholeTables.insert(name)
+        }
         // Digests hash text as stored; only a UTF-8 file has no conversion in between.
         let utf8 = try connection.query("PRAGMA encoding").first?.first?.text == "UTF-8"
         // The tables as SQLite loaded them (not the raw schema rows, whose type and name it reads
@@ -173,11 +220,18 @@ struct IntegrityCheck {
             guard !name.lowercased().hasPrefix("sqlite_") || reserved.contains(name.lowercased()) else {
                 throw BackupError.unexpected("the restored database has a table named \(name)")
             }
+            if let held {
+                // Each table's quick_check(T), unless integrity_check(T) covers it (below).
+                let roots = try Self.roots(of: Self.pragma(name, quick: true), on: connection)
+                checkedRoots = roots.flatMap { roots in checkedRoots.map { $0 + roots } }
+                quickChecks.append((name, Task(sql: Self.pragma(name, quick: true), reading: .pragma,
+                                               cost: Double((roots ?? []).reduce(0) { $0 + (held[$1] ?? 0) }) * 4.5)))
+            }
             let indexes = try connection.query("SELECT count(*) FROM pragma_index_list(?1, 'main')", [.text(name)]).first?.first?.integer ?? 0
             // quick_check already checks everything integrity_check(T) would of a table without indexes.
             guard indexes > 0 else { continue }
             guard row[2].integer == 0 else {  // WITHOUT ROWID
-                plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: .infinity))
+                checkWhole(name, cost: .infinity)
                 continue
             }
             let split = utf8 ? try IndexContentCheck.make(table: name, on: connection) : nil
@@ -186,12 +240,12 @@ struct IntegrityCheck {
             guard let low = try connection.query("SELECT min(\(rowid)) FROM \(table) NOT INDEXED").first?.first?.integer,
                   let high = try connection.query("SELECT max(\(rowid)) FROM \(table) NOT INDEXED").first?.first?.integer else {
                 // No rows: integrity_check(T) still counts its indexes' entries.
-                plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: 0))
+                checkWhole(name, cost: 0)
                 continue
             }
             let rows = Double(high) - Double(low) + 1
             guard rows >= Double(splitRows), low <= high, let split else {
-                plan.tasks.append(Task(sql: Self.pragma(name), reading: .pragma, cost: rows * Double(1 + indexes) * 1.4))
+                checkWhole(name, cost: rows * Double(1 + indexes) * 1.4)
                 continue
             }
             let t = plan.compared.count
@@ -209,11 +263,31 @@ struct IntegrityCheck {
                 plan.tasks.append(Task(sql: split.rootProgram(index), reading: .index(table: t, index: k, index), cost: rows * 0.1))
             }
         }
+        // The pieces must check exactly the b-trees the whole check does, by SQLite's own lists.
+        if held != nil, let wholeRoots, let checkedRoots, checkedRoots.sorted() == wholeRoots.sorted() {
+            plan.tasks += quickChecks.filter { !wholeTables.contains($0.table) }.map(\.task)
+        } else {
+            plan.tasks.append(wholeQuickCheck)
+        }
         return plan
     }
 
-    static func pragma(_ table: String) -> String {
-        "PRAGMA main.integrity_check('\(table.replacingOccurrences(of: "'", with: "''"))')"
+    static func pragma(_ table: String, quick: Bool = false) -> String {
+        "PRAGMA main.\(quick ? "quick_check" : "integrity_check")('\(table.replacingOccurrences(of: "'", with: "''"))')"
+    }
+
+    /// The b-tree roots (zeros left out) the program of pragma `sql` checks in main, as its
+    /// `IntegrityCk` instruction lists them; nil when the program is not as expected.
+    static func roots(of sql: String, on connection: SQLiteConnection) throws -> [UInt32]? {
+        // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment. P5 is the database (0: main).
+        let checks = try connection.query("EXPLAIN " + sql).filter { $0.count >= 7 && $0[1].text == "IntegrityCk" && $0[6].integer == 0 }
+        guard checks.count == 1, let list = checks[0][5].text, list.hasPrefix("["), list.hasSuffix("]") else { return nil }
+        var roots: [UInt32] = []
+        for item in list.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false) {
+            guard let root = UInt32(item) else { return nil }
+            if root != 0 { roots.append(root) }
+        }
+        return roots
     }
 
     /// `count` consecutive ranges that cover `span` exactly once (some may be empty).

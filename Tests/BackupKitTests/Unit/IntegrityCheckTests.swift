@@ -7,9 +7,10 @@ import Testing
 /// its table's) and damage only quick_check sees (a page no b-tree or free list holds).
 struct IntegrityCheckTests {
     /// A database with a few shapes of table: rowid with indexes (one UNIQUE), WITHOUT ROWID, FTS5, blobs.
-    static func makeSound(_ path: String) throws {
+    static func makeSound(_ path: String, pageSize: Int = 4096) throws {
         let db = try SQLiteConnection(path: path, mode: .readWriteCreate)
         try db.execute("""
+            PRAGMA page_size = \(pageSize);
             CREATE TABLE t(a INTEGER, b TEXT, c BLOB); CREATE INDEX t_a ON t(a); CREATE INDEX t_b ON t(b);
             CREATE TABLE u(x TEXT UNIQUE);
             CREATE TABLE w(k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID;

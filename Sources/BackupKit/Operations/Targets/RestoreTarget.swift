@@ -11,8 +11,9 @@ protocol RestoreTarget {
     /// Where the decoded database is written: beside the output (one atomic rename at the end)
     /// or in the run's work folder.
     func temporaryPath(in work: WorkDirectory) -> String
-    /// Checks the decoded database; nothing is placed unless it passes.
-    func verify(_ temporary: String) throws
+    /// Checks the decoded database (`pages`: what its pages point to, when noted as it was
+    /// written); nothing is placed unless it passes.
+    func verify(_ temporary: String, pages: PageMap?) throws
     /// Puts the verified database in place.
     func place(_ temporary: String) throws -> RestorePlacement
 }
@@ -27,9 +28,9 @@ struct RestorePlacement {
 
 extension RestoreTarget {
     /// SQLite's check: `PRAGMA integrity_check`, split over the cores (`IntegrityCheck`).
-    func verify(_ temporary: String) throws {
+    func verify(_ temporary: String, pages: PageMap?) throws {
         guard (Files.size(temporary) ?? 0) > 0 else { return }
-        if let problems = try IntegrityCheck(path: temporary).problems() {
+        if let problems = try IntegrityCheck(path: temporary, pages: pages).problems() {
             throw BackupError.integrityCheckFailed(what: "the restored database", detail: problems)
         }
     }

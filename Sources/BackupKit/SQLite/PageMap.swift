@@ -1,0 +1,190 @@
+/// What each page of a database file points to, noted while the file is written in order (a
+/// full restore streams it), so the integrity check can account for every page without reading
+/// the file once more: the part of `PRAGMA quick_check` that per-table checks
+/// (`quick_check(T)`) leave out (`PageAccounting`).
+///
+/// A page is noted both ways it may be read: as a b-tree page (its children, and the first page
+/// and length of each cell's overflow chain, exactly as SQLite's check parses a cell) and as an
+/// overflow or free-list trunk page (its first four bytes, the next page). Only pages reached
+/// from the roots are read as b-tree pages, so a page that merely looks like one (an overflow
+/// page, a free page holding stale cells) adds nothing. A page laid out otherwise than SQLite's
+/// check accepts is noted as unreadable. The bytes are not yet authenticated while noted: the
+/// map is only believed once the whole file is.
+///
+/// About 13 bytes a page; past `limit` pages (or a page size it cannot read) it stops noting and
+/// the check does not split. A file written otherwise (an incremental restore places blocks out
+/// of order) is read once more, in order (`init(reading:)`).
+final class PageMap {
+    /// The most pages noted (about 52 MiB of notes at the default, 16 GiB of 4 KiB pages).
+    let limit: Int
+    /// False once the map cannot describe the file: the check then runs whole.
+    private(set) var usable = true
+    private(set) var pageSize = 0
+    /// Bytes of a page b-trees use (the page less its reserved bytes).
+    private(set) var usableSize = 0
+    /// The database header (the first 100 bytes), once written.
+    private(set) var header: [UInt8] = []
+    /// Pages noted so far.
+    var pages: Int { kinds.count }
+
+    /// Each page's flag byte when it reads as a b-tree page, `notBTree`, or `unreadable`.
+    private var kinds: [UInt8] = []
+    /// Each page's first four bytes, big-endian.
+    private var next: [UInt32] = []
+    /// Where each page's references start in `references` (one more entry than pages).
+    private var starts: [UInt32] = [0]
+    /// Children as page numbers; an overflow chain as `overflowMark`, its first page, its length.
+    private var references: [UInt32] = []
+    /// A page not yet whole.
+    private var partial: [UInt8] = []
+
+    static let notBTree: UInt8 = 0
+    static let unreadable: UInt8 = 0xFF
+    static let overflowMark = UInt32.max
+
+    init(limit: Int = 4 << 20) {
+        self.limit = limit
+    }
+
+    /// The map of the file at `path`, read in order.
+    convenience init(reading path: String, limit: Int = 4 << 20) throws {
+        self.init(limit: limit)
+        let file = try FileDescriptor.openForReading(path)
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while usable {
+            let read = try buffer.withUnsafeMutableBytes { try file.read(into: $0, at: offset) }
+            guard read > 0 else { break }
+            buffer.withUnsafeBytes { add(UnsafeRawBufferPointer(rebasing: $0.prefix(read))) }
+            offset += Int64(read)
+        }
+    }
+
+    /// Notes the next bytes of the file.
+    func add(_ bytes: UnsafeRawBufferPointer) {
+        guard usable, !bytes.isEmpty else { return }
+        var rest = bytes
+        if pageSize == 0 {
+            // The page size is in the header: keep bytes until it is whole.
+            let take = min(rest.count, 100 - partial.count)
+            partial += rest.prefix(take)
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
+            guard partial.count == 100 else { return }
+            guard readHeader(partial) else { return stop() }
+        }
+        if !partial.isEmpty {
+            let take = min(rest.count, pageSize - partial.count)
+            partial += rest.prefix(take)
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
+            guard partial.count == pageSize else { return }
+            partial.withUnsafeBytes { note(page: $0) }
+            partial.removeAll(keepingCapacity: true)
+        }
+        while rest.count >= pageSize, usable {
+            note(page: UnsafeRawBufferPointer(rebasing: rest.prefix(pageSize)))
+            rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(pageSize))
+        }
+        if usable { partial += rest }
+    }
+
+    /// The flag byte of page `number` (1-based) read as a b-tree page, or `notBTree` / `unreadable`.
+    func kind(_ number: Int) -> UInt8 { kinds[number - 1] }
+
+    /// The first four bytes of page `number`: the next page of an overflow chain or trunk.
+    func nextPage(_ number: Int) -> UInt32 { next[number - 1] }
+
+    /// The references of page `number` read as a b-tree page.
+    func references(_ number: Int) -> ArraySlice<UInt32> {
+        references[Int(starts[number - 1])..<Int(starts[number])]
+    }
+
+    private func stop() {
+        usable = false
+        (kinds, next, starts, references, partial) = ([], [], [], [], [])
+    }
+
+    private func readHeader(_ bytes: [UInt8]) -> Bool {
+        guard bytes.starts(with: Array("SQLite format 3\0".utf8)) else { return false }
+        let stored = Int(bytes[16]) << 8 | Int(bytes[17])
+        let size = stored == 1 ? 65536 : stored
+        guard size >= 512, size <= 65536, size & (size - 1) == 0, size - Int(bytes[20]) >= 480 else { return false }
+        (pageSize, usableSize, header) = (size, size - Int(bytes[20]), bytes)
+        partial.reserveCapacity(size)
+        return true
+    }
+
+    private func note(page: UnsafeRawBufferPointer) {
+        guard kinds.count < limit else { return stop() }
+        next.append(UInt32(page[0]) << 24 | UInt32(page[1]) << 16 | UInt32(page[2]) << 8 | UInt32(page[3]))
+        kinds.append(noteReferences(page, headerAt: kinds.isEmpty ? 100 : 0))
+        starts.append(UInt32(references.count))
+    }
+
+    /// Appends the page's references read as a b-tree page, as SQLite's check parses each cell
+    /// (`btreeParseCellPtr…`), and returns its kind.
+    private func noteReferences(_ page: UnsafeRawBufferPointer, headerAt at: Int) -> UInt8 {
+        let flag = page[at]
+        guard flag == 0x02 || flag == 0x05 || flag == 0x0A || flag == 0x0D else { return Self.notBTree }
+        let mark = references.count
+        func unreadable() -> UInt8 {
+            references.removeSubrange(mark...)
+            return Self.unreadable
+        }
+        let interior = flag == 0x02 || flag == 0x05
+        let cells = Int(page[at + 3]) << 8 | Int(page[at + 4])
+        let pointers = at + (interior ? 12 : 8)
+        guard pointers + 2 * cells <= usableSize else { return unreadable() }
+        // Cells with a payload: a larger one keeps `least` (or a little more) on its page.
+        let table = flag == 0x0D
+        let most = table ? usableSize - 35 : (usableSize - 12) * 64 / 255 - 23
+        let least = (usableSize - 12) * 32 / 255 - 23
+        for n in 0..<cells {
+            let cell = Int(page[pointers + 2 * n]) << 8 | Int(page[pointers + 2 * n + 1])
+            guard cell >= pointers + 2 * cells, cell <= usableSize - 4 else { return unreadable() }
+            if interior { references.append(Self.uint32(page, cell)) }
+            guard flag != 0x05 else { continue }
+            var offset = cell + (interior ? 4 : 0)
+            // In its fewest bytes and under 2^32, SQLite's readings of a payload size all agree.
+            guard let (payload, length) = Self.varint(page, offset, end: usableSize), payload <= UInt64(UInt32.max),
+                  length == 1 || page[offset] != 0x80 else { return unreadable() }
+            offset += length
+            if table {
+                guard let (_, length) = Self.varint(page, offset, end: usableSize) else { return unreadable() }
+                offset += length
+            }
+            let total = Int(payload)
+            guard total > most else {
+                guard offset + total <= usableSize else { return unreadable() }
+                continue
+            }
+            let surplus = least + (total - least) % (usableSize - 4)
+            let local = surplus <= most ? surplus : least
+            guard offset + local + 4 <= usableSize else { return unreadable() }
+            let chain = (total - local + usableSize - 5) / (usableSize - 4)
+            references.append(Self.overflowMark)
+            references.append(Self.uint32(page, offset + local))
+            references.append(UInt32(chain))
+        }
+        if interior {
+            guard at + 12 <= usableSize else { return unreadable() }
+            references.append(Self.uint32(page, at + 8))
+        }
+        return flag
+    }
+
+    private static func uint32(_ page: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+        UInt32(page[at]) << 24 | UInt32(page[at + 1]) << 16 | UInt32(page[at + 2]) << 8 | UInt32(page[at + 3])
+    }
+
+    /// SQLite's varint at `at` (7 bits a byte, the ninth byte 8) and its length; nil past `end`.
+    private static func varint(_ page: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
+        var value: UInt64 = 0
+        for k in 0..<8 {
+            guard at + k < end else { return nil }
+            value = value << 7 | UInt64(page[at + k] & 0x7F)
+            if page[at + k] & 0x80 == 0 { return (value, k + 1) }
+        }
+        guard at + 8 < end else { return nil }
+        return (value << 8 | UInt64(page[at + 8]), 9)
+    }
+}
