@@ -112,9 +112,12 @@ struct IndexPages {
                 guard next == 0 else { throw Anomaly(description: "an overflow chain runs on past its payload") }
                 try payload.withUnsafeBytes { try record($0) }
             }
-            extents.sort { $0.start < $1.start }
-            for (a, b) in zip(extents, extents.dropFirst()) where a.end > b.start {
-                throw Anomaly(description: "cells of page \(number) overlap")
+            // SQLite places cells from the page's end down in pointer order: sorted only when not so.
+            if zip(extents, extents.dropFirst()).contains(where: { $0.start < $1.end }) {
+                extents.sort { $0.start < $1.start }
+                for (a, b) in zip(extents, extents.dropFirst()) where a.end > b.start {
+                    throw Anomaly(description: "cells of page \(number) overlap")
+                }
             }
             if interior { try visit(Self.uint32(pages[depth], 8), depth: depth + 1) }
         }

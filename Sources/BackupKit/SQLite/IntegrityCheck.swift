@@ -183,11 +183,17 @@ struct IntegrityCheck {
         // quick_check splits only where every page is held once, counted from SQLite's own list of roots.
         var held: [UInt32: Int]? = nil
         var wholeRoots: [UInt32]? = nil
+        // The tables as SQLite loaded them (not the raw schema rows, whose type and name it reads
+        // loosely), with their shadow tables; virtual tables have no b-tree of their own.
+        // Every name is looked up in main: a name a lookup without a schema finds in temp first (a
+        // main table called sqlite_temp_master) would check temp's table instead.
+        let tables = try connection.query("SELECT name, hex(name), wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
         if pageCount > 0, pageCount <= Int64(Int32.max), let roots = try Self.roots(of: "PRAGMA main.quick_check", on: connection) {
             wholeRoots = roots
             if let map = self.pages {
                 switch try PageAccounting.verdict(map: map, roots: roots, pageCount: Int(pageCount), path: path) {
-                case .sound(let pages): held = pages
+                // Each piece's program walks every table: past a few hundred, the pieces cost more than they save.
+                case .sound(let pages): held = tables.count <= 500 ? pages : nil
                 case .problem(let problem): plan.pageProblem = problem
                 case .undecided: break
                 }
@@ -205,11 +211,6 @@ struct IntegrityCheck {
         }
         // Digests hash text as stored; only a UTF-8 file has no conversion in between.
         let utf8 = try connection.query("PRAGMA encoding").first?.first?.text == "UTF-8"
-        // The tables as SQLite loaded them (not the raw schema rows, whose type and name it reads
-        // loosely), with their shadow tables; virtual tables have no b-tree of their own.
-        // Every name is looked up in main: a name a lookup without a schema finds in temp first (a
-        // main table called sqlite_temp_master) would check temp's table instead.
-        let tables = try connection.query("SELECT name, hex(name), wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
         for row in tables {
             // A name that is not UTF-8 reaches Swift repaired (maybe as another table's name): the whole check decides.
             guard row.count == 3, let name = row[0].text, row[1].text == name.utf8.map({ String(format: "%02X", $0) }).joined() else {
@@ -223,7 +224,7 @@ struct IntegrityCheck {
             if let held {
                 // Each table's quick_check(T), unless integrity_check(T) covers it (below).
                 let roots = try Self.roots(of: Self.pragma(name, quick: true), on: connection)
-                checkedRoots = roots.flatMap { roots in checkedRoots.map { $0 + roots } }
+                if let roots { checkedRoots?.append(contentsOf: roots) } else { checkedRoots = nil }
                 quickChecks.append((name, Task(sql: Self.pragma(name, quick: true), reading: .pragma,
                                                cost: Double((roots ?? []).reduce(0) { $0 + (held[$1] ?? 0) }) * 4.5)))
             }
@@ -277,10 +278,13 @@ struct IntegrityCheck {
     }
 
     /// The b-tree roots (zeros left out) the program of pragma `sql` checks in main, as its
-    /// `IntegrityCk` instruction lists them; nil when the program is not as expected.
+    /// `IntegrityCk` instruction lists them; nil when the program is not as expected (or checks
+    /// virtual tables too, as SQLite 3.44's whole check does and no per-table piece would).
     static func roots(of sql: String, on connection: SQLiteConnection) throws -> [UInt32]? {
         // EXPLAIN's columns: addr, opcode, p1, p2, p3, p4, p5, comment. P5 is the database (0: main).
-        let checks = try connection.query("EXPLAIN " + sql).filter { $0.count >= 7 && $0[1].text == "IntegrityCk" && $0[6].integer == 0 }
+        let program = try connection.query("EXPLAIN " + sql)
+        guard !program.contains(where: { $0.count >= 2 && $0[1].text == "VCheck" }) else { return nil }
+        let checks = program.filter { $0.count >= 7 && $0[1].text == "IntegrityCk" && $0[6].integer == 0 }
         guard checks.count == 1, let list = checks[0][5].text, list.hasPrefix("["), list.hasSuffix("]") else { return nil }
         var roots: [UInt32] = []
         for item in list.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false) {

@@ -11,8 +11,8 @@ struct PageAccounting {
         case sound(pages: [UInt32: Int])
         /// A page held twice, never, or out of range: in SQLite's words.
         case problem(String)
-        /// The map cannot say (a page it could not read was reached, auto-vacuum, a count not
-        /// as SQLite's): the whole check decides.
+        /// The map cannot say (a page it could not read was reached, auto-vacuum or incremental
+        /// vacuum set, a count not as SQLite's): the whole check decides.
         case undecided(String)
     }
 
@@ -24,6 +24,8 @@ struct PageAccounting {
         }
         let header = map.header
         guard uint32(header, 52) == 0 else { return .undecided("an auto-vacuum database keeps pointer-map pages") }
+        // The whole check's one more look at the header, which no per-table check takes.
+        guard uint32(header, 64) == 0 else { return .undecided("incremental vacuum is set without auto-vacuum") }
         var held = [UInt8](repeating: 0, count: pageCount + 1)
         // SQLite counts the lock-byte page as held before anything: a reference to it is a second one.
         let lockPage = 0x4000_0000 / map.pageSize + 1

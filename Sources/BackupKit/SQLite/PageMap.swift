@@ -11,11 +11,12 @@
 /// check accepts is noted as unreadable. The bytes are not yet authenticated while noted: the
 /// map is only believed once the whole file is.
 ///
-/// About 13 bytes a page; past `limit` pages (or a page size it cannot read) it stops noting and
-/// the check does not split. A file written otherwise (an incremental restore places blocks out
+/// About 13 bytes a page for a database as SQLite writes it; past `limit` pages, twice as many
+/// references (a hostile page can point every cell at one spilling cell), or a page size it
+/// cannot read, it stops noting and the check does not split. A file written otherwise (an incremental restore places blocks out
 /// of order) is read once more, in order (`init(reading:)`).
 final class PageMap {
-    /// The most pages noted (about 52 MiB of notes at the default, 16 GiB of 4 KiB pages).
+    /// The most pages noted (16 GiB of 4 KiB pages at the default; at most 68 MiB of notes).
     let limit: Int
     /// False once the map cannot describe the file: the check then runs whole.
     private(set) var usable = true
@@ -117,6 +118,8 @@ final class PageMap {
         guard kinds.count < limit else { return stop() }
         next.append(UInt32(page[0]) << 24 | UInt32(page[1]) << 16 | UInt32(page[2]) << 8 | UInt32(page[3]))
         kinds.append(noteReferences(page, headerAt: kinds.isEmpty ? 100 : 0))
+        // A database SQLite wrote holds fewer: each child or overflow chain is a page of its own.
+        guard references.count <= 2 * limit else { return stop() }
         starts.append(UInt32(references.count))
     }
 
@@ -149,7 +152,10 @@ final class PageMap {
                   length == 1 || page[offset] != 0x80 else { return unreadable() }
             offset += length
             if table {
-                guard let (_, length) = Self.varint(page, offset, end: usableSize) else { return unreadable() }
+                // The rowid: only its length matters (at most nine bytes).
+                var length = 1
+                while length < 9, offset + length <= usableSize, page[offset + length - 1] & 0x80 != 0 { length += 1 }
+                guard offset + length <= usableSize else { return unreadable() }
                 offset += length
             }
             let total = Int(payload)
@@ -177,7 +183,14 @@ final class PageMap {
     }
 
     /// SQLite's varint at `at` (7 bits a byte, the ninth byte 8) and its length; nil past `end`.
+    @inline(__always)
     private static func varint(_ page: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
+        guard at < end else { return nil }
+        if page[at] < 0x80 { return (UInt64(page[at]), 1) }
+        return longVarint(page, at, end: end)
+    }
+
+    private static func longVarint(_ page: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
         var value: UInt64 = 0
         for k in 0..<8 {
             guard at + k < end else { return nil }

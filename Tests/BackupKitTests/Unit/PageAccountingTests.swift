@@ -80,6 +80,50 @@ struct PageAccountingTests {
         #expect(try IntegrityCheck(path: path, pages: small, workers: 2).problems() == nil)
     }
 
+    @Test("a header whose incremental-vacuum field is set without auto-vacuum (only the whole check looks): the split check fails like the whole one")
+    func incrementalVacuumField() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("vacuum.db")
+        try IntegrityCheckTests.makeSound(path)
+        let file = try #require(FileHandle(forUpdatingAtPath: path))
+        try file.seek(toOffset: 67)
+        file.write(Data([1]))
+        try file.close()
+        if case .undecided = try Self.verdict(path, map: try PageMap(reading: path)) {} else { Issue.record("the accounting decided") }
+        let whole = try #require(try IntegrityCheckTests.whole(path, quick: false))
+        for map in [try PageMap(reading: path), nil] {
+            let split = try #require(try IntegrityCheck(path: path, pages: map, workers: 2).problems(), "map: \(map != nil); whole: \(whole)")
+            #expect(split.contains("incremental_vacuum"), "\(split)")
+        }
+    }
+
+    @Test("a page whose every cell pointer names one spilling cell: the map stops at its budget of references instead of growing with them")
+    func referenceBudget() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("sound.db")
+        try IntegrityCheckTests.makeSound(path)
+        var first = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)).prefix(4096))
+        #expect(first[16] == 0x10 && first[17] == 0, "4096-byte pages")
+        first[100] = 0x0A  // page 1 an index leaf without cells: nothing to note
+        first[103] = 0
+        first[104] = 0
+        // An index leaf of 1,000 cell pointers, all to one cell claiming 100,000 bytes of payload.
+        var page = [UInt8](repeating: 0, count: 4096)
+        page[0] = 0x0A
+        (page[3], page[4]) = (UInt8(1000 >> 8), UInt8(1000 & 0xFF))
+        for n in 0..<1000 { (page[8 + 2 * n], page[9 + 2 * n]) = (0x08, 0x00) }
+        (page[0x800], page[0x801], page[0x802]) = (0x86, 0x8D, 0x20)  // 100,000: 489 bytes here, then an overflow page
+        let map = PageMap(limit: 1000)
+        first.withUnsafeBytes { map.add($0) }
+        #expect(map.usable && map.pages == 1)
+        page.withUnsafeBytes { map.add($0) }
+        #expect(!map.usable, "3,000 references on one page, past twice the limit of 1,000 pages")
+        let roomy = PageMap(limit: 2000)
+        first.withUnsafeBytes { roomy.add($0) }
+        page.withUnsafeBytes { roomy.add($0) }
+        #expect(roomy.usable && roomy.pages == 2 && roomy.references(2).count == 3000, "under the budget the page is noted as read")
+    }
+
     @Test("two tables whose rows share one overflow chain: each quick_check(T) passes, the whole check does not, nor does the split one")
     func sharedOverflowChain() throws {
         let dir = TemporaryDirectory()
