@@ -85,6 +85,15 @@ struct IntegrityCheck {
                 index[t][k] = digest
             case (.pages, .pages(let problem)):
                 pageProblem = pageProblem ?? problem
+            case (.tableRecords(let t, _, _), .digests(let digests)):
+                guard let digests, digests.count == table[t].count else {
+                    // Rows read otherwise than SQLite writes them: integrity_check(T) decides.
+                    var unread = EntryDigest()
+                    unread.rows = 1
+                    for k in table[t].indices { table[t][k].add(unread) }
+                    continue
+                }
+                for (k, digest) in digests.enumerated() { table[t][k].add(digest) }
             case (.pragma, .rows(let rows)):
                 let said = rows.compactMap { $0.first?.text }
                 if said != ["ok"] { lines += said.isEmpty ? ["\(check.sql) returned nothing"] : said }
@@ -118,6 +127,8 @@ struct IntegrityCheck {
             case index(table: Int, index: Int, IndexContentCheck.Index)
             /// Every page held once (`PageAccounting`), from a map of the file read in order.
             case pages(roots: [UInt32], pageCount: Int)
+            /// Digests of the entries compared table T's indexes should hold, from some of its leaves.
+            case tableRecords(table: Int, TableRecordDigest, ArraySlice<UInt32>)
         }
         let sql: String
         var bindings: [SQLiteValue] = []
@@ -125,6 +136,9 @@ struct IntegrityCheck {
         let cost: Double
 
         func run(on connection: SQLiteConnection, key: [UInt8]) throws -> Outcome {
+            if case .tableRecords(_, let records, let leaves) = reading {
+                return .digests(try records.digests(leaves: leaves, key: key))
+            }
             if case .pages(let roots, let pageCount) = reading {
                 let map = try PageMap(reading: connection.path)
                 guard case .problem(let problem) = try PageAccounting.verdict(map: map, roots: roots, pageCount: pageCount, path: connection.path) else {
@@ -160,6 +174,8 @@ struct IntegrityCheck {
         case index(digest: EntryDigest?)
         /// A page held twice or never, if the page accounting could say.
         case pages(problem: String?)
+        /// Per index, a table side's digests read from leaves (nil: not as SQLite writes them).
+        case digests([EntryDigest]?)
     }
 
     struct Plan {
@@ -221,9 +237,11 @@ struct IntegrityCheck {
             guard !name.lowercased().hasPrefix("sqlite_") || reserved.contains(name.lowercased()) else {
                 throw BackupError.unexpected("the restored database has a table named \(name)")
             }
+            var tableRoots: [UInt32]? = nil
             if let held {
                 // Each table's quick_check(T), unless integrity_check(T) covers it (below).
                 let roots = try Self.roots(of: Self.pragma(name, quick: true), on: connection)
+                tableRoots = roots
                 if let roots { checkedRoots?.append(contentsOf: roots) } else { checkedRoots = nil }
                 quickChecks.append((name, Task(sql: Self.pragma(name, quick: true), reading: .pragma,
                                                cost: Double((roots ?? []).reduce(0) { $0 + (held[$1] ?? 0) }) * 4.5)))
@@ -251,6 +269,20 @@ struct IntegrityCheck {
             }
             let t = plan.compared.count
             plan.compared.append(split)
+            if held != nil, let map = self.pages, let root = tableRoots?.first,
+               let (records, leaves) = try Self.tableRecords(split, root: root, map: map, path: path, on: connection) {
+                // Straight from the leaves, in runs of them (the page count vouched for the map, and
+                // quick_check(T) or the whole one for the b-tree it describes).
+                let groups = max(1, min(workers * 2, leaves.count / 2000))
+                for g in 0..<groups {
+                    let part = leaves[(leaves.count * g / groups)..<(leaves.count * (g + 1) / groups)]
+                    plan.tasks.append(Task(sql: "", reading: .tableRecords(table: t, records, part), cost: Double(part.count) * 2))
+                }
+                for (k, index) in split.indexes.enumerated() {
+                    plan.tasks.append(Task(sql: split.rootProgram(index), reading: .index(table: t, index: k, index), cost: rows * 0.1))
+                }
+                continue
+            }
             // The first and last ranges are open: every row is counted, whatever the b-tree says its ends are.
             var ranges = Self.ranges(low...high, count: max(1, min(workers * 2, Int(rows / 100_000))))
             ranges[0] = Int64.min...ranges[0].upperBound
@@ -271,6 +303,37 @@ struct IntegrityCheck {
             plan.tasks.append(wholeQuickCheck)
         }
         return plan
+    }
+
+    /// How compared table `check`'s rows are read from its leaves: its columns, each index's key
+    /// fields, and the leaves in key order from `root`; nil when a key is the rowid's alias
+    /// (not in the record) or the b-tree is not all table pages.
+    static func tableRecords(_ check: IndexContentCheck, root: UInt32, map: PageMap, path: String,
+                             on connection: SQLiteConnection) throws -> (TableRecordDigest, [UInt32])? {
+        let name = SQLiteValue.text(check.table)
+        guard let columns = try connection.query("SELECT count(*) FROM pragma_table_xinfo(?1, 'main')", [name]).first?.first?.integer else { return nil }
+        // An INTEGER PRIMARY KEY is the rowid, not a field (its declared type decides, as SQLite's
+        // does; a DESC one that is a field anyway is only left to SQL).
+        let primary = try connection.query("SELECT cid, upper(type) FROM pragma_table_info(?1, 'main') WHERE pk > 0", [name])
+        let aliases = Set(primary.count == 1 && primary[0].count == 2 && primary[0][1].text == "INTEGER" ? [primary[0][0].integer ?? -1] : [])
+        var keys: [[Int]] = []
+        for index in check.indexes {
+            let fields = try connection.query("SELECT cid FROM pragma_index_xinfo(?1, 'main') WHERE key = 1 ORDER BY seqno", [.text(index.name)])
+                .compactMap { $0.first?.integer }
+            guard fields.count == index.columns.count, fields.allSatisfy({ $0 >= 0 && $0 < columns && !aliases.contains($0) }) else { return nil }
+            keys.append(fields.map { Int($0) })
+        }
+        var leaves: [UInt32] = []
+        var stack = [root]
+        while let page = stack.popLast() {
+            guard page >= 1, Int(page) <= map.pages else { return nil }
+            switch map.kind(Int(page)) {
+            case 0x0D: leaves.append(page)
+            case 0x05: stack += map.references(Int(page)).reversed()
+            default: return nil
+            }
+        }
+        return (TableRecordDigest(path: path, pageSize: map.pageSize, usableSize: map.usableSize, columns: Int(columns), keys: keys), leaves)
     }
 
     static func pragma(_ table: String, quick: Bool = false) -> String {

@@ -32,20 +32,27 @@ struct IntegrityCheckTests {
         try SQLiteConnection(path: path, mode: .immutable).integrityProblems(quick: quick)
     }
 
-    /// The split check's verdict on two connections, both ways a large table can be checked:
-    /// by digests (`splitRows` 0) and as integrity_check(T) (every table below `splitRows`).
-    static func split(_ path: String) throws -> [(splitRows: Int64, problems: String?)] {
-        try [0, 1_000_000].map { ($0, try IntegrityCheck(path: path, workers: 2, splitRows: $0).problems()) }
+    /// The split check's verdict on two connections, every way a large table can be checked:
+    /// by digests (`splitRows` 0), the table side in SQL or, with a page map (as a full restore
+    /// notes one), from the leaves; and as integrity_check(T) (every table below `splitRows`).
+    static func split(_ path: String) throws -> [(splitRows: String, problems: String?)] {
+        try ways(path).map { ($0.0, try $0.1.problems()) }
+    }
+
+    static func ways(_ path: String) throws -> [(String, IntegrityCheck)] {
+        [("0", IntegrityCheck(path: path, workers: 2, splitRows: 0)),
+         ("1000000", IntegrityCheck(path: path, workers: 2, splitRows: 1_000_000)),
+         ("0, page map", IntegrityCheck(path: path, pages: try PageMap(reading: path), workers: 2, splitRows: 0))]
     }
 
     /// The whole check's verdict and the split check's both ways, where a check that stops on
     /// SQLITE_CORRUPT counts as a problem (it fails the restore as a listed problem does).
-    static func verdicts(_ path: String) -> (whole: String?, split: [(splitRows: Int64, problems: String?)]) {
+    static func verdicts(_ path: String) throws -> (whole: String?, split: [(splitRows: String, problems: String?)]) {
         func verdict(_ check: () throws -> String?) -> String? {
             do { return try check() } catch { return "stopped: \(error)" }
         }
         return (verdict { try whole(path, quick: false) },
-                [0, 1_000_000].map { rows in (rows, verdict { try IntegrityCheck(path: path, workers: 2, splitRows: rows).problems() }) })
+                try ways(path).map { way in (way.0, verdict { try way.1.problems() }) })
     }
 
     @Test("a sound database passes, split over 1, 2 and 8 connections, as one whole check says")
@@ -505,7 +512,7 @@ struct IntegrityCheckTests {
         }
         #expect(try Self.whole(path, quick: true) == nil, "quick_check does not read index records")
         // (No key equals its rowid, which would leave the table to integrity_check(T) by itself.)
-        let (whole, split) = Self.verdicts(path)
+        let (whole, split) = try Self.verdicts(path)
         #expect(whole != nil, "every shape here is damage the whole check sees")
         if shape != "a field short" { #expect(whole?.contains("missing from index t_a") == true, "\(whole ?? "ok")") }
         for (splitRows, problems) in split {
@@ -522,7 +529,7 @@ struct IntegrityCheckTests {
         let made = try Tool.python("crafted_index.py", [mode, path], in: dir.path)
         #expect(made.status == 0, "\(made.output)")
         #expect(try Self.whole(path, quick: true) == nil, "quick_check passes it")
-        let (whole, split) = Self.verdicts(path)
+        let (whole, split) = try Self.verdicts(path)
         let problems = try #require(whole, "every shape here is damage the whole check sees")
         for (splitRows, found) in split {
             #expect(found != nil, "splitRows \(splitRows): ok, but the whole check says \(problems)")

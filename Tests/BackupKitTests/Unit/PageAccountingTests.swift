@@ -184,6 +184,57 @@ struct PageAccountingTests {
         }
     }
 
+    @Test("the table side read from the leaves equals SQL's, on 512-, 4096- and 65536-byte pages: rows spilling to overflow pages, NULL keys, a UNIQUE index; a TEXT PRIMARY KEY; records older than a key column, and a key that is the rowid's alias, are left to SQL or integrity_check(T)",
+          arguments: [512, 4096, 65536])
+    func tableRecordsMatchSQL(pageSize: Int) throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("records.db")
+        try IntegrityCheckTests.makeSound(path, pageSize: pageSize)
+        do {
+            let db = try SQLiteConnection(path: path, mode: .readWrite)
+            try db.execute("""
+                CREATE TABLE older(a INTEGER, b TEXT);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+                    INSERT INTO older SELECT i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'b' || i END FROM n;
+                ALTER TABLE older ADD COLUMN c INTEGER DEFAULT 7;
+                INSERT INTO older VALUES (1, 'x', 2.5), (2, x'00ff', -9223372036854775808);
+                CREATE INDEX older_b ON older(b); CREATE INDEX older_c ON older(c);
+                CREATE TABLE alias(id INTEGER PRIMARY KEY, x INTEGER); CREATE INDEX alias_x ON alias(x, id);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO alias SELECT i * 3, i % 11 FROM n;
+                CREATE TABLE tk(k TEXT PRIMARY KEY, v BLOB);
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO tk SELECT 'k' || i, zeroblob(i % 50) FROM n;
+                """)
+        }
+        let map = try PageMap(reading: path)
+        let db = try SQLiteConnection(path: path, mode: .immutable)
+        let key = Array(repeating: UInt8(9), count: 32)
+        try EntryDigest.register(on: db, key: key)
+        let plan = try IntegrityCheck(path: path, pages: map, workers: 2, splitRows: 0).plan(db)
+        var fromLeaves: [String: [UInt32]] = [:]
+        for task in plan.tasks {
+            if case .tableRecords(let t, _, let leaves) = task.reading { fromLeaves[plan.compared[t].table, default: []] += leaves }
+        }
+        #expect(Set(fromLeaves.keys) == ["t", "u", "it's odd", "older", "tk"], "a TEXT PRIMARY KEY is a field: \(fromLeaves.keys.sorted())")
+        for check in plan.compared where check.table != "alias" {
+            let root = try #require(try IntegrityCheck.roots(of: IntegrityCheck.pragma(check.table, quick: true), on: db)?.first)
+            let (records, leaves) = try #require(try IntegrityCheck.tableRecords(check, root: root, map: map, path: path, on: db))
+            #expect(leaves.sorted() == (fromLeaves[check.table] ?? []).sorted(), "the tasks read every leaf once: \(check.table)")
+            let read = try records.digests(leaves: leaves[...], key: key)
+            guard check.table != "older" else {
+                #expect(read == nil, "older rows lack column c")
+                continue
+            }
+            let sql = "SELECT " + check.indexes.map { index in
+                "\(EntryDigest.function)(" + (index.columns.map { "o.\(IndexContentCheck.quoted($0))" } + ["o.rowid"]).joined(separator: ", ") + ")"
+            }.joined(separator: ", ") + " FROM main.\(IndexContentCheck.quoted(check.table)) AS o"
+            let expected = try db.query(sql)[0].map { try #require(EntryDigest($0)) }
+            #expect(read == expected, "\(check.table)")
+            #expect(expected.allSatisfy { $0.rows > 0 }, "\(check.table)")
+        }
+        #expect(try IntegrityCheckTests.whole(path, quick: false) == nil)
+        #expect(try IntegrityCheck(path: path, pages: map, workers: 2, splitRows: 0).problems() == nil)
+    }
+
     /// Where table `table`'s one row (on its root page, a leaf) keeps its overflow chain's first
     /// page number, and that number.
     static func overflowPointer(_ path: String, table: String) throws -> (at: Int, page: UInt32) {
