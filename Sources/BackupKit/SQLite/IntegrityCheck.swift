@@ -128,6 +128,8 @@ struct IntegrityCheck {
             /// Every page held once (`PageAccounting`), from a map of the file read in order.
             case pages(roots: [UInt32], pageCount: Int)
             /// Digests of the entries compared table T's indexes should hold, from some of its leaves.
+            /// The statement (`sql`, `bindings`) reads the same rows, by rowid range, where a leaf's
+            /// records are not all as SQLite writes them (a row older than a column, a spilled key).
             case tableRecords(table: Int, TableRecordDigest, ArraySlice<UInt32>)
         }
         let sql: String
@@ -137,7 +139,9 @@ struct IntegrityCheck {
 
         func run(on connection: SQLiteConnection, key: [UInt8]) throws -> Outcome {
             if case .tableRecords(_, let records, let leaves) = reading {
-                return .digests(try records.digests(leaves: leaves, key: key))
+                if let digests = try records.digests(leaves: leaves, key: key) { return .digests(digests) }
+                let row = try connection.query(sql, bindings).first ?? []
+                return .digests(row.count == records.keys.count ? row.compactMap(EntryDigest.init) : nil)
             }
             if case .pages(let roots, let pageCount) = reading {
                 let map = try PageMap(reading: connection.path)
@@ -272,16 +276,24 @@ struct IntegrityCheck {
             if held != nil, let map = self.pages, let root = tableRoots?.first,
                let (records, leaves) = try Self.tableRecords(split, root: root, map: map, path: path, on: connection) {
                 // Straight from the leaves, in runs of them (the page count vouched for the map, and
-                // quick_check(T) or the whole one for the b-tree it describes).
+                // quick_check(T) or the whole one for the b-tree it describes), in groups in key
+                // order. Each group is also a rowid range, from its first row on (the first and
+                // last open), which SQL reads where a record is not read from the leaf.
                 let groups = max(1, min(workers * 2, leaves.count / 2000))
-                for g in 0..<groups {
-                    let part = leaves[(leaves.count * g / groups)..<(leaves.count * (g + 1) / groups)]
-                    plan.tasks.append(Task(sql: "", reading: .tableRecords(table: t, records, part), cost: Double(part.count) * 2))
+                let parts = (0..<groups).map { leaves[(leaves.count * $0 / groups)..<(leaves.count * ($0 + 1) / groups)] }
+                let starts = try parts.dropFirst().map { try records.firstRowid(leaf: $0.first!) }.compactMap { $0 }
+                if starts.count == groups - 1, zip(starts, starts.dropFirst()).allSatisfy({ $0 < $1 }), starts.first.map({ $0 > Int64.min }) ?? true {
+                    let lows = [Int64.min] + starts
+                    for (g, part) in parts.enumerated() {
+                        let high = g + 1 < groups ? lows[g + 1] - 1 : Int64.max
+                        plan.tasks.append(Task(sql: split.tableDigests(), bindings: [.integer(lows[g]), .integer(high)],
+                                               reading: .tableRecords(table: t, records, part), cost: Double(part.count) * 2))
+                    }
+                    for (k, index) in split.indexes.enumerated() {
+                        plan.tasks.append(Task(sql: split.rootProgram(index), reading: .index(table: t, index: k, index), cost: rows * 0.1))
+                    }
+                    continue
                 }
-                for (k, index) in split.indexes.enumerated() {
-                    plan.tasks.append(Task(sql: split.rootProgram(index), reading: .index(table: t, index: k, index), cost: rows * 0.1))
-                }
-                continue
             }
             // The first and last ranges are open: every row is counted, whatever the b-tree says its ends are.
             var ranges = Self.ranges(low...high, count: max(1, min(workers * 2, Int(rows / 100_000))))
@@ -306,7 +318,8 @@ struct IntegrityCheck {
     }
 
     /// How compared table `check`'s rows are read from its leaves: its columns, each index's key
-    /// fields, and the leaves in key order from `root`; nil when a key is the rowid's alias
+    /// fields, and the leaves in key order from `root` (as the tree is built: what it holds is
+    /// quick_check's to say); nil when a key is the rowid's alias
     /// (not in the record) or the b-tree is not all table pages.
     static func tableRecords(_ check: IndexContentCheck, root: UInt32, map: PageMap, path: String,
                              on connection: SQLiteConnection) throws -> (TableRecordDigest, [UInt32])? {

@@ -14,8 +14,9 @@
 /// About 13 bytes a page for a database as SQLite writes it; past `limit` pages, twice as many
 /// references (a hostile page can point every cell at one spilling cell), or a page size it
 /// cannot read, it stops noting and the check does not split. A file written otherwise (an incremental restore places blocks out
-/// of order) is read once more, in order (`init(reading:)`).
-final class PageMap {
+/// of order) is read once more, in stretches on two threads (`init(reading:)`). Used by one
+/// thread at a time.
+final class PageMap: @unchecked Sendable {
     /// The most pages noted (16 GiB of 4 KiB pages at the default; at most 68 MiB of notes).
     let limit: Int
     /// False once the map cannot describe the file: the check then runs whole.
@@ -38,6 +39,8 @@ final class PageMap {
     private var references: [UInt32] = []
     /// A page not yet whole.
     private var partial: [UInt8] = []
+    /// The number of the first page noted (a stretch of the file may start past page 1).
+    private var firstPage = 1
 
     static let notBTree: UInt8 = 0
     static let unreadable: UInt8 = 0xFF
@@ -47,18 +50,59 @@ final class PageMap {
         self.limit = limit
     }
 
-    /// The map of the file at `path`, read in order.
-    convenience init(reading path: String, limit: Int = 4 << 20) throws {
+    /// The map of the file at `path`, read in `parts` stretches of whole pages (of at least
+    /// `stretch` pages) on as many threads, joined in order.
+    convenience init(reading path: String, parts: Int = 2, stretch: Int = 4096, limit: Int = 4 << 20) throws {
         self.init(limit: limit)
         let file = try FileDescriptor.openForReading(path)
+        var header = [UInt8](repeating: 0, count: 100)
+        let got = try header.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
+        header.withUnsafeBytes { add(UnsafeRawBufferPointer(rebasing: $0.prefix(got))) }
+        guard usable, pageSize > 0 else { return }
+        let pages = (Files.size(path) ?? 0) / Int64(pageSize)
+        let parts = max(1, min(parts, Int(pages / Int64(max(1, stretch)))))
+        let bounds = (0...parts).map { Int64(pages) * Int64($0) / Int64(parts) }
+        let stretches = (0..<parts).map { k in k == 0 ? self : PageMap(stretchOf: self, from: Int(bounds[k]) + 1) }
+        let readers = (0..<parts).map { k in
+            BackgroundTask(name: "page-map-\(k)") {
+                // The last stretch runs to the end of the file (a part of a page there stays a part).
+                try stretches[k].read(file, from: k == 0 ? 100 : bounds[k] * Int64(stretches[k].pageSize),
+                                      to: k == parts - 1 ? Int64.max : bounds[k + 1] * Int64(stretches[k].pageSize))
+            }
+        }
+        for reader in readers { try reader.join() }
+        for stretch in stretches.dropFirst() { append(stretch) }
+    }
+
+    /// An empty map of the pages from `first` on, of the file whose header `map` read.
+    private init(stretchOf map: PageMap, from first: Int) {
+        limit = map.limit
+        (pageSize, usableSize, header, firstPage) = (map.pageSize, map.usableSize, map.header, first)
+    }
+
+    /// Notes the file's bytes from `start` up to `end` (or its end).
+    private func read(_ file: FileDescriptor, from start: Int64, to end: Int64) throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: Int64 = 0
-        while usable {
-            let read = try buffer.withUnsafeMutableBytes { try file.read(into: $0, at: offset) }
+        var offset = start
+        while usable, offset < end {
+            let wanted = Int(min(Int64(buffer.count), end - offset))
+            let read = try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(wanted)), at: offset) }
             guard read > 0 else { break }
             buffer.withUnsafeBytes { add(UnsafeRawBufferPointer(rebasing: $0.prefix(read))) }
             offset += Int64(read)
         }
+    }
+
+    /// Puts the next stretch's notes after these.
+    private func append(_ stretch: PageMap) {
+        guard usable, stretch.usable, partial.isEmpty, stretch.firstPage == firstPage + kinds.count,
+              kinds.count + stretch.kinds.count <= limit, references.count + stretch.references.count <= 2 * limit else { return stop() }
+        let base = UInt32(references.count)
+        kinds += stretch.kinds
+        next += stretch.next
+        starts += stretch.starts.dropFirst().map { $0 + base }
+        references += stretch.references
+        partial = stretch.partial
     }
 
     /// Notes the next bytes of the file.
@@ -117,7 +161,7 @@ final class PageMap {
     private func note(page: UnsafeRawBufferPointer) {
         guard kinds.count < limit else { return stop() }
         next.append(UInt32(page[0]) << 24 | UInt32(page[1]) << 16 | UInt32(page[2]) << 8 | UInt32(page[3]))
-        kinds.append(noteReferences(page, headerAt: kinds.isEmpty ? 100 : 0))
+        kinds.append(noteReferences(page, headerAt: kinds.isEmpty && firstPage == 1 ? 100 : 0))
         // A database SQLite wrote holds fewer: each child or overflow chain is a page of its own.
         guard references.count <= 2 * limit else { return stop() }
         starts.append(UInt32(references.count))

@@ -65,6 +65,21 @@ struct TableRecordDigest {
         return counts
     }
 
+    /// The rowid of the first row on leaf `leaf`, or nil when the page is not a table leaf with one.
+    func firstRowid(leaf: UInt32) throws -> Int64? {
+        let file = try FileDescriptor.openForReading(path)
+        var page = [UInt8](repeating: 0, count: pageSize)
+        guard try page.withUnsafeMutableBytes({ try file.read(into: $0, at: (Int64(leaf) - 1) * Int64(pageSize)) }) == pageSize else { return nil }
+        var first: Int64? = nil
+        _ = page.withUnsafeBytes { page in
+            readLeaf(page, headerAt: leaf == 1 ? 100 : 0) { rowid, _, _ in
+                first = rowid
+                return false  // the first is enough
+            }
+        }
+        return first
+    }
+
     /// Calls `row` with each cell's rowid, the record's bytes on the page and its whole payload
     /// size; false when the page or a cell is not as SQLite writes it, or `row` said so.
     private func readLeaf(_ page: UnsafeRawBufferPointer, headerAt at: Int,
