@@ -70,7 +70,12 @@ final class PageMap: @unchecked Sendable {
                                       to: k == parts - 1 ? Int64.max : bounds[k + 1] * Int64(stretches[k].pageSize))
             }
         }
-        for reader in readers { try reader.join() }
+        // Every reader ends before any failure is thrown.
+        let failures = readers.compactMap { reader -> Error? in
+            do { try reader.join() } catch { return error }
+            return nil
+        }
+        if let failure = failures.first { throw failure }
         for stretch in stretches.dropFirst() { append(stretch) }
     }
 

@@ -33,7 +33,7 @@ struct TableRecordDigest {
         while at < leaves.endIndex {
             // A run of consecutive pages, one read.
             var end = at + 1
-            while end < leaves.endIndex, end - at < run, leaves[end] == leaves[end - 1] + 1 { end += 1 }
+            while end < leaves.endIndex, end - at < run, leaves[end] == leaves[end - 1] &+ 1 { end += 1 }
             let first = Int64(leaves[at])
             let bytes = (end - at) * pageSize
             let read = try buffer.withUnsafeMutableBytes {
