@@ -50,8 +50,6 @@ struct IndexPages {
         var pages: [[UInt8]] = []  // one buffer a level: a parent's page stays while its children are read
         var payload: [UInt8] = []  // a record spilling to overflow pages, put together
         var overflow = [UInt8](repeating: 0, count: pageSize)
-        // Index cells: a payload larger than `most` keeps `least` (or a little more) on its page.
-        let most = (usable - 12) * 64 / 255 - 23, least = (usable - 12) * 32 / 255 - 23
 
         func use(_ page: Int64) throws {
             guard page >= 2, page <= pageCount, seen.insert(page).inserted else { throw Anomaly(description: "page \(page) out of range or seen twice") }
@@ -81,16 +79,18 @@ struct IndexPages {
                 var offset = at
                 if interior {
                     guard offset + 4 <= usable else { throw Anomaly(description: "a cell of page \(number) is cut") }
-                    try visit(Self.uint32(pages[depth], offset), depth: depth + 1)
+                    try visit(Int64(RecordFormat.uint32(pages[depth], offset)), depth: depth + 1)
                     offset += 4
                 }
-                let (size, length) = try Self.varint(pages[depth], offset, end: usable)
+                guard let (size, length) = pages[depth].withUnsafeBytes({ RecordFormat.varint($0, offset, end: usable) }) else {
+                    throw Anomaly(description: "a varint runs past its bounds")
+                }
                 guard length == 1 || pages[depth][offset] != 0x80, size <= UInt64(Int32.max) else {
                     throw Anomaly(description: "a payload size of \(size) bytes in \(length) bytes")
                 }
                 offset += length
                 let total = Int(size)
-                let keep = total <= most ? total : { let k = least + (total - least) % (usable - 4); return k <= most ? k : least }()
+                let keep = RecordFormat.localPayload(total, tableLeaf: false, usableSize: usable)
                 guard offset + keep + (keep < total ? 4 : 0) <= usable else { throw Anomaly(description: "a cell of page \(number) is cut") }
                 extents.append((at, offset + keep + (keep < total ? 4 : 0)))
                 walk.cells += 1
@@ -101,13 +101,13 @@ struct IndexPages {
                 }
                 payload.removeAll(keepingCapacity: true)
                 payload += pages[depth][offset..<(offset + keep)]
-                var next = Self.uint32(pages[depth], offset + keep)
+                var next = Int64(RecordFormat.uint32(pages[depth], offset + keep))
                 while payload.count < total {
                     try use(next)
                     let got = try overflow.withUnsafeMutableBytes { try file.read(into: $0, at: (next - 1) * Int64(pageSize)) }
                     guard got == pageSize else { throw Anomaly(description: "overflow page \(next) is short") }
                     payload += overflow[4..<(4 + min(usable - 4, total - payload.count))]
-                    next = Self.uint32(overflow, 0)
+                    next = Int64(RecordFormat.uint32(overflow, 0))
                 }
                 guard next == 0 else { throw Anomaly(description: "an overflow chain runs on past its payload") }
                 try payload.withUnsafeBytes { try record($0) }
@@ -119,30 +119,10 @@ struct IndexPages {
                     throw Anomaly(description: "cells of page \(number) overlap")
                 }
             }
-            if interior { try visit(Self.uint32(pages[depth], 8), depth: depth + 1) }
+            if interior { try visit(Int64(RecordFormat.uint32(pages[depth], 8)), depth: depth + 1) }
         }
 
         try visit(root, depth: 0)
         return walk
-    }
-
-    private static func uint32(_ page: [UInt8], _ at: Int) -> Int64 {
-        Int64(page[at]) << 24 | Int64(page[at + 1]) << 16 | Int64(page[at + 2]) << 8 | Int64(page[at + 3])
-    }
-
-    /// SQLite's varint at `at` (7 bits a byte, the ninth byte 8), and its length; not past `end`.
-    static func varint(_ bytes: UnsafeRawBufferPointer, _ at: Int, end: Int) throws -> (value: UInt64, length: Int) {
-        var value: UInt64 = 0
-        for k in 0..<8 {
-            guard at + k < end else { throw Anomaly(description: "a varint runs past its bounds") }
-            value = value << 7 | UInt64(bytes[at + k] & 0x7F)
-            if bytes[at + k] & 0x80 == 0 { return (value, k + 1) }
-        }
-        guard at + 8 < end else { throw Anomaly(description: "a varint runs past its bounds") }
-        return (value << 8 | UInt64(bytes[at + 8]), 9)
-    }
-
-    private static func varint(_ page: [UInt8], _ at: Int, end: Int) throws -> (value: UInt64, length: Int) {
-        try page.withUnsafeBytes { try varint($0, at, end: end) }
     }
 }

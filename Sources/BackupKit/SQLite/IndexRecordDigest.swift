@@ -46,13 +46,13 @@ struct IndexRecordDigest {
     /// (`vdbeRecordCompareInt` reads it as the first byte's low six bits).
     static func encode(_ record: UnsafeRawBufferPointer, fields: Int, into entry: inout [UInt8]) -> Bool {
         entry.removeAll(keepingCapacity: true)
-        guard let (headerSize, first) = varint(record, 0, end: record.count), first == 1, headerSize <= 63, headerSize <= UInt64(record.count) else {
+        guard let (headerSize, first) = RecordFormat.minimalVarint(record, 0, end: record.count), first == 1, headerSize <= 63, headerSize <= UInt64(record.count) else {
             return false
         }
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: fields) { types in
             var (at, count) = (first, 0)
             while at < Int(headerSize) {
-                guard count < fields, let (type, length) = varint(record, at, end: Int(headerSize)) else { return false }
+                guard count < fields, let (type, length) = RecordFormat.minimalVarint(record, at, end: Int(headerSize)) else { return false }
                 types[count] = type
                 (at, count) = (at + length, count + 1)
             }
@@ -72,31 +72,11 @@ struct IndexRecordDigest {
             var writer = EntryDigest.EntryWriter(buffer)
             var body = start
             for (k, type) in types.enumerated() {
-                let size: Int
-                switch type {
-                case 1, 2, 3, 4: size = Int(type)
-                case 5: size = 6
-                case 6, 7: size = 8
-                case 8, 9: size = 0
-                case 12...: size = Int((type - 12) / 2)
-                default: return nil  // NULL, or the reserved 10 and 11
-                }
+                let size = RecordFormat.fieldSize(type)
                 guard size <= record.count - body else { return nil }
                 let bytes = UnsafeRawBufferPointer(rebasing: record[body..<(body + size)])
                 body += size
-                switch type {
-                case 1...6:
-                    // Big-endian two's complement, sign-extended.
-                    let value = bytes.reduce(UInt64(bytes[0] & 0x80 != 0 ? UInt64.max : 0)) { $0 << 8 | UInt64($1) }
-                    writer.put(.integer, value)
-                case 8, 9: writer.put(.integer, type - 8)
-                case 7:
-                    let bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                    guard !Double(bitPattern: bits).isNaN else { return nil }
-                    writer.put(.real, bits)
-                default:
-                    writer.put(type % 2 == 1 ? .text : .blob, UInt64(size), bytes)
-                }
+                guard writer.putField(type, bytes) else { return nil }  // a NULL, a NaN, a reserved type: not plain
                 if k == fields - 1, !(1...6).contains(type), type != 8, type != 9 { return nil }  // the rowid: an integer
             }
             return body == record.count && !writer.overflowed ? writer.count : nil
@@ -104,16 +84,6 @@ struct IndexRecordDigest {
         guard let written else { return false }
         entry.removeLast(entry.count - written)
         return true
-    }
-
-    /// A varint in its fewest bytes, else nil (not plain).
-    private static func varint(_ bytes: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
-        do {
-            let (value, length) = try IndexPages.varint(bytes, at, end: end)
-            return length == 1 || bytes[at] != 0x80 ? (value, length) : nil
-        } catch {
-            return nil
-        }
     }
 
     /// How encoded entry `a` compares with `b` field by field, as SQLite compares records under

@@ -23,9 +23,9 @@ struct PageAccounting {
             return .undecided("the page map does not cover the file's \(pageCount) pages")
         }
         let header = map.header
-        guard uint32(header, 52) == 0 else { return .undecided("an auto-vacuum database keeps pointer-map pages") }
+        guard RecordFormat.uint32(header, 52) == 0 else { return .undecided("an auto-vacuum database keeps pointer-map pages") }
         // The whole check's one more look at the header, which no per-table check takes.
-        guard uint32(header, 64) == 0 else { return .undecided("incremental vacuum is set without auto-vacuum") }
+        guard RecordFormat.uint32(header, 64) == 0 else { return .undecided("incremental vacuum is set without auto-vacuum") }
         var held = [UInt8](repeating: 0, count: pageCount + 1)
         // SQLite counts the lock-byte page as held before anything: a reference to it is a second one.
         let lockPage = 0x4000_0000 / map.pageSize + 1
@@ -40,22 +40,22 @@ struct PageAccounting {
 
         // The free list: trunk pages, each listing leaves, as many pages as the header says.
         let file = try FileDescriptor.openForReading(path)
-        var trunk = uint32(header, 32)
+        var trunk = RecordFormat.uint32(header, 32)
         var freePages = 0
         var page = [UInt8](repeating: 0, count: map.pageSize)
         while trunk != 0 {
             if let problem = hold(trunk) { return problem }
             let read = try page.withUnsafeMutableBytes { try file.read(into: $0, at: (Int64(trunk) - 1) * Int64(map.pageSize)) }
             guard read == map.pageSize else { return .undecided("free-list page \(trunk) is short") }
-            let leaves = Int(uint32(page, 4))
+            let leaves = Int(RecordFormat.uint32(page, 4))
             guard leaves <= map.usableSize / 4 - 2 else { return .undecided("free-list page \(trunk) lists too many leaves") }
             for n in 0..<leaves {
-                if let problem = hold(uint32(page, 8 + 4 * n)) { return problem }
+                if let problem = hold(RecordFormat.uint32(page, 8 + 4 * n)) { return problem }
             }
             freePages += 1 + leaves
-            trunk = uint32(page, 0)
+            trunk = RecordFormat.uint32(page, 0)
         }
-        guard freePages == Int(uint32(header, 36)) else { return .undecided("the free list holds another count than the header's") }
+        guard freePages == Int(RecordFormat.uint32(header, 36)) else { return .undecided("the free list holds another count than the header's") }
 
         // Each b-tree from its root: children, and each cell's overflow chain to its end.
         var pages: [UInt32: Int] = [:]
@@ -95,9 +95,5 @@ struct PageAccounting {
             return .problem("Page \(never) is never used")
         }
         return .sound(pages: pages)
-    }
-
-    private static func uint32(_ bytes: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
     }
 }

@@ -165,7 +165,7 @@ final class PageMap: @unchecked Sendable {
 
     private func note(page: UnsafeRawBufferPointer) {
         guard kinds.count < limit else { return stop() }
-        next.append(UInt32(page[0]) << 24 | UInt32(page[1]) << 16 | UInt32(page[2]) << 8 | UInt32(page[3]))
+        next.append(RecordFormat.uint32(page, 0))
         kinds.append(noteReferences(page, headerAt: kinds.isEmpty && firstPage == 1 ? 100 : 0))
         // A database SQLite wrote holds fewer: each child or overflow chain is a page of its own.
         guard references.count <= 2 * limit else { return stop() }
@@ -186,19 +186,17 @@ final class PageMap: @unchecked Sendable {
         let cells = Int(page[at + 3]) << 8 | Int(page[at + 4])
         let pointers = at + (interior ? 12 : 8)
         guard pointers + 2 * cells <= usableSize else { return unreadable() }
-        // Cells with a payload: a larger one keeps `least` (or a little more) on its page.
         let table = flag == 0x0D
-        let most = table ? usableSize - 35 : (usableSize - 12) * 64 / 255 - 23
-        let least = (usableSize - 12) * 32 / 255 - 23
         for n in 0..<cells {
             let cell = Int(page[pointers + 2 * n]) << 8 | Int(page[pointers + 2 * n + 1])
             guard cell >= pointers + 2 * cells, cell <= usableSize - 4 else { return unreadable() }
-            if interior { references.append(Self.uint32(page, cell)) }
+            if interior { references.append(RecordFormat.uint32(page, cell)) }
             guard flag != 0x05 else { continue }
             var offset = cell + (interior ? 4 : 0)
             // In its fewest bytes and under 2^32, SQLite's readings of a payload size all agree.
-            guard let (payload, length) = Self.varint(page, offset, end: usableSize), payload <= UInt64(UInt32.max),
-                  length == 1 || page[offset] != 0x80 else { return unreadable() }
+            guard let (payload, length) = RecordFormat.minimalVarint(page, offset, end: usableSize), payload <= UInt64(UInt32.max) else {
+                return unreadable()
+            }
             offset += length
             if table {
                 // The rowid: only its length matters (at most nine bytes).
@@ -207,46 +205,23 @@ final class PageMap: @unchecked Sendable {
                 guard offset + length <= usableSize else { return unreadable() }
                 offset += length
             }
+            // A larger payload keeps part of itself on the page, the rest in an overflow chain.
             let total = Int(payload)
-            guard total > most else {
+            let local = RecordFormat.localPayload(total, tableLeaf: table, usableSize: usableSize)
+            guard local < total else {
                 guard offset + total <= usableSize else { return unreadable() }
                 continue
             }
-            let surplus = least + (total - least) % (usableSize - 4)
-            let local = surplus <= most ? surplus : least
             guard offset + local + 4 <= usableSize else { return unreadable() }
             let chain = (total - local + usableSize - 5) / (usableSize - 4)
             references.append(Self.overflowMark)
-            references.append(Self.uint32(page, offset + local))
+            references.append(RecordFormat.uint32(page, offset + local))
             references.append(UInt32(chain))
         }
         if interior {
             guard at + 12 <= usableSize else { return unreadable() }
-            references.append(Self.uint32(page, at + 8))
+            references.append(RecordFormat.uint32(page, at + 8))
         }
         return flag
-    }
-
-    private static func uint32(_ page: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-        UInt32(page[at]) << 24 | UInt32(page[at + 1]) << 16 | UInt32(page[at + 2]) << 8 | UInt32(page[at + 3])
-    }
-
-    /// SQLite's varint at `at` (7 bits a byte, the ninth byte 8) and its length; nil past `end`.
-    @inline(__always)
-    private static func varint(_ page: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
-        guard at < end else { return nil }
-        if page[at] < 0x80 { return (UInt64(page[at]), 1) }
-        return longVarint(page, at, end: end)
-    }
-
-    private static func longVarint(_ page: UnsafeRawBufferPointer, _ at: Int, end: Int) -> (UInt64, Int)? {
-        var value: UInt64 = 0
-        for k in 0..<8 {
-            guard at + k < end else { return nil }
-            value = value << 7 | UInt64(page[at + k] & 0x7F)
-            if page[at + k] & 0x80 == 0 { return (value, k + 1) }
-        }
-        guard at + 8 < end else { return nil }
-        return (value << 8 | UInt64(page[at + 8]), 9)
     }
 }

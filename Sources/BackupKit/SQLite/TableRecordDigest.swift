@@ -88,16 +88,16 @@ struct TableRecordDigest {
         let cells = Int(page[at + 3]) << 8 | Int(page[at + 4])
         let pointers = at + 8
         guard pointers + 2 * cells <= usableSize else { return false }
-        let most = usableSize - 35, least = (usableSize - 12) * 32 / 255 - 23
         for n in 0..<cells {
             var offset = Int(page[pointers + 2 * n]) << 8 | Int(page[pointers + 2 * n + 1])
             guard offset >= pointers + 2 * cells, offset <= usableSize - 4,
-                  let (payload, length) = Self.varint(page, offset, end: usableSize), payload <= UInt64(Int32.max) else { return false }
+                  let (payload, length) = RecordFormat.minimalVarint(page, offset, end: usableSize), payload <= UInt64(Int32.max) else { return false }
             offset += length
-            guard let (rowid, rowidLength) = Self.varint(page, offset, end: usableSize, anyLength: true) else { return false }
+            // A rowid in any length, as SQLite reads it.
+            guard let (rowid, rowidLength) = RecordFormat.varint(page, offset, end: usableSize) else { return false }
             offset += rowidLength
             let total = Int(payload)
-            let local = total <= most ? total : { let s = least + (total - least) % (usableSize - 4); return s <= most ? s : least }()
+            let local = RecordFormat.localPayload(total, tableLeaf: true, usableSize: usableSize)
             guard offset + local + (local < total ? 4 : 0) <= usableSize,
                   row(Int64(bitPattern: rowid), UnsafeRawBufferPointer(rebasing: page[offset..<(offset + local)]), total) else { return false }
         }
@@ -109,16 +109,16 @@ struct TableRecordDigest {
     /// writes it: minimal varints, at most `columns` fields, the fields filling `payload` bytes.
     static func fieldOffsets(_ record: UnsafeRawBufferPointer, payload: Int, columns: Int,
                              types: inout [UInt64], offsets: inout [Int]) -> Bool {
-        guard let (headerSize, first) = varint(record, 0, end: record.count), headerSize <= UInt64(record.count) else { return false }
+        guard let (headerSize, first) = RecordFormat.minimalVarint(record, 0, end: record.count), headerSize <= UInt64(record.count) else { return false }
         var (at, field, body) = (first, 0, Int(headerSize))
         while at < Int(headerSize) {
-            guard field < columns, let (type, length) = varint(record, at, end: Int(headerSize)), type != 10, type != 11,
+            guard field < columns, let (type, length) = RecordFormat.minimalVarint(record, at, end: Int(headerSize)), type != 10, type != 11,
                   type <= UInt64(Int32.max) else { return false }
             if field < types.count {
                 types[field] = type
                 offsets[field] = body
             }
-            body += size(of: type)
+            body += RecordFormat.fieldSize(type)
             guard body <= payload else { return false }
             (at, field) = (at + length, field + 1)
         }
@@ -134,54 +134,21 @@ struct TableRecordDigest {
         var needed = 9
         for field in keyFields {
             guard types[field] != .max else { return nil }
-            let end = offsets[field] + Self.size(of: types[field])
-            guard end <= record.count else { return nil }  // spilled: not read here
-            needed += 9 + Self.size(of: types[field])
+            let size = RecordFormat.fieldSize(types[field])
+            guard offsets[field] + size <= record.count else { return nil }  // spilled: not read here
+            needed += 9 + size
         }
         if entry.count < needed { entry = [UInt8](repeating: 0, count: needed * 2) }
         return entry.withUnsafeMutableBytes { buffer -> Int? in
             var writer = EntryDigest.EntryWriter(buffer)
             for field in keyFields {
                 let type = types[field]
-                let bytes = UnsafeRawBufferPointer(rebasing: record[offsets[field]..<(offsets[field] + Self.size(of: type))])
-                switch type {
-                case 0: return 0
-                case 1...6:
-                    // Big-endian two's complement, sign-extended.
-                    writer.put(.integer, bytes.reduce(UInt64(bytes[0] & 0x80 != 0 ? UInt64.max : 0)) { $0 << 8 | UInt64($1) })
-                case 7:
-                    let bits = bytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                    if Double(bitPattern: bits).isNaN { return 0 }  // SQLite reads a stored NaN as NULL
-                    writer.put(.real, bits)
-                case 8, 9: writer.put(.integer, type - 8)
-                default: writer.put(type % 2 == 1 ? .text : .blob, UInt64(bytes.count), bytes)
-                }
+                let bytes = UnsafeRawBufferPointer(rebasing: record[offsets[field]..<(offsets[field] + RecordFormat.fieldSize(type))])
+                // A NULL key, or a NaN, which SQLite reads as NULL (the header held no reserved type).
+                guard writer.putField(type, bytes) else { return 0 }
             }
             writer.put(.integer, UInt64(bitPattern: rowid))
             return writer.overflowed ? nil : writer.count
-        }
-    }
-
-    /// The bytes a field of serial type `type` holds.
-    static func size(of type: UInt64) -> Int {
-        switch type {
-        case 0, 8, 9, 10, 11: return 0
-        case 1, 2, 3, 4: return Int(type)
-        case 5: return 6
-        case 6, 7: return 8
-        default: return Int((type - 12) / 2)
-        }
-    }
-
-    /// A varint in its fewest bytes (any length when `anyLength`, as a rowid may be written), or nil.
-    private static func varint(_ bytes: UnsafeRawBufferPointer, _ at: Int, end: Int, anyLength: Bool = false) -> (UInt64, Int)? {
-        guard at < end else { return nil }
-        if bytes[at] < 0x80 { return (UInt64(bytes[at]), 1) }
-        do {
-            let (value, length) = try IndexPages.varint(bytes, at, end: end)
-            return anyLength || bytes[at] != 0x80 ? (value, length) : nil
-        } catch {
-            return nil
         }
     }
 }
