@@ -87,7 +87,7 @@ package struct RestoreOperation {
 
     /// Downloads and decodes the object with one key into a fresh `tempPath`, and judges it.
     /// A full object is written in order, so what its pages point to is noted on the way
-    /// (`PageMap`, for the integrity check); an incremental one's file is read once more for it.
+    /// (`PageMap`, for the integrity check; an incremental one's file is read once more there).
     private func decode(_ plan: RestorePlan, repository: BackupRepository, key: EncryptionKey, ring: KeyRing,
                         into tempPath: String) throws -> (FileDescriptor, DecodedObject, EncryptionKey, PageMap?) {
         let storage = repository.storage
@@ -101,8 +101,8 @@ package struct RestoreOperation {
             defer { meter.finish() }
             let decoded = try IncrementalReader(storage: storage, loadManifest: { try repository.manifest(objectKey: $0, ring: ring) })
                 .restore(plan.decryption, key: key, ring: ring, into: file, progress: downloaded)
-            // Blocks land out of order: the pages are mapped by reading the file once more.
-            return (file, decoded, key, try PageMap(reading: tempPath))
+            // Blocks land out of order: the integrity check maps the pages by reading the file once more.
+            return (file, decoded, key, nil)
         }
         let meter = console.progress("download+decrypt+inflate", total: plan.storedSize) { downloaded.value }
         defer { meter.finish() }

@@ -29,18 +29,14 @@ extension IntegrityCheck {
         // Every name is looked up in main: a name a lookup without a schema finds in temp first (a
         // main table called sqlite_temp_master) would check temp's table instead.
         let tables = try connection.query("SELECT name, hex(name), wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'shadow')")
-        if pageCount > 0, pageCount <= Int64(Int32.max), let roots = try Self.roots(of: "PRAGMA main.quick_check", on: connection) {
+        if let map = self.pages, pageCount > 0, pageCount <= Int64(Int32.max),
+           let roots = try Self.roots(of: "PRAGMA main.quick_check", on: connection) {
             wholeRoots = roots
-            if let map = self.pages {
-                switch try PageAccounting.verdict(map: map, roots: roots, pageCount: Int(pageCount), path: path) {
-                // Each piece's program walks every table: past a few hundred, the pieces cost more than they save.
-                case .sound(let pages): held = tables.count <= 500 ? pages : nil
-                case .problem(let problem): plan.pageProblem = problem
-                case .undecided: break
-                }
-            } else {
-                // No map noted while writing: the file is read once more, beside the whole quick_check.
-                plan.tasks.append(Task(sql: "", reading: .pages(roots: roots, pageCount: Int(pageCount)), cost: pages * 0.8))
+            switch try PageAccounting.verdict(map: map, roots: roots, pageCount: Int(pageCount), path: path) {
+            // Each piece's program walks every table: past a few hundred, the pieces cost more than they save.
+            case .sound(let pages): held = tables.count <= 500 ? pages : nil
+            case .problem(let problem): plan.pageProblem = problem
+            case .undecided: break
             }
         }
         var quickChecks: [(table: String, task: Task)] = []

@@ -16,7 +16,8 @@ import Synchronization
 /// a schema it cannot read), one whole `integrity_check` decides instead.
 struct IntegrityCheck {
     let path: String
-    /// What each page points to, noted as the file was written: lets quick_check split.
+    /// What each page points to, noted as the file was written (a full restore's); without one,
+    /// the file is read once more for it. Lets quick_check split.
     var pages: PageMap? = nil
     var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Tables spanning at least this many rowids have their indexes compared by digest;
@@ -26,11 +27,13 @@ struct IntegrityCheck {
     /// Up to three lines of problems, or nil when the file is sound.
     func problems() throws -> String? {
         let key = try SecureRandom.bytes(32)
+        var mapped = self
+        if mapped.pages == nil { mapped.pages = try PageMap(reading: path) }
         let plan: Plan
         do {
             let connection = try SQLiteConnection(path: path, mode: .immutable)
             try EntryDigest.register(on: connection, key: key)
-            plan = try self.plan(connection)
+            plan = try mapped.plan(connection)
         } catch {
             return try whole()
         }
@@ -83,8 +86,6 @@ struct IntegrityCheck {
             switch (check.reading, outcome) {
             case (.index(let t, let k, _), .index(let digest)):
                 index[t][k] = digest
-            case (.pages, .pages(let problem)):
-                pageProblem = pageProblem ?? problem
             case (.tableRecords(let t, _, _), .digests(let digests)):
                 guard let digests, digests.count == table[t].count else {
                     // Rows read otherwise than SQLite writes them: integrity_check(T) decides.
@@ -125,8 +126,6 @@ struct IntegrityCheck {
             /// The records of index K of compared table T, read from its pages (the statement
             /// names its root).
             case index(table: Int, index: Int, IndexContentCheck.Index)
-            /// Every page held once (`PageAccounting`), from a map of the file read in order.
-            case pages(roots: [UInt32], pageCount: Int)
             /// Digests of the entries compared table T's indexes should hold, from some of its leaves.
             /// The statement (`sql`, `bindings`) reads the same rows, by rowid range, where a leaf's
             /// records are not all as SQLite writes them (a row older than a column, a spilled key).
@@ -142,13 +141,6 @@ struct IntegrityCheck {
                 if let digests = try records.digests(leaves: leaves, key: key) { return .digests(digests) }
                 let row = try connection.query(sql, bindings).first ?? []
                 return .digests(row.count == records.keys.count ? row.compactMap(EntryDigest.init) : nil)
-            }
-            if case .pages(let roots, let pageCount) = reading {
-                let map = try PageMap(reading: connection.path)
-                guard case .problem(let problem) = try PageAccounting.verdict(map: map, roots: roots, pageCount: pageCount, path: connection.path) else {
-                    return .pages(problem: nil)
-                }
-                return .pages(problem: problem)
             }
             guard case .index(_, _, let index) = reading else {
                 return .rows(try connection.query(sql, bindings))
@@ -176,8 +168,6 @@ struct IntegrityCheck {
     enum Outcome {
         case rows([[SQLiteValue]])
         case index(digest: EntryDigest?)
-        /// A page held twice or never, if the page accounting could say.
-        case pages(problem: String?)
         /// Per index, a table side's digests read from leaves (nil: not as SQLite writes them).
         case digests([EntryDigest]?)
     }

@@ -33,14 +33,16 @@ struct IntegrityCheckTests {
     }
 
     /// The split check's verdict on two connections, every way a large table can be checked:
-    /// by digests (`splitRows` 0), the table side in SQL or, with a page map (as a full restore
-    /// notes one), from the leaves; and as integrity_check(T) (every table below `splitRows`).
+    /// by digests (`splitRows` 0), the table side in SQL (with no page map it can use, as for a
+    /// database past the map's cap: quick_check whole) or, with a page map (as a full restore
+    /// notes one), from the leaves; and as integrity_check(T) (every table below `splitRows`, the
+    /// page map read from the file as for an incremental restore).
     static func split(_ path: String) throws -> [(splitRows: String, problems: String?)] {
         try ways(path).map { ($0.0, try $0.1.problems()) }
     }
 
     static func ways(_ path: String) throws -> [(String, IntegrityCheck)] {
-        [("0", IntegrityCheck(path: path, workers: 2, splitRows: 0)),
+        [("0, no usable page map", IntegrityCheck(path: path, pages: PageMap(limit: 0), workers: 2, splitRows: 0)),
          ("1000000", IntegrityCheck(path: path, workers: 2, splitRows: 1_000_000)),
          ("0, page map", IntegrityCheck(path: path, pages: try PageMap(reading: path), workers: 2, splitRows: 0))]
     }
